@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace Tributary.Streaming.Kafka;
+
+/// <summary>
+/// Coalesces reported checkpoints and commits them with a consumer of the provider's group that never
+/// subscribes (Kafka accepts such "simple consumer" commits for any partition).
+/// </summary>
+internal sealed class KafkaCheckpointer : IKafkaCheckpointer, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<(string Topic, int Partition), long> _pending = new();
+    private readonly ConcurrentDictionary<(string Topic, int Partition), long> _committed = new();
+    private readonly Lazy<IConsumer<byte[], byte[]>> _consumer;
+    private readonly SemaphoreSlim _commitGate = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+
+    public KafkaCheckpointer(string providerName, KafkaStreamOptions options, ILogger logger)
+    {
+        _logger = logger;
+        _consumer = new(() => new ConsumerBuilder<byte[], byte[]>(KafkaClientConfigs.Consumer(providerName, options, $"commit-{Environment.ProcessId}"))
+            .SetLogHandler((_, _) => { })
+            .SetErrorHandler((_, e) => KafkaLog.ClientError(_logger, providerName, e.Code, e.Reason))
+            .Build());
+        _loop = CommitLoopAsync(options.CommitInterval);
+    }
+
+    public IReadOnlyDictionary<(string Topic, int Partition), long> Committed => _committed;
+
+    public void Checkpoint(string topic, int partition, long nextOffset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(nextOffset);
+        _pending.AddOrUpdate((topic, partition), nextOffset, (_, old) => Math.Max(old, nextOffset));
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await _commitGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var due = _pending
+                .Where(kv => !_committed.TryGetValue(kv.Key, out var done) || done < kv.Value)
+                .Select(kv => (kv.Key, kv.Value))
+                .ToList();
+            if (due.Count == 0)
+            {
+                return;
+            }
+
+            var offsets = due.Select(d => new TopicPartitionOffset(d.Key.Topic, d.Key.Partition, d.Value)).ToList();
+            // Commit() blocks until the coordinator answers.
+            await Task.Run(() => _consumer.Value.Commit(offsets), cancellationToken).ConfigureAwait(false);
+            foreach (var (key, value) in due)
+            {
+                _committed.AddOrUpdate(key, value, (_, old) => Math.Max(old, value));
+            }
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    private async Task CommitLoopAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await FlushAsync(_stop.Token).ConfigureAwait(false);
+                }
+                catch (KafkaException ex)
+                {
+                    KafkaLog.CommitFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await _loop.ConfigureAwait(false);
+        try
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+        catch (KafkaException ex)
+        {
+            KafkaLog.CommitFailed(_logger, ex);
+        }
+
+        if (_consumer.IsValueCreated)
+        {
+            _consumer.Value.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+}
