@@ -1,0 +1,4 @@
+namespace Tributary.Cli.Bench;
+
+/// <summary>Common benchmark settings.</summary>
+internal sealed record BenchSettings(long? Events, int BatchSize);

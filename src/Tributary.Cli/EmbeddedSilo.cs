@@ -1,0 +1,35 @@
+using System.Net;
+using System.Net.Sockets;
+using Tributary.Silo;
+
+namespace Tributary.Cli;
+
+/// <summary>Starts the silo host in this process with settings overridden for a command (demo, bench).</summary>
+internal static class EmbeddedSilo
+{
+    public static WebApplication Build(string profile, IDictionary<string, string?> overrides, bool quiet)
+    {
+        var args = new List<string> { "--profile", profile };
+        return TributarySiloHost.Build([.. args], config =>
+        {
+            var all = new Dictionary<string, string?>(overrides);
+            if (quiet)
+            {
+                all.TryAdd("Logging:LogLevel:Default", "Warning");
+                all.TryAdd("Logging:LogLevel:Tributary", "Warning");
+                all.TryAdd("Logging:LogLevel:Orleans.Runtime.Silo", "Warning");
+                all.TryAdd("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
+            }
+
+            config.AddInMemoryCollection(all);
+        });
+    }
+
+    /// <summary>A free TCP port on 127.0.0.1 (the OS picks it).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

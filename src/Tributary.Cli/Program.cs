@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Tributary.Cli.Commands;
+
+var root = new RootCommand("Tributary: real-time analytics on Orleans (log agent, Kafka streams, segments, archive, tracker).");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(DevBrokerCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return await root.Parse(args).InvokeAsync();

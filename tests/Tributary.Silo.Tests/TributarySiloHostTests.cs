@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Tributary.TestKit;
+
+namespace Tributary.Silo.Tests;
+
+[Collection(nameof(SiloHostTests))]
+public sealed class TributarySiloHostTests
+{
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static Dictionary<string, string?> Ports(out int http) 
+    {
+        http = FreePort();
+        return new Dictionary<string, string?>
+        {
+            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
+            ["Tributary:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    [Fact]
+    public async Task Build_EmbeddedProfile_ServesHealthAndDashboardAndConsumesTheDevBroker()
+    {
+        var overrides = Ports(out var http);
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
+            var health = await client.GetStringAsync("/healthz", TestContext.Current.CancellationToken);
+            using var doc = JsonDocument.Parse(health);
+            Assert.Equal("ok", doc.RootElement.GetProperty("status").GetString());
+            Assert.Equal("embedded", doc.RootElement.GetProperty("profile").GetString());
+            Assert.Equal(1, doc.RootElement.GetProperty("silos").GetInt32());
+
+            var dashboard = await client.GetAsync("/dashboard", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+            Assert.Contains("html", (await dashboard.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).ToLowerInvariant(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Theory]
+    [InlineData("Tributary:Clustering", "zookeeper", "Tributary:Clustering must be 'localhost' or 'redis'")]
+    [InlineData("Tributary:GrainStorage", "disk", "Tributary:GrainStorage must be 'memory' or 'redis'")]
+    [InlineData("Tributary:SiloPort", "70000", "Tributary:SiloPort must be a TCP port")]
+    [InlineData("Tributary:HttpUrls", "ftp://x", "Tributary:HttpUrls entry 'ftp://x'")]
+    [InlineData("Tributary:Kafka:DevBroker:Topics:0", "pins", "Tributary:Kafka:DevBroker:Topics entry 'pins' is not 'name:partitions'")]
+    public void Build_InvalidSetting_FailsNamingTheKey(string key, string value, string message)
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value })));
+        Assert.Contains(ex.Failures, f => f.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Build_RedisStorageWithoutConnectionString_FailsNamingTheKey()
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["Tributary:GrainStorage"] = "redis" })));
+        Assert.Contains(ex.Failures, f => f.Contains("Tributary:RedisConnectionString is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_StreamOverUnknownTopic_FailsNamingTopics()
+    {
+        var overrides = Ports(out _);
+        overrides["Tributary:Kafka:DevBroker:Enabled"] = "false";
+        overrides["Tributary:Kafka:BootstrapServers"] = KafkaTestCluster.BootstrapServers;
+        overrides["Tributary:Streams:stats:Topics:0"] = "missing-" + Guid.NewGuid().ToString("N");
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("KafkaStreamOptions.Topics names 'missing-", Flatten(ex), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_UnreachableBrokers_FailsNamingBootstrapServers()
+    {
+        var overrides = Ports(out _);
+        var deadPort = FreePort();
+        overrides["Tributary:Kafka:DevBroker:Enabled"] = "false";
+        overrides["Tributary:Kafka:BootstrapServers"] = $"127.0.0.1:{deadPort}";
+        overrides["Tributary:Streams:stats:MetadataTimeout"] = "00:00:02";
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains($"KafkaStreamOptions.BootstrapServers '127.0.0.1:{deadPort}' did not answer", Flatten(ex), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_InvalidStreamOption_FailsNamingTheOption()
+    {
+        var overrides = Ports(out _);
+        overrides["Tributary:Streams:stats:BatchSize"] = "0";
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("KafkaStreamOptions.BatchSize must be between", Flatten(ex), StringComparison.Ordinal);
+    }
+
+    private static string Flatten(Exception ex)
+    {
+        var text = new System.Text.StringBuilder();
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            text.AppendLine(e.Message);
+            if (e is AggregateException agg)
+            {
+                foreach (var inner in agg.InnerExceptions)
+                {
+                    text.AppendLine(Flatten(inner));
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+}
+
+[CollectionDefinition(nameof(SiloHostTests), DisableParallelization = true)]
+public sealed class SiloHostTests;
