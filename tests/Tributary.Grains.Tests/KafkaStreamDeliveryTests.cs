@@ -72,7 +72,7 @@ public sealed class KafkaStreamDeliveryTests
         var cluster = await StreamTestCluster.StartAsync(topic, silos: 2);
         try
         {
-            await WaitForAsync(cluster, topic, 10_000, exact: false);
+            await WaitForAsync(cluster, topic, 10_000);
             await cluster.RestartSiloAsync(cluster.SecondarySilos[0]);
             var more = KafkaTestCluster.ProduceKeyed(topic, Partitions, 30_000, 30_000);
             var stats = await WaitForAsync(cluster, topic, 60_000);
@@ -152,15 +152,16 @@ public sealed class KafkaStreamDeliveryTests
     private static KafkaProviderRuntime Runtime(TestCluster cluster, SiloHandle silo)
         => cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredKeyedService<KafkaProviderRuntime>("stats");
 
-    private static async Task<PartitionStats[]> WaitForAsync(TestCluster cluster, string topic, long total, bool exact = true)
+    private static async Task<PartitionStats[]> WaitForAsync(TestCluster cluster, string topic, long total)
     {
         var grains = Enumerable.Range(0, Partitions)
             .Select(p => cluster.Client.GetGrain<IPartitionStatsGrain>(TopicPartitionKey.Format(topic, p)))
             .ToArray();
-        return await Eventually.HoldsAsync(
-            async () => await Task.WhenAll(grains.Select(g => g.GetStatsAsync().AsTask())),
-            stats => exact ? stats.Sum(s => s.Records) >= total : stats.Sum(s => s.Records) >= total,
+        var view = await Eventually.HoldsAsync(
+            async () => new StatsView(await Task.WhenAll(grains.Select(g => g.GetStatsAsync().AsTask()))),
+            v => v.Stats.Sum(s => s.Records) >= total,
             Deadline, $"{total} records consumed from {topic}");
+        return view.Stats;
     }
 
     private static void AssertExactlyOnce(Dictionary<int, (long Count, ulong Checksum)> expected, PartitionStats[] stats)
@@ -186,6 +187,12 @@ public sealed class KafkaStreamDeliveryTests
 
         return merged;
     }
+}
+
+internal sealed record StatsView(PartitionStats[] Stats)
+{
+    public override string ToString()
+        => $"total {Stats.Sum(s => s.Records)}: " + string.Join(", ", Stats.Select(s => $"p{s.Partition}={s.Records}/next {s.NextOffset}/dup {s.DuplicatesDropped}@{s.Silo}"));
 }
 
 /// <summary>Cluster tests share the machine's two cores: run them one at a time.</summary>

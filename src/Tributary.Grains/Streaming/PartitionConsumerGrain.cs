@@ -19,18 +19,18 @@ public class PartitionConsumerState
 /// <summary>
 /// Base of the grains that consume one Kafka partition (key <c>{topic}/{partition}</c>) exactly once.
 /// Records arrive in offset order through an implicit subscription; records below the applied offset
-/// (replays after a crash or a queue move) are dropped; state is written every
-/// <see cref="PersistInterval"/> (and on deactivation), and only a written offset is reported to the
-/// provider, which commits it to Kafka. Applying and persisting together make the effect exactly-once:
-/// after a crash the grain reloads the last written state and Kafka replays from at most that offset.
+/// (replays after a crash or a queue move) are dropped. Each delivery is acknowledged only after the
+/// state it produced is written, and only a written offset is reported to the provider, which commits
+/// it to Kafka. Applying and persisting together make the effect exactly-once: if the grain's silo dies
+/// mid-delivery, the pulling agent redelivers the unacknowledged batch to the next activation, which
+/// reloads the last written state; if the agent's silo dies, Kafka replays from at most that offset.
+/// (Acknowledging before the write would lose data: the agent never rewinds what it delivered.)
 /// </summary>
 public abstract class PartitionConsumerGrain<TState> : Grain, IStreamSubscriptionObserver, IAsyncBatchObserver<KafkaRecord>
     where TState : PartitionConsumerState, new()
 {
     private readonly IPersistentState<TState> _state;
     private IKafkaCheckpointer? _checkpointer;
-    private long _unpersisted;
-    private long _lastPersistTicks;
 
     /// <summary>Creates the grain over its persistent state.</summary>
     protected PartitionConsumerGrain(IPersistentState<TState> state)
@@ -47,9 +47,6 @@ public abstract class PartitionConsumerGrain<TState> : Grain, IStreamSubscriptio
     /// <summary>The state; mutate it only inside <see cref="ApplyAsync"/>.</summary>
     protected TState State => _state.State;
 
-    /// <summary>How often applied state is written (and its offset checkpointed). Zero: after every batch.</summary>
-    protected virtual TimeSpan PersistInterval => TimeSpan.FromSeconds(1);
-
     /// <summary>Applies records not applied before, in offset order, to <see cref="State"/>.</summary>
     protected abstract ValueTask ApplyAsync(ReadOnlyMemory<KafkaRecord> records);
 
@@ -57,16 +54,7 @@ public abstract class PartitionConsumerGrain<TState> : Grain, IStreamSubscriptio
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (Topic, Partition) = TopicPartitionKey.Parse(this.GetPrimaryKeyString());
-        _lastPersistTicks = Environment.TickCount64;
-        this.RegisterGrainTimer(static (grain, _) => grain.PersistIfDueAsync(force: true), this,
-            new GrainTimerCreationOptions(PersistIntervalOrDefault, PersistIntervalOrDefault) { KeepAlive = false, Interleave = false });
         return Task.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        await PersistIfDueAsync(force: true);
     }
 
     /// <inheritdoc />
@@ -94,14 +82,29 @@ public abstract class PartitionConsumerGrain<TState> : Grain, IStreamSubscriptio
             records[fresh++] = record;
         }
 
-        if (fresh > 0)
+        if (fresh == 0)
         {
-            await ApplyAsync(records.AsMemory(0, fresh));
-            state.NextOffset = records[fresh - 1].Offset + 1;
-            _unpersisted += fresh;
+            return;
         }
 
-        await PersistIfDueAsync(force: false);
+        await ApplyAsync(records.AsMemory(0, fresh));
+        state.NextOffset = records[fresh - 1].Offset + 1;
+
+        // Write before acknowledging and before checkpointing: neither the agent's cursor nor the
+        // committed offset may pass what a new activation can reload.
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory is now ahead of storage: a retry must not see these records as duplicates, so
+            // let the retry reach a fresh activation that reloads the written state.
+            DeactivateOnIdle();
+            throw;
+        }
+
+        _checkpointer?.Checkpoint(Topic, Partition, state.NextOffset);
     }
 
     /// <inheritdoc />
@@ -109,25 +112,4 @@ public abstract class PartitionConsumerGrain<TState> : Grain, IStreamSubscriptio
 
     /// <inheritdoc />
     public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
-
-    private TimeSpan PersistIntervalOrDefault => PersistInterval > TimeSpan.Zero ? PersistInterval : TimeSpan.FromSeconds(1);
-
-    private async Task PersistIfDueAsync(bool force)
-    {
-        if (_unpersisted == 0)
-        {
-            return;
-        }
-
-        if (!force && Environment.TickCount64 - _lastPersistTicks < (long)PersistInterval.TotalMilliseconds)
-        {
-            return;
-        }
-
-        // Write before checkpointing: the committed offset must never pass what a restart can reload.
-        await _state.WriteStateAsync();
-        _unpersisted = 0;
-        _lastPersistTicks = Environment.TickCount64;
-        _checkpointer?.Checkpoint(Topic, Partition, _state.State.NextOffset);
-    }
 }

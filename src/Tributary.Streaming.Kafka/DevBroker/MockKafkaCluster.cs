@@ -182,26 +182,38 @@ public sealed unsafe class MockKafkaCluster : IDisposable
 
         private static nint Load()
         {
-            // Resolve through Confluent.Kafka's own probing so dlopen returns the copy it already loaded.
-            var confluent = typeof(Handle).Assembly;
-            if (NativeLibrary.TryLoad("librdkafka", confluent, null, out var handle))
+            // Confluent.Kafka picks one of several builds (librdkafka.so, centos8-librdkafka.so, ...) by
+            // what loads on this system; open the very file it mapped so dlopen hands back the same copy.
+            foreach (var path in LoadedLibrdkafkaPaths())
+            {
+                if (NativeLibrary.TryLoad(path, out var loaded))
+                {
+                    return loaded;
+                }
+            }
+
+            if (NativeLibrary.TryLoad("librdkafka", typeof(Handle).Assembly, null, out var handle))
             {
                 return handle;
             }
 
-            foreach (var path in new[]
+            throw new DllNotFoundException("The librdkafka that Confluent.Kafka loaded could not be opened for the mock cluster API.");
+        }
+
+        private static IEnumerable<string> LoadedLibrdkafkaPaths()
+        {
+            const string maps = "/proc/self/maps";
+            if (!File.Exists(maps))
             {
-                Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "librdkafka.so"),
-                Path.Combine(AppContext.BaseDirectory, "librdkafka.so"),
-            })
-            {
-                if (File.Exists(path) && NativeLibrary.TryLoad(path, out handle))
-                {
-                    return handle;
-                }
+                return [];
             }
 
-            throw new DllNotFoundException("librdkafka (from the librdkafka.redist package) could not be loaded for the mock cluster API.");
+            return File.ReadLines(maps)
+                .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(fields => fields.Length >= 6 && fields[^1].Contains("rdkafka", StringComparison.Ordinal) && fields[^1].StartsWith('/'))
+                .Select(fields => fields[^1])
+                .Distinct()
+                .ToList();
         }
 
         private static nint Export(string name) => NativeLibrary.GetExport(Library, name);
