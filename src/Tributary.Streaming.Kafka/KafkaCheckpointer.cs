@@ -17,6 +17,7 @@ internal sealed class KafkaCheckpointer : IKafkaCheckpointer, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private int _disposed;
 
     public KafkaCheckpointer(string providerName, KafkaStreamOptions options, ILogger logger)
     {
@@ -89,6 +90,12 @@ internal sealed class KafkaCheckpointer : IKafkaCheckpointer, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered both as itself and inside the provider runtime: the container may dispose it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _stop.Cancel();
         await _loop.ConfigureAwait(false);
         try
