@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Redis from Debian on a free loopback port, data in the given directory (nothing persisted).
+set -euo pipefail
+action=$1 dir=$2
+case "$action" in
+  start)
+    port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
+    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -p "$port" ping >/dev/null
+    echo "TRIBUTARY_REDIS=127.0.0.1:$port"
+    ;;
+  stop)
+    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+    ;;
+esac

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# s3rver (npm, installed in .tools/) on a free loopback port: an S3-compatible server for the tests.
+# NODE_OPTIONS=--openssl-legacy-provider: without it s3rver's paged listings fail on current Node.
+set -euo pipefail
+action=$1 dir=$2
+case "$action" in
+  start)
+    port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+    mkdir -p "$dir/data"
+    NODE_OPTIONS=--openssl-legacy-provider nohup node "$TOOLS/node_modules/s3rver/bin/s3rver.js" \
+      --directory "$dir/data" --address 127.0.0.1 --port "$port" --silent >"$dir/s3rver.log" 2>&1 &
+    echo $! > "$dir/s3rver.pid"
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    echo "TRIBUTARY_S3_ENDPOINT=http://127.0.0.1:$port"
+    ;;
+  stop)
+    [ -f "$dir/s3rver.pid" ] && kill "$(cat "$dir/s3rver.pid")" 2>/dev/null || true
+    ;;
+esac

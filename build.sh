@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Tributary's one entry point on a fresh Debian machine with the .NET SDK, node/npm and apt.
+#
+#   ./build.sh demo [ARGS...]     install what is missing, build, run the embedded demo (tributary demo ARGS)
+#   ./build.sh test [ARGS...]     install, build, start Redis/MariaDB/s3rver on 127.0.0.1, run every test project
+#   ./build.sh bench [SCENARIO]   install, start services, run `tributary bench SCENARIO` in Release (all when none)
+#   ./build.sh deps               only install (apt packages, npm tools into .tools/, NuGet restore)
+#   ./build.sh services           start the services and print their environment; Ctrl-C stops them
+#
+# Everything is idempotent: a second run installs nothing and reuses the build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$ROOT"
+TOOLS="$ROOT/.tools"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages the tests, the demo and the benchmarks use (libroaring0: CRoaring for bitmap indexes).
+APT_PACKAGES=(libroaring0 redis-server mariadb-server mariadb-client kcat mydumper)
+# npm tools, installed into .tools/ (never globally).
+NPM_PACKAGES=(s3rver@3.7.1)
+
+log() { printf '\033[1;34m[build]\033[0m %s\n' "$*" >&2; }
+
+deps_apt() {
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  log "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  # policy-rc.d keeps the packages' own services from starting: the build starts what it needs itself.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' RETURN
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+deps_npm() {
+  local stamp="$TOOLS/.npm-installed" want="${NPM_PACKAGES[*]}"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$TOOLS/node_modules/s3rver" ]; then return 0; fi
+  log "installing npm tools into .tools/: $want"
+  mkdir -p "$TOOLS"
+  [ -f "$TOOLS/package.json" ] || echo '{"name":"tributary-tools","private":true}' > "$TOOLS/package.json"
+  (cd "$TOOLS" && npm install --no-audit --no-fund --loglevel=error "${NPM_PACKAGES[@]}" >/dev/null)
+  echo "$want" > "$stamp"
+}
+
+deps() {
+  deps_apt
+  deps_npm
+  log "restoring NuGet packages"
+  dotnet restore Grains.sln --verbosity quiet
+}
+
+free_port() {
+  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+# Services: each .ci/services/NAME.sh takes `start DIR` (prints KEY=VALUE lines to export) and `stop DIR`.
+SERVICES_DIR=""
+services_start() {
+  SERVICES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tributary-services.XXXXXX")
+  trap services_stop EXIT
+  local script name line
+  for script in "$ROOT"/.ci/services/*.sh; do
+    name=$(basename "$script" .sh)
+    mkdir -p "$SERVICES_DIR/$name"
+    log "starting $name"
+    while IFS= read -r line; do
+      [ -n "$line" ] || continue
+      export "${line?}"
+      log "  $line"
+    done < <(TOOLS="$TOOLS" bash "$script" start "$SERVICES_DIR/$name")
+  done
+}
+
+services_stop() {
+  [ -n "$SERVICES_DIR" ] && [ -d "$SERVICES_DIR" ] || return 0
+  local script name
+  for script in "$ROOT"/.ci/services/*.sh; do
+    name=$(basename "$script" .sh)
+    TOOLS="$TOOLS" bash "$script" stop "$SERVICES_DIR/$name" || true
+  done
+  rm -rf "$SERVICES_DIR"
+  SERVICES_DIR=""
+}
+
+cmd_test() {
+  deps
+  log "building (Debug)"
+  dotnet build Grains.sln --no-restore -c Debug --verbosity quiet -nologo
+  services_start
+  log "running tests"
+  local out rc=0
+  out=$(mktemp)
+  # Test projects run in parallel (two at a time on two cores); a failing one does not stop the others.
+  dotnet test --solution Grains.sln --no-build -c Debug --max-parallel-test-modules 2 "$@" 2>&1 | tee "$out" || rc=$?
+  local total failed succeeded skipped
+  total=$(grep -E '^\s+total:' "$out" | tail -1 | awk '{print $2}')
+  failed=$(grep -E '^\s+failed:' "$out" | tail -1 | awk '{print $2}')
+  succeeded=$(grep -E '^\s+succeeded:' "$out" | tail -1 | awk '{print $2}')
+  skipped=$(grep -E '^\s+skipped:' "$out" | tail -1 | awk '{print $2}')
+  rm -f "$out"
+  [ -n "$total" ] && echo "tests: ${succeeded:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+  return $rc
+}
+
+cmd_demo() {
+  deps
+  log "building (Release)"
+  dotnet build src/Tributary.Cli --no-restore -c Release --verbosity quiet -nologo
+  dotnet src/Tributary.Cli/bin/Release/net10.0/tributary.dll demo "$@"
+}
+
+cmd_bench() {
+  deps
+  log "building (Release)"
+  dotnet build src/Tributary.Cli --no-restore -c Release --verbosity quiet -nologo
+  services_start
+  dotnet src/Tributary.Cli/bin/Release/net10.0/tributary.dll bench "${@:-all}"
+}
+
+cmd_services() {
+  deps_apt
+  deps_npm
+  services_start
+  log "services are up; Ctrl-C stops them"
+  while true; do sleep 3600; done
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  test) shift; cmd_test "$@" ;;
+  demo) shift; cmd_demo "$@" ;;
+  bench) shift; cmd_bench "$@" ;;
+  services) cmd_services ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
