@@ -17,10 +17,12 @@ internal sealed class KafkaCheckpointer : IKafkaCheckpointer, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private readonly string _providerName;
     private int _disposed;
 
     public KafkaCheckpointer(string providerName, KafkaStreamOptions options, ILogger logger)
     {
+        _providerName = providerName;
         _logger = logger;
         _consumer = new(() => new ConsumerBuilder<byte[], byte[]>(KafkaClientConfigs.Consumer(providerName, options, $"commit-{Environment.ProcessId}"))
             .SetLogHandler((_, _) => { })
@@ -30,6 +32,9 @@ internal sealed class KafkaCheckpointer : IKafkaCheckpointer, IAsyncDisposable
     }
 
     public IReadOnlyDictionary<(string Topic, int Partition), long> Committed => _committed;
+
+    public long Durable(string topic, int partition)
+        => _pending.TryGetValue((topic, partition), out var offset) ? offset : _committed.GetValueOrDefault((topic, partition));
 
     public void Checkpoint(string topic, int partition, long nextOffset)
     {
@@ -53,7 +58,17 @@ internal sealed class KafkaCheckpointer : IKafkaCheckpointer, IAsyncDisposable
 
             var offsets = due.Select(d => new TopicPartitionOffset(d.Key.Topic, d.Key.Partition, d.Value)).ToList();
             // Commit() blocks until the coordinator answers.
-            await Task.Run(() => _consumer.Value.Commit(offsets), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Run(() => _consumer.Value.Commit(offsets), cancellationToken).ConfigureAwait(false);
+            }
+            catch (KafkaException)
+            {
+                KafkaMetrics.CommitFailures.Add(1, new KeyValuePair<string, object?>("provider", _providerName));
+                throw;
+            }
+
+            KafkaMetrics.Commits.Add(1, new KeyValuePair<string, object?>("provider", _providerName));
             foreach (var (key, value) in due)
             {
                 _committed.AddOrUpdate(key, value, (_, old) => Math.Max(old, value));

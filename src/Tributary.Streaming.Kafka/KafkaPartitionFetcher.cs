@@ -18,10 +18,12 @@ internal sealed class KafkaPartitionFetcher : IDisposable
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly Lock _assignmentLock = new();
+    private readonly string _providerName;
     private volatile bool _stopping;
 
     public KafkaPartitionFetcher(string providerName, KafkaStreamOptions options, ILogger logger)
     {
+        _providerName = providerName;
         _options = options;
         _logger = logger;
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(providerName, options, $"fetch-{Environment.ProcessId}"))
@@ -34,6 +36,25 @@ internal sealed class KafkaPartitionFetcher : IDisposable
 
     /// <summary>Partitions this silo currently reads.</summary>
     public IReadOnlyCollection<TopicPartition> Assigned => _buffers.Keys.ToArray();
+
+    /// <summary>Assigned partitions with the cached high watermark (no broker round trip) and the buffered count.</summary>
+    public IEnumerable<(string Topic, int Partition, long HighWatermark, int Buffered, long Records, long Bytes)> Positions()
+    {
+        foreach (var (partition, buffer) in _buffers)
+        {
+            long high;
+            try
+            {
+                high = _consumer.GetWatermarkOffsets(partition)?.High.Value ?? -1;
+            }
+            catch (ObjectDisposedException)
+            {
+                yield break;
+            }
+
+            yield return (partition.Topic, partition.Partition.Value, high, buffer.Count, Volatile.Read(ref buffer.FetchedRecords), Volatile.Read(ref buffer.FetchedBytes));
+        }
+    }
 
     /// <summary>
     /// Starts reading <paramref name="partition"/> at its committed offset (the durable checkpoint its
@@ -109,6 +130,7 @@ internal sealed class KafkaPartitionFetcher : IDisposable
             }
             catch (ConsumeException ex)
             {
+                KafkaMetrics.ConsumeErrors.Add(1, new KeyValuePair<string, object?>("provider", _providerName));
                 KafkaLog.ConsumeFailed(_logger, ex.ConsumerRecord?.TopicPartitionOffset?.ToString() ?? "?", ex);
                 continue;
             }
@@ -123,6 +145,9 @@ internal sealed class KafkaPartitionFetcher : IDisposable
             }
 
             buffer.Enqueue(ToRecord(result, buffer.Topic));
+            // Plain fields written by this thread only and observed by the meter: no per-record metric call.
+            buffer.FetchedRecords++;
+            buffer.FetchedBytes += (result.Message.Key?.Length ?? 0) + (result.Message.Value?.Length ?? 0);
             if (buffer.Count >= buffer.Capacity && !buffer.IsPaused)
             {
                 lock (_assignmentLock)
@@ -191,6 +216,12 @@ internal sealed class PartitionBuffer(TopicPartition partition, Offset start, in
     public int Capacity { get; } = capacity;
     public int Count => Volatile.Read(ref _count);
     public volatile bool IsPaused;
+
+    /// <summary>Records fetched into this buffer (written by the poll thread only).</summary>
+    public long FetchedRecords;
+
+    /// <summary>Key and value bytes fetched into this buffer (written by the poll thread only).</summary>
+    public long FetchedBytes;
 
     public void Enqueue(KafkaRecord record)
     {

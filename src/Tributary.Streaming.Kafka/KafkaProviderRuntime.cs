@@ -27,6 +27,7 @@ public sealed class KafkaProviderRuntime : IAsyncDisposable
             .SetErrorHandler((_, e) => KafkaLog.ClientError(Logger, name, e.Code, e.Reason))
             .Build());
         _checkpointer = new(() => new KafkaCheckpointer(name, options, Logger));
+        KafkaMetrics.Track(this);
     }
 
     /// <summary>The provider name.</summary>
@@ -47,6 +48,18 @@ public sealed class KafkaProviderRuntime : IAsyncDisposable
     /// <summary>Partitions this process currently reads (empty on clients).</summary>
     public IReadOnlyCollection<(string Topic, int Partition)> AssignedPartitions
         => _fetcher.IsValueCreated ? _fetcher.Value.Assigned.Select(tp => (tp.Topic, tp.Partition.Value)).ToArray() : [];
+
+    /// <summary>Per assigned partition: the broker's cached high watermark (-1 before the first fetch) and the records buffered for delivery.</summary>
+    internal IEnumerable<(string Topic, int Partition, long HighWatermark, int Buffered, long Records, long Bytes)> FetchPositions()
+        => _fetcher.IsValueCreated ? _fetcher.Value.Positions() : [];
+
+    /// <summary>The offset up to which the partition's consumer made data durable (reported, maybe not yet committed); 0 when none.</summary>
+    internal long DurableCheckpoint(string topic, int partition)
+        => _checkpointer.IsValueCreated ? _checkpointer.Value.Durable(topic, partition) : 0;
+
+    /// <summary>Offsets committed to the consumer group by this process.</summary>
+    internal IEnumerable<KeyValuePair<(string Topic, int Partition), long>> CommittedOffsets()
+        => _checkpointer.IsValueCreated ? _checkpointer.Value.Committed : [];
 
     /// <summary>The topology, discovered from the brokers on first use.</summary>
     public KafkaTopology Topology => _topology ?? GetTopologyAsync().AsTask().GetAwaiter().GetResult();
@@ -82,6 +95,7 @@ public sealed class KafkaProviderRuntime : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        KafkaMetrics.Untrack(this);
         if (_checkpointer.IsValueCreated)
         {
             await _checkpointer.Value.DisposeAsync().ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tributary.TestKit;
 
@@ -52,6 +53,47 @@ public sealed class TributarySiloHostTests
             await app.StopAsync(CancellationToken.None);
         }
     }
+
+    [Fact]
+    public async Task Metrics_AfterConsuming_ExposesFetchedRecordsAndLagPerPartition()
+    {
+        var overrides = Ports(out var http);
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var broker = app.Services.GetRequiredService<Tributary.Streaming.Kafka.DevBroker.MockKafkaCluster>();
+            using (var producer = new Confluent.Kafka.ProducerBuilder<byte[], byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build())
+            {
+                for (var i = 0; i < 500; i++)
+                {
+                    producer.Produce("pin_engagement", new Confluent.Kafka.Message<byte[], byte[]> { Key = BitConverter.GetBytes(i), Value = new byte[10] });
+                }
+
+                producer.Flush(TimeSpan.FromSeconds(30));
+            }
+
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
+            var text = await Eventually.HoldsAsync(
+                () => client.GetStringAsync("/metrics", TestContext.Current.CancellationToken),
+                t => SumOf(t, "tributary_kafka_records_fetched_total") >= 500 && SumOf(t, "tributary_kafka_consumer_lag") == 0,
+                TimeSpan.FromSeconds(60), "500 fetched records and no lag in /metrics");
+
+            Assert.Contains("# TYPE tributary_kafka_records_fetched_total counter", text, StringComparison.Ordinal);
+            Assert.Contains("# TYPE tributary_kafka_consumer_lag gauge", text, StringComparison.Ordinal);
+            Assert.Contains("tributary_kafka_records_fetched_total{partition=\"0\",provider=\"stats\",topic=\"pin_engagement\"}", text, StringComparison.Ordinal);
+            Assert.Equal(16, text.Split('\n').Count(l => l.StartsWith("tributary_kafka_consumer_lag{", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static double SumOf(string exposition, string metric)
+        => exposition.Split('\n')
+            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     [Theory]
     [InlineData("Tributary:Clustering", "zookeeper", "Tributary:Clustering must be 'localhost' or 'redis'")]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
+using Tributary.Silo.Metrics;
 using Tributary.Streaming.Kafka.DevBroker;
 
 namespace Tributary.Silo;
@@ -43,6 +44,7 @@ public static class TributarySiloHost
         }
 
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(_ => new PrometheusMetricsExporter("Tributary", "Microsoft.Orleans"));
         builder.WebHost.UseUrls(settings.HttpUrls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.UseOrleans(silo =>
         {
@@ -57,6 +59,7 @@ public static class TributarySiloHost
             var hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
             return Results.Json(new { status = "ok", profile = s.Profile, silos = hosts.Count, kafka = s.Kafka.BootstrapServers });
         });
+        app.MapGet("/metrics", (PrometheusMetricsExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapOrleansDashboard("/dashboard");
         return app;
     }
