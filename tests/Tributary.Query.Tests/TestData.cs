@@ -161,7 +161,7 @@ internal sealed class TestData
 
     public string Query(string queryType)
     {
-        var filter = _random.Next(4) == 0 ? string.Empty : $",\"filter\":{Filter()}";
+        var filter = _random.Next(2) == 0 ? string.Empty : $",\"filter\":{Filter()}";
         var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"pin_engagement\",{Intervals()}{filter}";
         switch (queryType)
         {
