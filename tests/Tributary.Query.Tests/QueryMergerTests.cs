@@ -1,0 +1,143 @@
+using System.Text.Json;
+
+namespace Tributary.Query.Tests;
+
+/// <summary>
+/// Exactness of the merge: random rows are split into random segments, each segment is evaluated to a partial,
+/// the partials are merged, and the result must equal evaluating all rows at once (many seeds, every query type).
+/// </summary>
+public sealed class QueryMergerTests
+{
+    private const int Seeds = 150;
+
+    [Theory]
+    [InlineData("timeseries")]
+    [InlineData("topN")]
+    [InlineData("groupBy")]
+    [InlineData("scan")]
+    [InlineData("timeBoundary")]
+    public void Complete_RandomSegments_EqualsSinglePassEvaluation(string queryType)
+    {
+        var nonEmpty = 0;
+        for (var seed = 0; seed < Seeds; seed++)
+        {
+            var data = new TestData((seed * 7919) + queryType.Length);
+            var rows = data.Rows(data.Random.Next(50, 600));
+            if (seed % 10 == 0)
+            {
+                rows.Clear();
+            }
+
+            var json = data.Query(queryType);
+            var query = QueryParser.Parse(json);
+            var (segments, concatenated) = Split(data.Random, rows);
+            var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+
+            var expected = evaluator.Evaluate(query, concatenated, TestContext.Current.CancellationToken);
+            var merger = new QueryMerger(query, sketches: SetSketchFactory.Instance);
+            foreach (var (id, segmentRows) in segments.OrderBy(_ => data.Random.Next()))
+            {
+                merger.Add(evaluator.EvaluatePartial(query, segmentRows, id, new Interval(TestData.Start, TestData.Start + (6 * 3_600_000L)), TestContext.Current.CancellationToken));
+            }
+
+            var actual = merger.Complete(TestContext.Current.CancellationToken);
+            nonEmpty += Canonical(expected).Length > 2 ? 1 : 0;
+            Assert.True(Canonical(expected) == Canonical(actual), $"seed {seed}: {json}\nexpected {Canonical(expected)}\nactual   {Canonical(actual)}");
+        }
+
+        // The comparison means something only if most random queries return rows.
+        Assert.True(nonEmpty > Seeds / 3, $"only {nonEmpty} of {Seeds} queries returned anything");
+    }
+
+    [Fact]
+    public void Complete_RandomSegmentsSegmentMetadata_FoldsLikeDruid()
+    {
+        for (var seed = 0; seed < Seeds; seed++)
+        {
+            var data = new TestData(seed);
+            var rows = data.Rows(data.Random.Next(1, 400));
+            var query = (SegmentMetadataQuery)QueryParser.Parse(data.Query("segmentMetadata"));
+            var (segments, concatenated) = Split(data.Random, rows);
+            var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+            var whole = ((SegmentMetadataResult)evaluator.Evaluate(query, concatenated, TestContext.Current.CancellationToken)).Segments.Single();
+
+            var merger = new QueryMerger(query);
+            var partials = segments.Select(s => (SegmentMetadataPartial)evaluator.EvaluatePartial(query, s.Rows, s.Id, new Interval(TestData.Start, TestData.Start + 3_600_000), TestContext.Current.CancellationToken)).ToList();
+            partials.ForEach(merger.Add);
+            var merged = ((SegmentMetadataResult)merger.Complete(TestContext.Current.CancellationToken)).Segments.Single();
+
+            Assert.Equal(segments.Count == 1 ? "seg-000" : "merged", merged.Id);
+            Assert.Equal(whole.NumRows, merged.NumRows);
+            Assert.Equal(whole.Size, merged.Size);
+            foreach (var (name, column) in whole.Columns)
+            {
+                var m = merged.Columns[name];
+                Assert.Equal((column.Type, column.HasNulls, column.Size, column.MinValue, column.MaxValue), (m.Type, m.HasNulls, m.Size, m.MinValue, m.MaxValue));
+                Assert.Equal(partials.Max(p => p.Analysis.Columns[name].Cardinality), m.Cardinality);
+            }
+        }
+    }
+
+    [Fact]
+    public void Add_PartialOfOtherQueryType_Throws()
+    {
+        var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"ds"}""");
+        var merger = new QueryMerger(query);
+        Assert.Throws<ArgumentException>(() => merger.Add(new ScanPartial([], [])));
+    }
+
+    [Fact]
+    public void Complete_GroupByOverMaxResultRows_ThrowsNamingTheLimit()
+    {
+        var query = QueryParser.Parse("""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-22/2026-11-24"],"dimensions":["pin_id"],"aggregations":[{"type":"count","name":"n"}]}""");
+        var rows = new TestData(1).Rows(500);
+        var limits = new QueryLimits(Timeout.InfiniteTimeSpan, 10, long.MaxValue, long.MaxValue);
+        var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+        var merger = new QueryMerger(query, limits);
+        merger.Add(evaluator.EvaluatePartial(query, rows.Take(5), "a", default, TestContext.Current.CancellationToken));
+        var ex = Assert.Throws<QueryLimitExceededException>(() => merger.Add(evaluator.EvaluatePartial(query, rows.Skip(5).Take(100), "b", default, TestContext.Current.CancellationToken)));
+        Assert.Equal("maxResultRows", ex.Limit);
+    }
+
+    [Fact]
+    public void Complete_TimeseriesZeroFillOverMaxBuckets_Throws()
+    {
+        var query = QueryParser.Parse("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"minute","aggregations":[{"type":"count","name":"n"}]}""");
+        var merger = new QueryMerger(query, new QueryLimits(Timeout.InfiniteTimeSpan, long.MaxValue, 1000, long.MaxValue));
+        var ex = Assert.Throws<QueryLimitExceededException>(() => merger.Complete(TestContext.Current.CancellationToken));
+        Assert.Equal("maxBuckets", ex.Limit);
+    }
+
+    [Fact]
+    public void Complete_CancelledToken_Throws()
+    {
+        var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"ds"}""");
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() => new QueryMerger(query).Complete(cts.Token));
+    }
+
+    /// <summary>Random segments (each keeps the rows' relative order) and their concatenation in segment-id order.</summary>
+    internal static (List<(string Id, List<Row> Rows)> Segments, List<Row> Concatenated) Split(Random random, List<Row> rows)
+    {
+        var count = random.Next(1, 9);
+        var segments = Enumerable.Range(0, count).Select(i => ($"seg-{i:D3}", new List<Row>())).ToList();
+        foreach (var row in rows)
+        {
+            segments[random.Next(count)].Item2.Add(row);
+        }
+
+        return (segments, segments.SelectMany(s => s.Item2).ToList());
+    }
+
+    /// <summary>The result's JSON, with scan batches flattened (segment ids and batch boundaries differ by design).</summary>
+    internal static string Canonical(QueryResult result)
+    {
+        if (result is ScanResult scan)
+        {
+            return JsonSerializer.Serialize(scan.Events.Select(e => e.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")));
+        }
+
+        return QueryResultWriter.ToJson(result);
+    }
+}

@@ -1,0 +1,163 @@
+namespace Tributary.Query.Tests;
+
+public sealed class QueryParserTests
+{
+    [Fact]
+    public void Parse_TimeseriesWithEverything_ReadsAllFields()
+    {
+        var q = (TimeseriesQuery)QueryParser.Parse("""
+            {"queryType":"timeseries","dataSource":{"type":"table","name":"pin_engagement"},
+             "intervals":["2026-11-23T00:00Z/PT1H"],"granularity":{"type":"period","period":"PT5M","timeZone":"UTC"},
+             "filter":{"type":"and","fields":[{"type":"selector","dimension":"pin_id","value":"42"},
+                {"type":"not","field":{"type":"in","dimension":"country","values":["US",null]}}]},
+             "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},
+                {"type":"hyperUnique","name":"users","fieldName":"user_hll","round":true}],
+             "postAggregations":[{"type":"arithmetic","name":"ctr","fn":"/","fields":[
+                {"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
+                {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"}],
+             "descending":"true","context":{"timeout":"5000","explain":true,"custom":[1]}}
+            """);
+        Assert.Equal("pin_engagement", q.DataSource);
+        Assert.Equal([new Interval(IsoTime.Parse("2026-11-23T00:00Z", "x"), IsoTime.Parse("2026-11-23T01:00Z", "x"))], q.Intervals);
+        Assert.IsType<PeriodGranularity>(q.Granularity);
+        Assert.IsType<AndFilter>(q.Filter);
+        Assert.Equal(3, q.Aggregations.Count);
+        Assert.True(q.Aggregations[2].Round);
+        Assert.Equal(2, q.PostAggregations.Count);
+        Assert.True(q.Descending);
+        Assert.Equal(5000, q.Context.TimeoutMillis);
+        Assert.True(q.Context.Explain);
+        Assert.Equal("[1]", q.Context.Other["custom"]);
+    }
+
+    [Fact]
+    public void Parse_TopN_ReadsDimensionMetricThreshold()
+    {
+        var q = (TopNQuery)QueryParser.Parse("""
+            {"queryType":"topN","dataSource":"ds","intervals":"2026-11-23/2026-11-24","granularity":"hour",
+             "dimension":{"type":"default","dimension":"country","outputName":"c"},
+             "metric":{"type":"inverted","metric":"clicks"},"threshold":5,
+             "aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}
+            """);
+        Assert.Equal("c", q.Dimension.OutputName);
+        Assert.Equal(new InvertedTopNMetric(new NumericTopNMetric("clicks")), q.Metric);
+        Assert.Equal(5, q.Threshold);
+        Assert.Equal(1000, q.SegmentThreshold);
+    }
+
+    [Fact]
+    public void Parse_GroupBy_ReadsHavingAndLimitSpec()
+    {
+        var q = (GroupByQuery)QueryParser.Parse("""
+            {"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"all",
+             "dimensions":["country",{"type":"default","dimension":"device","outputName":"d"}],
+             "aggregations":[{"type":"count","name":"n"}],
+             "having":{"type":"and","havingSpecs":[{"type":"greaterThan","aggregation":"n","value":2},
+                {"type":"not","havingSpec":{"type":"dimSelector","dimension":"d","value":"ios"}}]},
+             "limitSpec":{"type":"default","limit":10,"offset":1,"columns":["country",
+                {"dimension":"n","direction":"descending","dimensionOrder":{"type":"numeric"}}]}}
+            """);
+        Assert.Equal(2, q.Dimensions.Count);
+        Assert.IsType<AndHaving>(q.Having);
+        Assert.Equal(10, q.LimitSpec!.Limit);
+        Assert.Equal(1, q.LimitSpec.Offset);
+        Assert.Equal(new OrderByColumn("n", true, StringOrdering.Numeric), q.LimitSpec.Columns[1]);
+    }
+
+    [Fact]
+    public void Parse_ScanTimeBoundarySegmentMetadata_ReadFields()
+    {
+        var scan = (ScanQuery)QueryParser.Parse("""{"queryType":"scan","dataSource":"ds","intervals":{"type":"intervals","intervals":["2026-11-23/PT1H"]},"columns":["a","__time"],"limit":5,"offset":2,"order":"descending","resultFormat":"compactedList"}""");
+        Assert.Equal(["a", "__time"], scan.Columns);
+        Assert.Equal((5L, 2L, ScanOrder.Descending, ScanResultFormat.CompactedList), (scan.Limit!.Value, scan.Offset, scan.Order, scan.ResultFormat));
+
+        var tb = (TimeBoundaryQuery)QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"ds","bound":"maxTime"}""");
+        Assert.Equal(TimeBoundaryBound.MaxTime, tb.Bound);
+        Assert.Equal([Interval.Eternity], tb.Intervals);
+
+        var sm = (SegmentMetadataQuery)QueryParser.Parse("""{"queryType":"segmentMetadata","dataSource":"ds","merge":true,"toInclude":{"type":"list","columns":["a"]},"analysisTypes":["cardinality","size"]}""");
+        Assert.True(sm.Merge);
+        Assert.Equal(["a"], sm.ToInclude!);
+        Assert.Equal(AnalysisTypes.Cardinality | AnalysisTypes.Size, sm.AnalysisTypes);
+    }
+
+    [Theory]
+    [InlineData("""{"dataSource":"ds"}""", "queryType")]
+    [InlineData("""{"queryType":"timeseries","intervals":["2026-11-23/P1D"]}""", "dataSource")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds"}""", "intervals")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23"]}""", "intervals[0]")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D","2026-13-01/P1D"]}""", "intervals[1]")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"s"}]}""", "aggregations[1].fieldName")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"cardinality","name":"c","fields":["a"]}]}""", "aggregations[1].type")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"count","name":"n"}]}""", "aggregations[1].name")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"}],"postAggregations":[{"type":"arithmetic","name":"p","fn":"+","fields":[{"type":"fieldAccess","fieldName":"n"},{"type":"fieldAccess","fieldName":"x"}]}]}""", "postAggregations[0].fields[1].fieldName")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"}],"postAggregations":[{"type":"arithmetic","name":"p","fn":"%","fields":[]}]}""", "postAggregations[0].fn")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"fortnight"}""", "granularity")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":{"type":"period","period":"PT5X"}}""", "granularity.period")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":{"type":"period","period":"PT5M","timeZone":"Mars/Olympus"}}""", "granularity.timeZone")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"and","fields":[{"type":"selector","dimension":"a","value":"b"},{"type":"bound","dimension":"x","ordering":"weird","lower":"1"}]}}""", "filter.fields[1].ordering")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"not","field":{"type":"regex","dimension":"a","pattern":"("}}}""", "filter.field.pattern")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"like","dimension":"a","pattern":"x%","escape":"ab"}}""", "filter.escape")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"selector","dimension":"a","value":"b","extractionFn":{"type":"lower"}}}""", "filter.extractionFn")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"spooky"}}""", "filter.type")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"context":{"timeout":-1}}""", "context.timeout")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"context":{"maxResultRows":"lots"}}""", "context.maxResultRows")]
+    [InlineData("""{"queryType":"topN","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimension":"a","metric":"m","threshold":3,"aggregations":[{"type":"count","name":"n"}]}""", "metric")]
+    [InlineData("""{"queryType":"topN","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimension":"a","metric":"n","threshold":0,"aggregations":[{"type":"count","name":"n"}]}""", "threshold")]
+    [InlineData("""{"queryType":"topN","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimension":{"type":"extraction","dimension":"a"},"metric":"n","threshold":3}""", "dimension.type")]
+    [InlineData("""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimensions":["a"],"aggregations":[{"type":"count","name":"n"}],"having":{"type":"greaterThan","aggregation":"zz","value":1}}""", "having.aggregation")]
+    [InlineData("""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimensions":["a"],"aggregations":[{"type":"count","name":"n"}],"limitSpec":{"type":"default","columns":["a",{"dimension":"q"}]}}""", "limitSpec.columns[1].dimension")]
+    [InlineData("""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimensions":["a","a"]}""", "dimensions[1]")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"resultFormat":"rows"}""", "resultFormat")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"columns":["a",3]}""", "columns[1]")]
+    [InlineData("""{"queryType":"scan","dataSource":{"type":"join"},"intervals":["2026-11-23/P1D"]}""", "dataSource.type")]
+    [InlineData("""{"queryType":"select","dataSource":"ds"}""", "queryType")]
+    public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
+    {
+        var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));
+        Assert.Equal(path, ex.Path);
+        Assert.StartsWith(path + ": ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_MalformedJson_ThrowsWithPosition()
+    {
+        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("{\"queryType\": \"timeseries\",\n \"dataSource\": }"));
+        Assert.Equal(string.Empty, ex.Path);
+        Assert.Contains("line 2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_CardinalityAggregator_ThrowsUnsupportedWithAdvice()
+    {
+        var ex = Assert.Throws<QueryUnsupportedException>(() => QueryParser.Parse("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"cardinality","name":"c","fields":["a"]}]}"""));
+        Assert.Contains("hyperUnique", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_OverlappingIntervals_AreCondensed()
+    {
+        var q = QueryParser.Parse("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23T02:00Z/PT1H","2026-11-23T00:00Z/2026-11-23T01:30Z","PT1H/2026-11-23T02:00Z"]}""");
+        Assert.Equal([new Interval(IsoTime.Parse("2026-11-23T00:00Z", "x"), IsoTime.Parse("2026-11-23T03:00Z", "x"))], q.Intervals);
+    }
+
+    [Fact]
+    public void ParseFilter_LikeWithEscape_MatchesLiterally()
+    {
+        var f = (LikeFilter)QueryParser.ParseFilter(System.Text.Json.JsonDocument.Parse("""{"type":"like","dimension":"d","pattern":"50!%_off%","escape":"!"}""").RootElement, "filter");
+        Assert.True(f.Matches("50%xoff and more"));
+        Assert.False(f.Matches("50xxoff"));
+        Assert.False(f.Matches(null));
+    }
+
+    [Fact]
+    public void ParseFilter_NumericBound_ComparesNumbers()
+    {
+        var f = (BoundFilter)QueryParser.ParseFilter(System.Text.Json.JsonDocument.Parse("""{"type":"bound","dimension":"d","lower":"2","upper":10,"upperStrict":true,"ordering":"numeric"}""").RootElement, "filter");
+        Assert.True(f.Matches("9.5"));
+        Assert.True(f.Matches("2"));
+        Assert.False(f.Matches("10"));
+        Assert.False(f.Matches("abc"));
+        Assert.False(f.Matches(null));
+    }
+}

@@ -1,0 +1,166 @@
+namespace Tributary.Query.Tests;
+
+/// <summary>Hand-checked results on a tiny data set, written as Druid's response JSON.</summary>
+public sealed class ReferenceEvaluatorTests
+{
+    private static readonly long T0 = IsoTime.Parse("2026-11-23T10:00:00Z", "t");
+
+    private static readonly List<Row> Rows =
+    [
+        Make(1, "a", "US", 5, 1.5, "u1"),
+        Make(20, "b", "DE", 3, 2.0, "u2"),
+        Make(40, "a", "US", 7, 0.5, "u1"),
+        Make(65, "c", null, 1, 4.0, "u3"),
+        Make(150, "a", "FR", 2, 1.0, "u2"),
+    ];
+
+    private static Row Make(int minute, string pin, string? country, long clicks, double revenue, string user)
+    {
+        var columns = new Dictionary<string, object?> { ["pin_id"] = pin, ["clicks"] = clicks, ["revenue"] = revenue, ["users"] = user };
+        if (country is not null)
+        {
+            columns["country"] = country;
+        }
+
+        return new Row(T0 + (minute * 60_000L), columns);
+    }
+
+    private static string Run(string json)
+    {
+        var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+        return QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse(json), Rows, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void Evaluate_TimeseriesHourly_ZeroFillsAndComputesPostAggregations()
+    {
+        var json = Run("""
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/2026-11-23T14:00Z"],"granularity":"hour",
+             "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},
+               {"type":"doubleMax","name":"maxRev","fieldName":"revenue"},{"type":"hyperUnique","name":"users","fieldName":"users"}],
+             "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]}]}
+            """);
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":3,"clicks":15,"maxRev":2.0,"users":2.0,"cpr":5.0}},"""
+            + """{"timestamp":"2026-11-23T11:00:00.000Z","result":{"rows":1,"clicks":1,"maxRev":4.0,"users":1.0,"cpr":1.0}},"""
+            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":1,"clicks":2,"maxRev":1.0,"users":1.0,"cpr":2.0}},"""
+            + """{"timestamp":"2026-11-23T13:00:00.000Z","result":{"rows":0,"clicks":0,"maxRev":null,"users":0.0,"cpr":0.0}}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_TimeseriesSkipEmptyBucketsDescending_OmitsEmptyNewestFirst()
+    {
+        var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/2026-11-23T14:00Z"],"granularity":"hour","descending":true,"aggregations":[{"type":"count","name":"rows"}],"context":{"skipEmptyBuckets":true}}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":1}},{"timestamp":"2026-11-23T11:00:00.000Z","result":{"rows":1}},{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":3}}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_NotSelector_MatchesMissingValues()
+    {
+        var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{"type":"not","field":{"type":"selector","dimension":"country","value":"US"}},"aggregations":[{"type":"count","name":"rows"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"rows":3}}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_TopNByMetric_RanksAndCuts()
+    {
+        var json = Run("""{"queryType":"topN","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"granularity":"all","dimension":"pin_id","metric":"clicks","threshold":2,"aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T10:00:00.000Z","result":[{"pin_id":"a","clicks":14},{"pin_id":"b","clicks":3}]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_TopNByDimensionAfterPreviousStop_PagesLexicographically()
+    {
+        var json = Run("""{"queryType":"topN","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"dimension":{"type":"default","dimension":"pin_id","outputName":"pin"},"metric":{"type":"dimension","previousStop":"a"},"threshold":5,"aggregations":[{"type":"count","name":"n"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T10:00:00.000Z","result":[{"pin":"b","n":1},{"pin":"c","n":1}]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_GroupByWithHavingAndLimitSpec_FiltersOrdersAndLimits()
+    {
+        var json = Run("""
+            {"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"granularity":"all","dimensions":["country"],
+             "aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"clicks","fieldName":"clicks"}],
+             "having":{"type":"greaterThan","aggregation":"clicks","value":1},
+             "limitSpec":{"type":"default","limit":2,"columns":[{"dimension":"clicks","direction":"descending"}]}}
+            """);
+        Assert.Equal("""[{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"country":"US","n":2,"clicks":12}},{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"country":"DE","n":1,"clicks":3}}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_GroupByWithoutLimitSpec_SortsByDimensionsNullFirst()
+    {
+        var json = Run("""{"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"granularity":"all","dimensions":["country"],"aggregations":[{"type":"count","name":"n"}]}""");
+        Assert.Equal("""[{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"country":null,"n":1}},{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"country":"DE","n":1}},{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"country":"FR","n":1}},{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"country":"US","n":2}}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_ScanDescendingWithOffset_ReturnsCompactedEvents()
+    {
+        var json = Run("""{"queryType":"scan","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"columns":["__time","pin_id","clicks"],"order":"descending","limit":2,"offset":1,"resultFormat":"compactedList"}""");
+        Assert.Equal($$"""[{"segmentId":"all","columns":["__time","pin_id","clicks"],"events":[[{{T0 + (65 * 60_000L)}},"c",1],[{{T0 + (40 * 60_000L)}},"a",7]]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_ScanList_WritesObjectsWithNulls()
+    {
+        var json = Run("""{"queryType":"scan","dataSource":"d","intervals":["2026-11-23T11:00Z/PT1H"],"columns":["pin_id","country"]}""");
+        Assert.Equal("""[{"segmentId":"all","columns":["pin_id","country"],"events":[{"pin_id":"c","country":null}]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_TimeBoundary_ReportsBothBounds()
+    {
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T10:01:00.000Z","result":{"minTime":"2026-11-23T10:01:00.000Z","maxTime":"2026-11-23T12:30:00.000Z"}}]""",
+            Run("""{"queryType":"timeBoundary","dataSource":"d"}"""));
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T12:30:00.000Z","result":{"maxTime":"2026-11-23T12:30:00.000Z"}}]""",
+            Run("""{"queryType":"timeBoundary","dataSource":"d","bound":"maxTime"}"""));
+        Assert.Equal("[]", Run("""{"queryType":"timeBoundary","dataSource":"d","filter":{"type":"selector","dimension":"pin_id","value":"zzz"}}"""));
+    }
+
+    [Fact]
+    public void Evaluate_SegmentMetadata_AnalysesIncludedColumns()
+    {
+        var json = Run("""{"queryType":"segmentMetadata","dataSource":"d","toInclude":{"type":"list","columns":["country"]},"analysisTypes":["cardinality","minmax"]}""");
+        Assert.Equal(
+            """[{"id":"all","intervals":null,"columns":{"country":{"typeSignature":"STRING","type":"STRING","hasMultipleValues":false,"hasNulls":true,"size":0,"cardinality":3,"minValue":"DE","maxValue":"US","errorMessage":null}},"size":0,"numRows":5,"aggregators":null,"timestampSpec":null,"queryGranularity":null,"rollup":null}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_LikeRegexAndNumericBound_Match()
+    {
+        var json = Run("""
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],
+             "filter":{"type":"or","fields":[{"type":"like","dimension":"country","pattern":"D_"},{"type":"regex","dimension":"pin_id","pattern":"^c"},
+               {"type":"bound","dimension":"clicks","lower":"6","ordering":"numeric"}]},
+             "aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}
+            """);
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"clicks":11}}]""", json);
+    }
+}
+
+public sealed class DruidErrorTests
+{
+    [Fact]
+    public void FromException_ValidationError_IsBadRequestNamingTheField()
+    {
+        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"s"}]}"""));
+        var error = DruidError.FromException(ex);
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal("""{"error":"Json parse failed","errorMessage":"aggregations[1].fieldName: is required","errorClass":"com.fasterxml.jackson.databind.exc.ValueInstantiationException","host":null}""", error.ToJson());
+    }
+
+    [Fact]
+    public void FromException_KindsOfFailure_MapToDruidCodes()
+    {
+        Assert.Equal("Unsupported operation", DruidError.FromException(new QueryUnsupportedException("aggregations[0].type", "no")).Error);
+        Assert.Equal("Resource limit exceeded", DruidError.FromException(new QueryLimitExceededException("maxBuckets", "too many")).Error);
+        var timeout = DruidError.FromException(new QueryTimeoutException(TimeSpan.FromSeconds(1)));
+        Assert.Equal((504, "Query timeout"), (timeout.StatusCode, timeout.Error));
+        Assert.Equal(500, DruidError.FromException(new InvalidOperationException("x")).StatusCode);
+    }
+}

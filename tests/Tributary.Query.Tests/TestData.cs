@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text;
+
+namespace Tributary.Query.Tests;
+
+/// <summary>An exact "sketch" (a set of values): merges exactly, so merged and single-pass results must agree.</summary>
+internal sealed class SetSketch : ICardinalitySketch
+{
+    private readonly HashSet<string> _values = new(StringComparer.Ordinal);
+
+    public void Add(ReadOnlySpan<byte> value) => _values.Add(Convert.ToBase64String(value));
+
+    public void Merge(ICardinalitySketch other) => _values.UnionWith(((SetSketch)other)._values);
+
+    public double Estimate() => _values.Count;
+
+    public ICardinalitySketch Clone()
+    {
+        var copy = new SetSketch();
+        copy._values.UnionWith(_values);
+        return copy;
+    }
+
+    public byte[] Serialize() => Encoding.UTF8.GetBytes(string.Join(",", _values.Order(StringComparer.Ordinal)));
+}
+
+internal sealed class SetSketchFactory : ICardinalitySketchFactory
+{
+    public static readonly SetSketchFactory Instance = new();
+
+    public ICardinalitySketch Create() => new SetSketch();
+
+    public ICardinalitySketch Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        var sketch = new SetSketch();
+        foreach (var v in Encoding.UTF8.GetString(bytes).Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            sketch.Add(Convert.FromBase64String(v));
+        }
+
+        return sketch;
+    }
+}
+
+/// <summary>Random rows over a pin_engagement-like schema, and random Druid queries over them (as JSON).</summary>
+internal sealed class TestData
+{
+    public static readonly long Start = IsoTime.Parse("2026-11-23T00:00:00Z", "t");
+
+    public static readonly RowSchema Schema = new(
+    [
+        new ColumnSchema("pin_id", ColumnType.String),
+        new ColumnSchema("country", ColumnType.String),
+        new ColumnSchema("device", ColumnType.String),
+        new ColumnSchema("n", ColumnType.Long),
+        new ColumnSchema("clicks", ColumnType.Long),
+        new ColumnSchema("revenue", ColumnType.Double),
+        new ColumnSchema("users", ColumnType.String),
+    ]);
+
+    private static readonly string?[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "", null];
+    private static readonly string[] Devices = ["ios", "android", "web"];
+    private readonly Random _random;
+
+    public TestData(int seed) => _random = new Random(seed);
+
+    public Random Random => _random;
+
+    public static string PinId(int i) => "pin-" + i.ToString("D3", CultureInfo.InvariantCulture);
+
+    public List<Row> Rows(int count, int hours = 6, int pins = 50)
+    {
+        var rows = new List<Row>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var columns = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["pin_id"] = PinId(_random.Next(pins)),
+                ["device"] = Devices[_random.Next(Devices.Length)],
+                ["n"] = (long)_random.Next(-5, 25),
+                ["clicks"] = (long)_random.Next(0, 100),
+                ["revenue"] = _random.Next(-40, 400) * 0.25,
+                ["users"] = "u" + _random.Next(200).ToString(CultureInfo.InvariantCulture),
+            };
+            var country = Countries[_random.Next(Countries.Length)];
+            if (country is not null)
+            {
+                columns["country"] = country;
+            }
+
+            if (_random.Next(20) == 0)
+            {
+                columns.Remove("clicks");
+            }
+
+            rows.Add(new Row(Start + _random.NextInt64(hours * 3_600_000L), columns));
+        }
+
+        return rows;
+    }
+
+    public string Filter(int depth = 0)
+    {
+        var kind = _random.Next(depth >= 2 ? 6 : 9);
+        switch (kind)
+        {
+            case 0:
+                return Selector();
+            case 1:
+                return $$"""{"type":"in","dimension":"{{Dimension()}}","values":[{{string.Join(",", Enumerable.Range(0, _random.Next(1, 5)).Select(_ => Value()))}}]}""";
+            case 2:
+            {
+                var numeric = _random.Next(2) == 0;
+                var dim = numeric ? "n" : Dimension();
+                var lower = _random.Next(3) == 0 ? string.Empty : ",\"lower\":" + (numeric ? $"\"{_random.Next(-5, 25)}\"" : NonNullValue()) + ",\"lowerStrict\":" + Bool();
+                var upper = lower.Length > 0 && _random.Next(3) == 0 ? string.Empty : ",\"upper\":" + (numeric ? $"\"{_random.Next(-5, 25)}\"" : NonNullValue()) + ",\"upperStrict\":" + Bool();
+                return $$"""{"type":"bound","dimension":"{{dim}}"{{lower}}{{upper}},"ordering":"{{(numeric ? "numeric" : "lexicographic")}}"}""";
+            }
+
+            case 3:
+                return $$"""{"type":"like","dimension":"{{Dimension()}}","pattern":"{{new[] { "pin-00%", "%S", "_R", "%o%", "pin-0_1", "a!%b" }[_random.Next(6)]}}","escape":"!"}""";
+            case 4:
+                return $$"""{"type":"regex","dimension":"{{Dimension()}}","pattern":"{{new[] { "^pin-0[0-2]", "o", "^(US|DE)$", "1$" }[_random.Next(4)]}}"}""";
+            case 5:
+                return Selector();
+            case 6:
+            case 7:
+                return $$"""{"type":"{{(kind == 6 ? "and" : "or")}}","fields":[{{string.Join(",", Enumerable.Range(0, _random.Next(1, 4)).Select(_ => Filter(depth + 1)))}}]}""";
+            default:
+                return $$"""{"type":"not","field":{{Filter(depth + 1)}}}""";
+        }
+    }
+
+    public string Selector() => $$"""{"type":"selector","dimension":"{{Dimension()}}","value":{{Value()}}}""";
+
+    public string Intervals()
+    {
+        if (_random.Next(4) == 0)
+        {
+            return "\"intervals\":[\"2026-11-22/2026-11-24\"]";
+        }
+
+        var a = _random.Next(0, 6 * 60);
+        var b = _random.Next(a + 1, 6 * 60 + 30);
+        var c = _random.Next(0, 6 * 60);
+        var second = _random.Next(3) == 0 ? $",\"{IsoTime.Format(Start + (c * 60_000L))}/PT{_random.Next(1, 90)}M\"" : string.Empty;
+        return $"\"intervals\":[\"{IsoTime.Format(Start + (a * 60_000L))}/{IsoTime.Format(Start + (b * 60_000L))}\"{second}]";
+    }
+
+    public string Granularity() => new[] { "\"all\"", "\"hour\"", "\"fifteen_minute\"", "{\"type\":\"period\",\"period\":\"PT30M\"}", "\"day\"", "{\"type\":\"duration\",\"duration\":2700000}" }[_random.Next(6)];
+
+    public string Aggregations() => """
+        "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},
+          {"type":"doubleSum","name":"revenue","fieldName":"revenue"},{"type":"longMin","name":"minClicks","fieldName":"clicks"},
+          {"type":"longMax","name":"maxN","fieldName":"n"},{"type":"doubleMin","name":"minRevenue","fieldName":"revenue"},
+          {"type":"doubleMax","name":"maxRevenue","fieldName":"revenue"},{"type":"hyperUnique","name":"users","fieldName":"users"}],
+        "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
+          {"type":"arithmetic","name":"score","fn":"+","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"constant","value":2},{"type":"fieldAccess","fieldName":"cpr"}]},
+          {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"}]
+        """;
+
+    public string Query(string queryType)
+    {
+        var filter = _random.Next(2) == 0 ? string.Empty : $",\"filter\":{Filter()}";
+        var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"pin_engagement\",{Intervals()}{filter}";
+        switch (queryType)
+        {
+            case "timeseries":
+                return $$"""{{{common}},"granularity":{{Granularity()}},{{Aggregations()}},"descending":{{Bool()}},"context":{"skipEmptyBuckets":{{Bool()}}""" + "}}";
+            case "topN":
+            {
+                var metric = new[] { "\"clicks\"", "\"cpr\"", "{\"type\":\"inverted\",\"metric\":\"revenue\"}", "{\"type\":\"dimension\",\"ordering\":\"lexicographic\"}", "{\"type\":\"dimension\",\"ordering\":\"numeric\",\"previousStop\":\"3\"}", "\"u\"", "\"minClicks\"" }[_random.Next(7)];
+                var dim = metric.Contains("numeric", StringComparison.Ordinal) ? "n" : Dimension();
+                return $$"""{{{common}},"granularity":{{Granularity()}},"dimension":"{{dim}}","metric":{{metric}},"threshold":{{_random.Next(1, 12)}},{{Aggregations()}}}""";
+            }
+
+            case "groupBy":
+            {
+                var dims = Enumerable.Range(0, _random.Next(1, 3)).Select(_ => Dimension()).Distinct().ToList();
+                var having = _random.Next(3) switch
+                {
+                    0 => string.Empty,
+                    1 => $$""","having":{"type":"greaterThan","aggregation":"rows","value":{{_random.Next(0, 5)}}}""",
+                    _ => $$""","having":{"type":"or","havingSpecs":[{"type":"lessThan","aggregation":"revenue","value":{{_random.Next(0, 200)}}},{"type":"not","havingSpec":{"type":"dimSelector","dimension":"{{dims[0]}}","value":{{Value()}}""" + "}}]}",
+                };
+                var limit = _random.Next(3) switch
+                {
+                    0 => string.Empty,
+                    1 => $$""","limitSpec":{"type":"default","limit":{{_random.Next(1, 20)}},"columns":[{"dimension":"clicks","direction":"descending"},"{{dims[0]}}"]}""",
+                    _ => $$""","limitSpec":{"type":"default","limit":{{_random.Next(1, 20)}},"offset":{{_random.Next(0, 4)}},"columns":[{"dimension":"{{dims[^1]}}","direction":"descending","dimensionOrder":"numeric"},{"dimension":"u","direction":"ascending"}]}""",
+                };
+                return $$"""{{{common}},"granularity":{{Granularity()}},"dimensions":[{{string.Join(",", dims.Select(d => $"\"{d}\""))}}],{{Aggregations()}}{{having}}{{limit}}}""";
+            }
+
+            case "scan":
+            {
+                var columns = _random.Next(2) == 0 ? "[]" : "[\"__time\",\"pin_id\",\"clicks\",\"revenue\",\"country\"]";
+                var limit = _random.Next(3) == 0 ? string.Empty : $",\"limit\":{_random.Next(1, 50)}";
+                var offset = _random.Next(3) == 0 ? $",\"offset\":{_random.Next(0, 10)}" : string.Empty;
+                var order = new[] { "none", "ascending", "descending" }[_random.Next(3)];
+                var format = _random.Next(2) == 0 ? "list" : "compactedList";
+                return $$"""{{{common}},"columns":{{columns}}{{limit}}{{offset}},"order":"{{order}}","resultFormat":"{{format}}","batchSize":{{_random.Next(1, 30)}}}""";
+            }
+
+            case "timeBoundary":
+                return $$"""{{{common}}{{new[] { string.Empty, ",\"bound\":\"maxTime\"", ",\"bound\":\"minTime\"" }[_random.Next(3)]}}}""";
+            default:
+                return $$"""{"queryType":"segmentMetadata","dataSource":"pin_engagement",{{Intervals()}},"merge":true,"analysisTypes":["cardinality","minmax","size","interval"]}""";
+        }
+    }
+
+    private string Dimension() => new[] { "pin_id", "country", "device", "n", "pin_id", "missing" }[_random.Next(6)];
+
+    private string Value()
+    {
+        return _random.Next(10) switch
+        {
+            0 => "null",
+            1 => "\"\"",
+            2 => $"\"{Countries[_random.Next(Countries.Length - 2)]}\"",
+            3 => $"\"{Devices[_random.Next(Devices.Length)]}\"",
+            4 => $"\"{_random.Next(-5, 25)}\"",
+            _ => $"\"{PinId(_random.Next(50))}\"",
+        };
+    }
+
+    private string NonNullValue()
+    {
+        var v = Value();
+        return v == "null" ? "\"pin-010\"" : v;
+    }
+
+    private string Bool() => _random.Next(2) == 0 ? "true" : "false";
+}
