@@ -166,42 +166,42 @@ internal abstract class ColumnBuffer
         }
     }
 
-    private sealed class StringBuffer(DataField field, int capacity) : ColumnBuffer
+    private sealed class StringBuffer(DataField dataField, int capacity) : ColumnBuffer
     {
         private readonly List<string?> _values = new(capacity);
 
-        public override IReadOnlyList<DataField> Fields => [field];
+        public override IReadOnlyList<DataField> Fields => [dataField];
 
         public override void Append(MySqlDataReader reader, int ordinal) => _values.Add(reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal));
 
         public override async Task WriteAsync(ParquetRowGroupWriter writer, CancellationToken cancellationToken)
         {
-            await writer.WriteAsync(field, _values!, null).ConfigureAwait(false);
+            await writer.WriteAsync(dataField, _values!, null).ConfigureAwait(false);
             _values.Clear();
         }
     }
 
-    private sealed class BytesBuffer(DataField field, int capacity) : ColumnBuffer
+    private sealed class BytesBuffer(DataField dataField, int capacity) : ColumnBuffer
     {
         private readonly List<byte[]?> _values = new(capacity);
 
-        public override IReadOnlyList<DataField> Fields => [field];
+        public override IReadOnlyList<DataField> Fields => [dataField];
 
         public override void Append(MySqlDataReader reader, int ordinal) => _values.Add(reader.IsDBNull(ordinal) ? null : (byte[])reader.GetValue(ordinal));
 
         public override async Task WriteAsync(ParquetRowGroupWriter writer, CancellationToken cancellationToken)
         {
-            await writer.WriteAsync(field, _values!, null).ConfigureAwait(false);
+            await writer.WriteAsync(dataField, _values!, null).ConfigureAwait(false);
             _values.Clear();
         }
     }
 
-    private sealed class DateBuffer(DataField field, DataField rawField, int capacity, ColumnKind kind) : ColumnBuffer
+    private sealed class DateBuffer(DataField dataField, DataField rawField, int capacity, ColumnKind kind) : ColumnBuffer
     {
         private readonly List<DateTime?> _values = new(capacity);
         private readonly List<string?> _raw = new(capacity);
 
-        public override IReadOnlyList<DataField> Fields => [field, rawField];
+        public override IReadOnlyList<DataField> Fields => [dataField, rawField];
 
         public override void Append(MySqlDataReader reader, int ordinal)
         {
@@ -227,7 +227,7 @@ internal abstract class ColumnBuffer
 
         public override async Task WriteAsync(ParquetRowGroupWriter writer, CancellationToken cancellationToken)
         {
-            await writer.WriteAsync<DateTime>(field, _values.ToArray(), null, null, cancellationToken).ConfigureAwait(false);
+            await writer.WriteAsync<DateTime>(dataField, _values.ToArray(), null, null, cancellationToken).ConfigureAwait(false);
             await writer.WriteAsync(rawField, _raw!, null).ConfigureAwait(false);
             _values.Clear();
             _raw.Clear();
