@@ -28,9 +28,9 @@ start_server() { # name server-id port extra-args...
   shift 3
   local user_arg=()
   [ "$(id -u)" -eq 0 ] && user_arg=(--user=root)
-  mariadbd --no-defaults "${user_arg[@]}" --datadir="$dir/$name/data" --socket="$dir/$name/mysqld.sock" \
+  mariadbd --no-defaults "${user_arg[@]}" --log-basename="$name" --datadir="$dir/$name/data" --socket="$dir/$name/mysqld.sock" \
     --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/$name/mysqld.pid" --log-error="$dir/$name/error.log" \
-    --server-id="$id" --log-bin="$dir/$name/binlog" --log-basename="$name" --binlog-format=ROW --log-slave-updates \
+    --server-id="$id" --log-bin="$dir/$name/binlog" --binlog-format=ROW --log-slave-updates \
     --gtid-strict-mode=1 --skip-name-resolve --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
     --sync-binlog=0 --innodb-doublewrite=0 --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
     --max-connections=300 --max-allowed-packet=256M --plugin-load-add=sequence "$@" >/dev/null 2>&1 &

@@ -92,7 +92,8 @@ internal abstract class ColumnBuffer
             ColumnKind.Double => new StructBuffer<double>(field, capacity, static (r, o) => r.GetDouble(o)),
             ColumnKind.Date or ColumnKind.DateTime or ColumnKind.Timestamp => new DateBuffer(fields[0], fields[1], capacity, column.Kind),
             ColumnKind.Bytes or ColumnKind.Spatial => new BytesBuffer(field, capacity),
-            _ => new StringBuffer(field, capacity),
+            ColumnKind.DecimalText => new StringBuffer(field, capacity, static (r, o) => r.GetMySqlDecimal(o).ToString()),
+            _ => new StringBuffer(field, capacity, static (r, o) => r.GetString(o)),
         };
     }
 
@@ -166,13 +167,13 @@ internal abstract class ColumnBuffer
         }
     }
 
-    private sealed class StringBuffer(DataField dataField, int capacity) : ColumnBuffer
+    private sealed class StringBuffer(DataField dataField, int capacity, Func<MySqlDataReader, int, string> read) : ColumnBuffer
     {
         private readonly List<string?> _values = new(capacity);
 
         public override IReadOnlyList<DataField> Fields => [dataField];
 
-        public override void Append(MySqlDataReader reader, int ordinal) => _values.Add(reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal));
+        public override void Append(MySqlDataReader reader, int ordinal) => _values.Add(reader.IsDBNull(ordinal) ? null : read(reader, ordinal));
 
         public override async Task WriteAsync(ParquetRowGroupWriter writer, CancellationToken cancellationToken)
         {

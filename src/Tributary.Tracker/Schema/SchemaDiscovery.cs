@@ -151,7 +151,7 @@ public static class SchemaDiscovery
             "smallint" => unsigned ? ColumnKind.UInt16 : ColumnKind.Int16,
             "mediumint" or "int" or "integer" => unsigned ? ColumnKind.UInt32 : ColumnKind.Int32,
             "bigint" => unsigned ? ColumnKind.UInt64 : ColumnKind.Int64,
-            "decimal" or "numeric" => precision <= 28 ? ColumnKind.Decimal : ColumnKind.BigDecimal,
+            "decimal" or "numeric" => precision switch { <= 28 => ColumnKind.Decimal, <= 38 => ColumnKind.BigDecimal, _ => ColumnKind.DecimalText },
             "float" => ColumnKind.Float,
             "double" or "real" => ColumnKind.Double,
             "date" => ColumnKind.Date,

@@ -35,8 +35,14 @@ public enum ColumnKind
     /// <summary>DECIMAL with precision ≤ 28 → DECIMAL(p, s) (INT32/INT64/fixed bytes, from System.Decimal).</summary>
     Decimal,
 
-    /// <summary>DECIMAL with precision 29..65 → DECIMAL(p, s) as a fixed-length byte array (exact, via BigInteger).</summary>
+    /// <summary>DECIMAL with precision 29..38 → DECIMAL(p, s) as a 16-byte fixed-length byte array (exact, via BigInteger).</summary>
     BigDecimal,
+
+    /// <summary>
+    /// DECIMAL with precision 39..65 → STRING holding MySQL's exact text (<c>-123.4500</c>): Parquet.Net 6.1
+    /// writes decimals of at most 16 bytes (38 digits); schema.json keeps the precision and scale.
+    /// </summary>
+    DecimalText,
 
     /// <summary>FLOAT → FLOAT.</summary>
     Float,

@@ -10,7 +10,7 @@ public sealed record ChunkPlan(TableSchema Table, int Index, object?[]? Lower, o
 
 /// <summary>
 /// Splits a table into primary-key ranges of about <c>chunkRows</c> rows by walking the key index inside the
-/// snapshot transaction (<c>ORDER BY pk LIMIT 1 OFFSET chunkRows-1</c> from the previous boundary), so the
+/// snapshot transaction (<c>ORDER BY pk LIMIT 2 OFFSET chunkRows-1</c> from the previous boundary), so the
 /// same snapshot always gives the same plan. A table without a primary key is one chunk, streamed whole.
 /// </summary>
 public static class ChunkPlanner
@@ -32,7 +32,7 @@ public static class ChunkPlanner
         {
             await using var command = new MySqlCommand { Connection = session };
             var where = previous is null ? string.Empty : " WHERE " + Compare(table.PrimaryKey, ">", "@l", previous, command, inclusive: false);
-            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"SELECT {keyList} FROM {Sql.Table(table)}{where} ORDER BY {keyList} LIMIT 1 OFFSET {chunkRows - 1}");
+            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"SELECT {keyList} FROM {Sql.Table(table)}{where} ORDER BY {keyList} LIMIT 2 OFFSET {chunkRows - 1}");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -43,6 +43,12 @@ public static class ChunkPlanner
             for (var i = 0; i < values.Length; i++)
             {
                 values[i] = reader.GetValue(i);
+            }
+
+            // The boundary row is the table's last: the open-ended final chunk takes it, no empty chunk after it.
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                break;
             }
 
             bounds.Add(values);

@@ -98,7 +98,7 @@ public sealed partial class ShardSnapshotter
             var replica = eligible[0];
             try
             {
-                var result = await RunOnReplicaAsync(replica, date, progress, stopwatch, cancellationToken).ConfigureAwait(false);
+                var result = await RunOnReplicaAsync(replica, date, progress, stopwatch, restart: failed.Count > 0, cancellationToken).ConfigureAwait(false);
                 return result with { FailedReplicas = failed };
             }
             catch (ReplicaLostException ex)
@@ -110,7 +110,7 @@ public sealed partial class ShardSnapshotter
         }
     }
 
-    private async Task<SnapshotResult> RunOnReplicaAsync(MySqlEndpoint replica, DateOnly date, IProgress<SnapshotProgress>? progress, Stopwatch stopwatch, CancellationToken cancellationToken)
+    private async Task<SnapshotResult> RunOnReplicaAsync(MySqlEndpoint replica, DateOnly date, IProgress<SnapshotProgress>? progress, Stopwatch stopwatch, bool restart, CancellationToken cancellationToken)
     {
         var options = _topology.Options;
         var paths = new SnapshotPaths(options.Prefix, _topology.Cluster, _topology.Shard, date);
@@ -126,7 +126,9 @@ public sealed partial class ShardSnapshotter
             var planRecords = tables.Select(t => new TablePlanRecord(t.FullName, plans[t.FullName].Count, ChunkPlanner.Fingerprint(plans[t.FullName]), t.Fingerprint)).ToList();
 
             var record = await LoadProgressAsync(paths, cancellationToken).ConfigureAwait(false);
-            var resumed = record is { CompletedAt: null }
+            // After a failover the shard's snapshot restarts from scratch: nothing read from the lost replica is kept.
+            var resumed = !restart
+                && record is { CompletedAt: null }
                 && record.Position.GtidSlavePos == position.GtidSlavePos
                 && record.Tables.SequenceEqual(planRecords);
             if (!resumed)
