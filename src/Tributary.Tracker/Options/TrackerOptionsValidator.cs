@@ -1,0 +1,115 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Tributary.Tracker;
+
+/// <summary>Validates <see cref="TrackerOptions"/> at start-up; every message names the configuration key.</summary>
+public sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, TrackerOptions options)
+    {
+        var errors = Errors(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, or returns the options.</summary>
+    public static TrackerOptions ThrowIfInvalid(TrackerOptions options)
+    {
+        var errors = Errors(options);
+        return errors.Count == 0
+            ? options
+            : throw new OptionsValidationException(nameof(TrackerOptions), typeof(TrackerOptions), errors);
+    }
+
+    /// <summary>Every problem found, each naming its key (<c>Tributary:Tracker:Clusters:main:Shards:0:Hosts</c>).</summary>
+    public static List<string> Errors(TrackerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        const string root = TrackerOptions.SectionName;
+        var errors = new List<string>();
+        if (!TimeOnly.TryParseExact(options.DailyAtUtc, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+        {
+            errors.Add($"{root}:DailyAtUtc: '{options.DailyAtUtc}' is not a UTC time of day 'HH:mm'.");
+        }
+
+        Positive(options.Connections, $"{root}:Connections", errors);
+        Positive(options.ChunkRows, $"{root}:ChunkRows", errors);
+        Positive(options.RowGroupRows, $"{root}:RowGroupRows", errors);
+        Positive(options.ConnectTimeoutSeconds, $"{root}:ConnectTimeoutSeconds", errors);
+        if (options.MaxLagSeconds < 0)
+        {
+            errors.Add($"{root}:MaxLagSeconds: must not be negative (got {options.MaxLagSeconds}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Prefix) || options.Prefix.Contains('/', StringComparison.Ordinal))
+        {
+            errors.Add($"{root}:Prefix: must be one path segment without '/' (got '{options.Prefix}').");
+        }
+
+        foreach (var (clusterName, cluster) in options.Clusters)
+        {
+            var key = $"{root}:Clusters:{clusterName}";
+            if (string.IsNullOrWhiteSpace(clusterName) || clusterName.Contains('/', StringComparison.Ordinal))
+            {
+                errors.Add($"{key}: a cluster name must be non-empty and contain no '/'.");
+            }
+
+            var credentials = cluster.Credentials;
+            if (credentials.Password is not null)
+            {
+                errors.Add($"{key}:Credentials:Password: inline passwords are not allowed; use PasswordEnv or PasswordFile.");
+            }
+
+            if (string.IsNullOrWhiteSpace(credentials.User) && string.IsNullOrWhiteSpace(credentials.UserEnv))
+            {
+                errors.Add($"{key}:Credentials: set User or UserEnv.");
+            }
+
+            if (string.IsNullOrWhiteSpace(credentials.PasswordEnv) == string.IsNullOrWhiteSpace(credentials.PasswordFile))
+            {
+                errors.Add($"{key}:Credentials: set exactly one of PasswordEnv or PasswordFile.");
+            }
+
+            if (cluster.Shards.Count == 0)
+            {
+                errors.Add($"{key}:Shards: at least one shard is required.");
+            }
+
+            var seen = new HashSet<int>();
+            for (var i = 0; i < cluster.Shards.Count; i++)
+            {
+                var shard = cluster.Shards[i];
+                var shardKey = $"{key}:Shards:{i}";
+                if (shard.Id < 0 || !seen.Add(shard.Id))
+                {
+                    errors.Add($"{shardKey}:Id: shard ids must be non-negative and unique (got {shard.Id}).");
+                }
+
+                if (shard.Hosts.Count == 0)
+                {
+                    errors.Add($"{shardKey}:Hosts: at least one host is required.");
+                }
+
+                for (var h = 0; h < shard.Hosts.Count; h++)
+                {
+                    var host = shard.Hosts[h];
+                    if (host.StartsWith("env:", StringComparison.Ordinal) ? host.Length == 4 : !MySqlEndpoint.TryParse(host, out _))
+                    {
+                        errors.Add($"{shardKey}:Hosts:{h}: '{host}' is neither 'host:port' nor 'env:NAME'.");
+                    }
+                }
+            }
+        }
+
+        return errors;
+    }
+
+    private static void Positive(int value, string key, List<string> errors)
+    {
+        if (value <= 0)
+        {
+            errors.Add($"{key}: must be positive (got {value}).");
+        }
+    }
+}

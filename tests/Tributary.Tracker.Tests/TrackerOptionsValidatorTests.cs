@@ -1,0 +1,70 @@
+namespace Tributary.Tracker.Tests;
+
+public sealed class TrackerOptionsValidatorTests
+{
+    [Fact]
+    public void Errors_ValidOptions_Empty()
+        => Assert.Empty(TrackerOptionsValidator.Errors(Valid()));
+
+    [Fact]
+    public void Errors_InlinePassword_NamesTheKey()
+    {
+        var options = Valid();
+        options.Clusters["main"].Credentials.Password = "hunter2";
+
+        var errors = TrackerOptionsValidator.Errors(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Tributary:Tracker:Clusters:main:Credentials:Password:", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, e => e.Contains("hunter2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Errors_BadHostAndDuplicateShard_NameTheKeys()
+    {
+        var options = Valid();
+        options.Clusters["main"].Shards.Add(new TrackerShardOptions { Id = 0, Hosts = ["db-1"] });
+
+        var errors = TrackerOptionsValidator.Errors(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Tributary:Tracker:Clusters:main:Shards:1:Id:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Tributary:Tracker:Clusters:main:Shards:1:Hosts:0: 'db-1'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Errors_BadScheduleAndSizes_NameTheKeys()
+    {
+        var options = Valid();
+        options.DailyAtUtc = "25:00";
+        options.Connections = 0;
+        options.Clusters["main"].Credentials.PasswordFile = "/run/secrets/mysql";
+
+        var errors = TrackerOptionsValidator.Errors(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Tributary:Tracker:DailyAtUtc:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Tributary:Tracker:Connections:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Tributary:Tracker:Clusters:main:Credentials: set exactly one", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ThrowIfInvalid_Invalid_ThrowsWithEveryError()
+    {
+        var options = Valid();
+        options.ChunkRows = -1;
+        options.Clusters["main"].Shards.Clear();
+
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => TrackerOptionsValidator.ThrowIfInvalid(options));
+
+        Assert.Equal(2, ex.Failures.Count());
+    }
+
+    internal static TrackerOptions Valid()
+    {
+        var options = new TrackerOptions();
+        options.Clusters["main"] = new TrackerClusterOptions
+        {
+            Credentials = new TrackerCredentialOptions { User = "snap", PasswordEnv = "MYSQL_PASSWORD" },
+            Shards = [new TrackerShardOptions { Id = 0, Hosts = ["db-0a:3306", "env:DB_0B"] }],
+        };
+        return options;
+    }
+}
