@@ -76,14 +76,14 @@ public static class ParquetArchiveReader
     private static async Task<Array> ReadColumnAsync(ParquetRowGroupReader rowGroup, DataField field, int n, CancellationToken cancellationToken)
     {
         var type = Nullable.GetUnderlyingType(field.ClrType) ?? field.ClrType;
-        if (type == typeof(string))
+        if (type == typeof(string) || type == typeof(ReadOnlyMemory<char>))
         {
             var values = new string[n];
             await rowGroup.ReadAsync(field, values, null, cancellationToken).ConfigureAwait(false);
             return values;
         }
 
-        if (type == typeof(byte[]))
+        if (type == typeof(byte[]) || type == typeof(ReadOnlyMemory<byte>))
         {
             var values = new byte[n][];
             await rowGroup.ReadAsync(field, values, null, cancellationToken).ConfigureAwait(false);
