@@ -38,6 +38,13 @@ public static class TributarySiloBuilderExtensions
                 .PostConfigure(o => ApplyKafkaDefaults(o, settings.Kafka)));
         }
 
+        // The archive sink (Kafka to Hive-partitioned Parquet) when Tributary:Archive:Enabled is true.
+        var archive = configuration.GetSection($"{TributarySettings.SectionName}:Archive");
+        if (archive.GetValue<bool>("Enabled"))
+        {
+            silo.AddTributaryArchive(archive, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
+        }
+
         return silo;
     }
 

@@ -1,0 +1,105 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tributary.Archive;
+using Tributary.Storage;
+using Tributary.Storage.Archive;
+
+namespace Tributary.Grains.Archive;
+
+/// <summary>
+/// Buffers the current file of one output partition of one Kafka partition (key <see cref="ArchiveKey"/>) and
+/// uploads it when the ingest grain says the file is cut. It keeps no durable state: the buffer is a cache
+/// of Kafka, which the ingest grain replays from its checkpoint when a buffer is lost (this activation
+/// reports <see cref="ArchiveWorkResult.BufferLost"/> when asked to continue a file it does not hold).
+/// Rows at or below the last buffered offset are dropped, so replays after an ingest restart are harmless.
+/// </summary>
+public sealed class ArchivePartitionGrain(
+    IObjectStore store,
+    IOptions<ArchiveOptions> options,
+    ILogger<ArchivePartitionGrain> logger) : Grain, IArchivePartitionGrain
+{
+    private ArchiveFileBuilder? _builder;
+    private string _topic = string.Empty;
+    private string _outputPartition = string.Empty;
+    private int _partition;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_topic, _outputPartition, _partition) = ArchiveKey.Parse(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The buffer dies with the activation; the ingest grain notices and replays from Kafka.
+        await DropBufferAsync();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ArchiveWorkResult> ApplyAsync(ArchiveWork work)
+    {
+        List<ArchiveFileEntry>? sealedFiles = null;
+        foreach (var segment in work.Segments)
+        {
+            if (_builder is not null && _builder.FirstOffset != segment.FileFirstOffset)
+            {
+                // A file a previous ingest activation started and never finished: the replay rebuilds it.
+                await DropBufferAsync();
+            }
+
+            foreach (var row in segment.Rows)
+            {
+                if (_builder is null)
+                {
+                    if (row.Offset != segment.FileFirstOffset)
+                    {
+                        return new ArchiveWorkResult { BufferLost = true, Sealed = sealedFiles?.ToArray() ?? [] };
+                    }
+
+                    _builder = await ArchiveFileBuilder.CreateAsync(_topic, _outputPartition, _partition, segment.FileFirstOffset, options.Value);
+                }
+
+                if (row.Offset <= _builder.LastOffset)
+                {
+                    continue;
+                }
+
+                await _builder.AddAsync(row.ToRouted());
+            }
+
+            if (segment.Seal)
+            {
+                if (_builder is null)
+                {
+                    return new ArchiveWorkResult { BufferLost = true, Sealed = sealedFiles?.ToArray() ?? [] };
+                }
+
+                // upload, then record: a crash in between re-uploads the same object name with the same rows.
+                var info = (await _builder.CompleteAndUploadAsync(store)).ToEntry();
+                ArchiveLog.FileUploaded(logger, info.Key, info.FirstOffset, info.LastOffset, info.Rows, info.DeadLetters, info.Bytes);
+                if (ServiceProvider.GetService<IArchiveUploadObserver>() is { } observer)
+                {
+                    await observer.OnUploadedAsync(info);
+                }
+
+                await GrainFactory.GetGrain<IArchiveCatalogGrain>(_topic).AddFileAsync(info);
+                await DropBufferAsync();
+                (sealedFiles ??= []).Add(info);
+            }
+        }
+
+        return new ArchiveWorkResult { Sealed = sealedFiles?.ToArray() ?? [] };
+    }
+
+    private async Task DropBufferAsync()
+    {
+        if (_builder is not null)
+        {
+            await _builder.DisposeAsync();
+            _builder = null;
+        }
+    }
+}
