@@ -1,0 +1,930 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using Tributary.Agent.Files;
+using Tributary.Agent.Options;
+using Tributary.Agent.Producing;
+using Tributary.Agent.Readers;
+
+namespace Tributary.Agent;
+
+/// <summary>
+/// Ships one log stream: follows its live file and rotated predecessors, frames records, sends each
+/// batch to Kafka, waits for every acknowledgement, and only then writes the watermark. One batch is in
+/// flight at a time, so a crash re-sends at most the batch whose watermark was not yet written.
+/// </summary>
+internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
+{
+    /// <summary>Header carrying the CRC-32C of the message value (4 bytes, big-endian).</summary>
+    public const string CrcHeader = "crc32c";
+
+    private const int FinishedKept = 16;
+    private static readonly HashSet<ErrorCode> Permanent = [ErrorCode.MsgSizeTooLarge, ErrorCode.InvalidMsg, ErrorCode.InvalidRecord, ErrorCode.RecordListTooLarge];
+
+    private readonly LogStreamOptions _options;
+    private readonly AgentContext _context;
+    private readonly ILogger _logger;
+    private readonly string _name;
+    private readonly string _directory;
+    private readonly string _rotatedPattern;
+    private readonly IRecordFramer _framer;
+    private readonly RecordPartitioner _partitioner;
+    private readonly QuarantineWriter _quarantine;
+    private readonly (string Key, byte[] Value)[] _headers;
+    private readonly KeyValuePair<string, object?> _streamTag;
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly List<Pending> _batch = [];
+    private readonly List<FinishedFile> _finished = [];
+    private ProducerPool.Lease? _lease;
+    private TopicLayout? _layout;
+    private long _layoutLoaded;
+    private FileSystemWatcher? _watcher;
+    private Task? _run;
+
+    private Cursor? _cursor;
+    private byte[] _buf;
+    private int _bufStart;
+    private int _bufEnd;
+    private long _bufOffset;
+
+    private long _batchBytes;
+    private long _batchStarted;
+    private uint _batchCrc = Crc32C.Start;
+    private int _batchQuarantined;
+    private volatile Watermark? _committed;
+
+    public LogStreamWorker(LogStreamOptions options, AgentContext context)
+    {
+        _options = options;
+        _context = context;
+        _name = options.Name!;
+        _logger = context.LoggerFactory.CreateLogger($"Tributary.Agent.Stream");
+        _directory = Path.GetFullPath(options.Directory!);
+        _rotatedPattern = options.RotatedPattern ?? options.Pattern + ".*";
+        _framer = options.Reader == ReaderKind.Text
+            ? new TextLineFramer(options.MaxLineLength, options.OverlongLines)
+            : new LengthPrefixedFramer(options.MaxRecordBytes);
+        _buf = new byte[Math.Max(1 << 20, _framer.RequiredBuffer + 8)];
+        _partitioner = RecordPartitioner.Create(options.Partitioner, context.Zone);
+        _quarantine = new QuarantineWriter(context.DataDirectory, _name);
+        _headers = [.. options.Headers.Select(h => (h.Key, Encoding.UTF8.GetBytes(h.Value)))];
+        _streamTag = new KeyValuePair<string, object?>("stream", _name);
+    }
+
+    public string Name => _name;
+
+    public LogStreamOptions Options => _options;
+
+    /// <summary>The last watermark written.</summary>
+    public Watermark? Committed => _committed;
+
+    /// <summary>The partitioner (tests look at the locality partitioner's choice).</summary>
+    public RecordPartitioner Partitioner => _partitioner;
+
+    /// <summary>Completes when the stream has been set up (metadata loaded, start file chosen or awaited).</summary>
+    public Task Started => _started.Task;
+
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Start()
+    {
+        AgentMetrics.RegisterLag(_name, Lag);
+        _run = Task.Factory.StartNew(RunLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Stops gracefully: the batch in hand is sent, acknowledged and its watermark written.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_run is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _run.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await _abort.CancelAsync().ConfigureAwait(false);
+            await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        AgentMetrics.UnregisterLag(_name);
+        _watcher?.Dispose();
+        _cursor?.Dispose();
+        _quarantine.Dispose();
+        _lease?.Dispose();
+        _stop.Dispose();
+        _abort.Dispose();
+        _signal.Dispose();
+    }
+
+    /// <summary>Bytes in the stream's files not yet acknowledged (current file and the live file when it is another).</summary>
+    public long Lag()
+    {
+        try
+        {
+            var committed = _committed;
+            var live = FindLive();
+            if (committed is null)
+            {
+                return live?.Stat.Size ?? 0;
+            }
+
+            if (live is { } l && l.Stat.Id == committed.Id)
+            {
+                return Math.Max(0, l.Stat.Size - committed.Offset);
+            }
+
+            var cursor = _cursor;
+            var current = cursor is not null && cursor.ReportedId == committed.Id && !cursor.Handle.IsClosed ? Math.Max(0, RandomAccess.GetLength(cursor.Handle) - committed.Offset) : 0;
+            return current + (live?.Stat.Size ?? 0);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    private async Task RunLoopAsync()
+    {
+        var stop = _stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await RunAsync(stop).ConfigureAwait(false);
+                break;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // Start over from the last watermark: nothing after it was acknowledged.
+                AgentMetrics.Errors.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "stream"));
+                AgentLog.StreamFailed(_logger, _name, ex);
+                _started.TrySetException(ex);
+                ResetAfterFailure();
+                try
+                {
+                    await Task.Delay(1000, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+
+        _started.TrySetResult();
+        if (_committed is { } w)
+        {
+            AgentLog.StreamStopped(_logger, _name, w.Id.ToString(), w.Offset);
+        }
+    }
+
+    private void ResetAfterFailure()
+    {
+        _batch.Clear();
+        _batchBytes = 0;
+        _batchCrc = Crc32C.Start;
+        _batchQuarantined = 0;
+        _cursor?.Dispose();
+        _cursor = null;
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        _lease ??= _context.Producers.Acquire(ProducerPool.Effective(_context.Kafka, _options.Kafka));
+        await RefreshLayoutAsync(force: true, stop).ConfigureAwait(false);
+        StartWatching();
+        AgentLog.StreamStarted(_logger, _name, _directory, _options.Pattern!, _options.Topic!, _options.Partitioner.Type.ToString());
+        OpenFromWatermark(_context.Watermarks.Read(_name));
+        _started.TrySetResult();
+
+        while (true)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                await FlushAsync().ConfigureAwait(false);
+                return;
+            }
+
+            if (_cursor is null)
+            {
+                OpenLiveAtStart(_options.StartAt);
+                if (_cursor is null)
+                {
+                    await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
+                    continue;
+                }
+            }
+
+            var cursor = _cursor;
+            var read = Fill(cursor);
+            if (read > 0 && !cursor.IsCopy && !cursor.Head.Matches(cursor.Handle))
+            {
+                // The bytes just read may already be the new content of a truncated file.
+                _bufEnd -= read;
+                await OnTruncatedAsync(cursor).ConfigureAwait(false);
+                continue;
+            }
+
+            Frame(final: false);
+            if (IsFull || (_batch.Count > 0 && BatchAgeMs() >= _options.BatchMaxDelayMs))
+            {
+                await FlushAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            if (read > 0)
+            {
+                continue;
+            }
+
+            if (_batch.Count > 0 || _batchQuarantined > 0)
+            {
+                var remaining = _options.BatchMaxDelayMs - BatchAgeMs();
+                if (remaining > 0)
+                {
+                    await WaitAsync((int)Math.Ceiling(remaining), stop).ConfigureAwait(false);
+                    continue;
+                }
+
+                await FlushAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            if (cursor.IsCopy)
+            {
+                await FinishCopyAsync(cursor).ConfigureAwait(false);
+                continue;
+            }
+
+            if (await CheckRotationAsync(cursor).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
+        }
+    }
+
+    // ---- reading and framing
+
+    private int Fill(Cursor cursor)
+    {
+        if (_bufStart > 0 && (_bufStart == _bufEnd || _bufEnd > _buf.Length / 2))
+        {
+            Buffer.BlockCopy(_buf, _bufStart, _buf, 0, _bufEnd - _bufStart);
+            _bufOffset += _bufStart;
+            _bufEnd -= _bufStart;
+            _bufStart = 0;
+        }
+
+        if (_bufEnd == _buf.Length)
+        {
+            return 0;
+        }
+
+        return RandomAccess.Read(cursor.Handle, _buf.AsSpan(_bufEnd), _bufOffset + _bufEnd) is var n and > 0 ? AddRead(n) : 0;
+
+        int AddRead(int count)
+        {
+            _bufEnd += count;
+            return count;
+        }
+    }
+
+    private void Frame(bool final)
+    {
+        var consumed = _framer.Frame(_buf.AsSpan(_bufStart, _bufEnd - _bufStart), _bufOffset + _bufStart, final, this);
+        _bufStart += consumed;
+    }
+
+    private long Consumed => _bufOffset + _bufStart;
+
+    public bool IsFull => _batch.Count >= _options.BatchMaxRecords || _batchBytes >= _options.BatchMaxBytes;
+
+    void IFrameSink.Record(ReadOnlySpan<byte> payload, long offset)
+    {
+        if (_batch.Count == 0)
+        {
+            _batchStarted = Stopwatch.GetTimestamp();
+        }
+
+        var value = payload.ToArray();
+        var crc = Crc32C.Compute(value);
+        _batchCrc = Crc32C.Append(_batchCrc, value);
+        var headers = new Headers();
+        var crcBytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crcBytes, crc);
+        headers.Add(CrcHeader, crcBytes);
+        foreach (var (key, v) in _headers)
+        {
+            headers.Add(key, v);
+        }
+
+        var partition = _partitioner.Partition(value, _layout!, out var messageKey);
+        _batch.Add(new Pending(new Message<byte[]?, byte[]> { Key = messageKey, Value = value, Headers = headers }, partition, offset));
+        _batchBytes += value.Length;
+    }
+
+    void IFrameSink.Quarantine(ReadOnlySpan<byte> bytes, long offset, string reason)
+    {
+        var cursor = _cursor!;
+        _quarantine.Write(cursor.Path, cursor.ReportedId.ToString(), offset, bytes, reason);
+        if (_batch.Count == 0 && _batchQuarantined == 0)
+        {
+            _batchStarted = Stopwatch.GetTimestamp();
+        }
+
+        _batchQuarantined++;
+        AgentMetrics.Quarantined.Add(1, _streamTag);
+        AgentLog.Quarantined(_logger, _name, bytes.Length, cursor.Path, offset, reason);
+    }
+
+    private double BatchAgeMs() => Stopwatch.GetElapsedTime(_batchStarted).TotalMilliseconds;
+
+    // ---- sending and committing
+
+    private async Task FlushAsync()
+    {
+        var cursor = _cursor;
+        if (cursor is null || (_batch.Count == 0 && _batchQuarantined == 0))
+        {
+            return;
+        }
+
+        var abort = _abort.Token;
+        if (_batch.Count > 0)
+        {
+            await RefreshLayoutAsync(force: false, abort).ConfigureAwait(false);
+            await SendAsync(abort).ConfigureAwait(false);
+        }
+
+        var count = _batch.Count;
+        var bytes = _batchBytes;
+        var first = count > 0 ? _batch[0].Offset : Consumed;
+        var last = count > 0 ? _batch[^1].Offset : Consumed;
+        var crc = Crc32C.Finish(_batchCrc);
+        if (count > 0)
+        {
+            AgentMetrics.BatchLatency.Record(BatchAgeMs(), _streamTag);
+        }
+
+        Commit(cursor);
+        AgentMetrics.Records.Add(count, _streamTag);
+        AgentMetrics.Bytes.Add(bytes, _streamTag);
+        if (count > 0)
+        {
+            _context.PublishAudit(_name, cursor, _options.Topic!, first, last, Consumed, count, bytes, crc);
+        }
+
+        _batch.Clear();
+        _batchBytes = 0;
+        _batchCrc = Crc32C.Start;
+        _batchQuarantined = 0;
+    }
+
+    private async Task SendAsync(CancellationToken abort)
+    {
+        var producer = _lease!.Producer;
+        var pending = (IReadOnlyList<Pending>)_batch;
+        var backoff = 100;
+        while (pending.Count > 0)
+        {
+            var delivery = new BatchDelivery(pending.Count);
+            foreach (var p in pending)
+            {
+                var tp = new TopicPartition(_options.Topic, new Partition(p.Partition));
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(tp, p.Message, r => delivery.Complete(p, r));
+                        break;
+                    }
+                    catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        await Task.Delay(1, abort).ConfigureAwait(false);
+                    }
+                    catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
+                    {
+                        delivery.Complete(p, new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) });
+                        break;
+                    }
+                }
+            }
+
+            await delivery.Task.WaitAsync(abort).ConfigureAwait(false);
+            foreach (var (p, error) in delivery.Rejected)
+            {
+                _quarantine.Write(_cursor!.Path, _cursor.ReportedId.ToString(), p.Offset, p.Message.Value, $"rejected by Kafka: {error.Code} {error.Reason}");
+                AgentMetrics.Quarantined.Add(1, _streamTag);
+                AgentLog.Rejected(_logger, _name, p.Message.Value.Length, p.Offset, error.Reason);
+            }
+
+            if (delivery.Failed.Count == 0)
+            {
+                return;
+            }
+
+            var firstError = delivery.FirstError!;
+            AgentMetrics.Errors.Add(delivery.Failed.Count, _streamTag, new KeyValuePair<string, object?>("kind", "delivery"));
+            AgentLog.DeliveryFailed(_logger, _name, delivery.Failed.Count, _options.Topic!, firstError.Code, firstError.Reason);
+            pending = delivery.Failed;
+            await Task.Delay(backoff, abort).ConfigureAwait(false);
+            backoff = Math.Min(backoff * 2, 5000);
+            await RefreshLayoutAsync(force: true, abort).ConfigureAwait(false);
+        }
+    }
+
+    private void Commit(Cursor cursor)
+    {
+        _quarantine.Sync();
+        var stat = UnixFile.Stat(cursor.Handle);
+        if (!cursor.IsCopy && cursor.Head.Length < FileHead.MaxLength && stat.Size > cursor.Head.Length)
+        {
+            var head = FileHead.Read(cursor.Handle, stat.Size);
+            // Only extend a fingerprint that still describes the same bytes.
+            if (cursor.Head.Matches(cursor.Handle))
+            {
+                cursor.Head = head;
+            }
+        }
+
+        var watermark = new Watermark
+        {
+            Device = cursor.ReportedId.Device,
+            Inode = cursor.ReportedId.Inode,
+            Offset = Consumed,
+            HeadLength = cursor.Head.Length,
+            HeadHash = cursor.Head.Hash,
+            ModifiedNanos = stat.ModifiedNanos,
+            Path = cursor.Path,
+            Finished = [.. _finished],
+        };
+        _context.Watermarks.Write(_name, watermark);
+        _committed = watermark;
+    }
+
+    private async Task RefreshLayoutAsync(bool force, CancellationToken cancellationToken)
+    {
+        if (!force && _layout is not null && Stopwatch.GetElapsedTime(_layoutLoaded).TotalSeconds < _options.Partitioner.MetadataRefreshSeconds)
+        {
+            return;
+        }
+
+        var layout = await TopicLayoutSource.LoadAsync(_lease!, _options.Topic!, _options.Partitioner.Type == PartitionerKind.Locality, cancellationToken).ConfigureAwait(false);
+        _partitioner.Check(layout);
+        _partitioner.Update(layout);
+        _layout = layout;
+        _layoutLoaded = Stopwatch.GetTimestamp();
+    }
+
+    // ---- files, rotation, truncation
+
+    private void OpenFromWatermark(Watermark? watermark)
+    {
+        if (watermark is null)
+        {
+            OpenLiveAtStart(_options.StartAt);
+            return;
+        }
+
+        _finished.Clear();
+        _finished.AddRange(watermark.Finished);
+        var files = ListFiles();
+        foreach (var f in files.Where(f => f.Stat.Id == watermark.Id))
+        {
+            if (watermark.Head.Matches(f.Path) && f.Stat.Size >= watermark.Offset)
+            {
+                Open(f.Path, watermark.Offset, watermark.Head);
+                _committed = watermark;
+                return;
+            }
+
+            // Same inode, other bytes: truncated in place (copy-truncate) or the inode was reused.
+            var copy = FindCopy(watermark.Head, watermark.Offset, watermark.Id, files);
+            AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", copy is null ? "inode_reuse" : "copytruncate"));
+            var handle = OpenHandle(f.Path);
+            if (copy is not null)
+            {
+                AgentLog.Truncated(_logger, _name, f.Path, watermark.Id.ToString(), watermark.Offset, $"the rest is read from its copy {copy.Value.Path}");
+                OpenCopy(copy.Value.Path, watermark.Offset, watermark.Id, watermark.Head, new Cursor(handle, f.Path, f.Stat.Id, FileHead.Read(handle, f.Stat.Size), isCopy: false));
+            }
+            else
+            {
+                AgentLog.Truncated(_logger, _name, f.Path, watermark.Id.ToString(), watermark.Offset, "no copy found: restarting it at offset 0 (inode reuse or truncation)");
+                SetCursor(new Cursor(handle, f.Path, f.Stat.Id, FileHead.Read(handle, f.Stat.Size), isCopy: false), 0);
+            }
+
+            return;
+        }
+
+        // The file is gone (deleted, or rotated out of the patterns): continue with what came after it.
+        var next = NextAfter(watermark.ModifiedNanos, watermark.Id, watermark.Head, files);
+        AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "deleted"));
+        AgentLog.WatermarkFileGone(_logger, _name, watermark.Id.ToString(), next?.Path ?? "(waiting for the live file)");
+        if (next is { } n)
+        {
+            Open(n.Path, 0, null);
+        }
+    }
+
+    private void OpenLiveAtStart(StartPosition start)
+    {
+        if (FindLive() is not { } live)
+        {
+            return;
+        }
+
+        Open(live.Path, start == StartPosition.End && _committed is null ? live.Stat.Size : 0, null);
+    }
+
+    private void Open(string path, long offset, FileHead? head)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = OpenHandle(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return;
+        }
+
+        var stat = UnixFile.Stat(handle);
+        SetCursor(new Cursor(handle, path, stat.Id, head ?? FileHead.Read(handle, stat.Size), isCopy: false), offset);
+    }
+
+    private void OpenCopy(string path, long offset, FileId reportedId, FileHead head, Cursor after)
+    {
+        var handle = OpenHandle(path);
+        SetCursor(new Cursor(handle, path, reportedId, head, isCopy: true) { After = after }, offset);
+    }
+
+    private void SetCursor(Cursor cursor, long offset)
+    {
+        // Callers dispose what they replace: a truncated file's handle lives on in its restarted cursor.
+        _cursor = cursor;
+        _bufOffset = offset;
+        _bufStart = 0;
+        _bufEnd = 0;
+        _framer.Reset();
+        AgentLog.Opened(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset);
+    }
+
+    private static SafeFileHandle OpenHandle(string path)
+        => File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+
+    private async Task FinishCopyAsync(Cursor copy)
+    {
+        Frame(final: true);
+        await FlushAsync().ConfigureAwait(false);
+        var after = copy.After!;
+        copy.Dispose();
+        _cursor = null;
+        SetCursor(after, 0);
+        Commit(after);
+    }
+
+    private async Task OnTruncatedAsync(Cursor cursor)
+    {
+        // Records framed before the truncation was seen are old content: ship them first.
+        await FlushAsync().ConfigureAwait(false);
+        var offset = Consumed;
+        var files = ListFiles();
+        var copy = FindCopy(cursor.Head, offset, cursor.ReportedId, files);
+        AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "copytruncate"));
+        var size = RandomAccess.GetLength(cursor.Handle);
+        var restarted = new Cursor(cursor.Handle, cursor.Path, cursor.ReportedId, FileHead.Read(cursor.Handle, size), isCopy: false);
+        if (copy is { } c)
+        {
+            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"the rest is read from its copy {c.Path}");
+            _cursor = null;
+            OpenCopy(c.Path, offset, cursor.ReportedId, cursor.Head, restarted);
+        }
+        else
+        {
+            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, "no copy found: restarting at offset 0");
+            _cursor = null;
+            SetCursor(restarted, 0);
+            Commit(restarted);
+        }
+    }
+
+    /// <summary>At the end of the current file: has it been truncated, rotated away, or replaced?</summary>
+    private async Task<bool> CheckRotationAsync(Cursor cursor)
+    {
+        var stat = UnixFile.Stat(cursor.Handle);
+        if (stat.Size < Consumed || !cursor.Head.Matches(cursor.Handle))
+        {
+            await OnTruncatedAsync(cursor).ConfigureAwait(false);
+            return true;
+        }
+
+        var live = FindLive();
+        if (live is null || live.Value.Stat.Id == cursor.ReportedId)
+        {
+            return false;
+        }
+
+        // Renamed away (or deleted) and a new live file exists: drain the old inode, then move on.
+        if (Fill(cursor) > 0)
+        {
+            return true;
+        }
+
+        Frame(final: true);
+        await FlushAsync().ConfigureAwait(false);
+        AddFinished(cursor);
+        var next = NextAfter(stat.ModifiedNanos, cursor.ReportedId, cursor.Head, ListFiles()) ?? live.Value;
+        AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rename"));
+        AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), Consumed, next.Path);
+        _cursor = null;
+        cursor.Dispose();
+        Open(next.Path, 0, null);
+        if (_cursor is not null)
+        {
+            Commit(_cursor);
+        }
+
+        return true;
+    }
+
+    private void AddFinished(Cursor cursor)
+    {
+        _finished.Add(new FinishedFile(cursor.ReportedId.Device, cursor.ReportedId.Inode, cursor.Head.Length, cursor.Head.Hash));
+        if (_finished.Count > FinishedKept)
+        {
+            _finished.RemoveAt(0);
+        }
+    }
+
+    /// <summary>The oldest file written after <paramref name="modifiedNanos"/> that is neither the finished file nor a copy of a file already read.</summary>
+    private LogFile? NextAfter(long modifiedNanos, FileId current, FileHead currentHead, List<LogFile> files)
+    {
+        foreach (var f in files.Where(f => f.Stat.Id != current && f.Stat.ModifiedNanos >= modifiedNanos).OrderBy(f => f.Stat.ModifiedNanos).ThenBy(f => f.Path, StringComparer.Ordinal))
+        {
+            if (_finished.Any(x => x.Inode == f.Stat.Inode && x.Device == f.Stat.Device) || (currentHead.Length > 0 && currentHead.Matches(f.Path)) || _finished.Any(x => x.HeadLength > 0 && x.Head.Matches(f.Path)))
+            {
+                continue;
+            }
+
+            return f;
+        }
+
+        return FindLive() is { } live && live.Stat.Id != current ? live : null;
+    }
+
+    /// <summary>The copy that copy-truncate left of a file: same head, at least <paramref name="minSize"/> bytes.</summary>
+    private static LogFile? FindCopy(FileHead head, long minSize, FileId original, List<LogFile> files)
+    {
+        if (head.Length == 0)
+        {
+            return null;
+        }
+
+        return files.Where(f => f.Stat.Id != original && f.Stat.Size >= minSize && head.Matches(f.Path))
+            .OrderByDescending(f => f.Stat.Size)
+            .Cast<LogFile?>()
+            .FirstOrDefault();
+    }
+
+    private LogFile? FindLive()
+    {
+        LogFile? best = null;
+        foreach (var path in SafeEnumerate())
+        {
+            var name = Path.GetFileName(path);
+            if (!Glob.IsMatch(name, _options.Pattern!) || UnixFile.TryStat(path) is not { } stat)
+            {
+                continue;
+            }
+
+            if (best is null || stat.ModifiedNanos > best.Value.Stat.ModifiedNanos)
+            {
+                best = new LogFile(path, stat);
+            }
+        }
+
+        return best;
+    }
+
+    private List<LogFile> ListFiles()
+    {
+        var files = new List<LogFile>();
+        foreach (var path in SafeEnumerate())
+        {
+            var name = Path.GetFileName(path);
+            if ((Glob.IsMatch(name, _options.Pattern!) || Glob.IsMatch(name, _rotatedPattern)) && UnixFile.TryStat(path) is { } stat)
+            {
+                files.Add(new LogFile(path, stat));
+            }
+        }
+
+        return files;
+    }
+
+    private IEnumerable<string> SafeEnumerate()
+    {
+        try
+        {
+            return Directory.GetFiles(_directory);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    private void StartWatching()
+    {
+        if (_watcher is not null || !Directory.Exists(_directory))
+        {
+            return;
+        }
+
+        try
+        {
+            _watcher = new FileSystemWatcher(_directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
+            _watcher.Changed += (_, _) => Signal();
+            _watcher.Created += (_, _) => Signal();
+            _watcher.Renamed += (_, _) => Signal();
+            _watcher.Deleted += (_, _) => Signal();
+            _watcher.EnableRaisingEvents = true;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            // inotify limits reached: polling alone still works.
+            _watcher?.Dispose();
+            _watcher = null;
+        }
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            if (_signal.CurrentCount == 0)
+            {
+                _signal.Release();
+            }
+        }
+        catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
+        {
+            // already signalled, or stopping
+        }
+    }
+
+    private async Task WaitAsync(int milliseconds, CancellationToken stop)
+    {
+        try
+        {
+            await _signal.WaitAsync(milliseconds, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping: the loop flushes and returns
+        }
+
+        if (_watcher is null)
+        {
+            StartWatching();
+        }
+    }
+
+    private readonly record struct LogFile(string Path, FileStat Stat);
+
+    internal sealed record Pending(Message<byte[]?, byte[]> Message, int Partition, long Offset);
+
+    /// <summary>An open file being read. A copy stands in for a truncated file (<see cref="ReportedId"/>) until its end.</summary>
+    internal sealed class Cursor(SafeFileHandle handle, string path, FileId reportedId, FileHead head, bool isCopy) : IDisposable
+    {
+        public SafeFileHandle Handle { get; } = handle;
+
+        public string Path { get; } = path;
+
+        public FileId ReportedId { get; } = reportedId;
+
+        public FileHead Head { get; set; } = head;
+
+        public bool IsCopy { get; } = isCopy;
+
+        public Cursor? After { get; init; }
+
+        public void Dispose() => Handle.Dispose();
+    }
+
+    private sealed class BatchDelivery(int count)
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _lock = new();
+        private int _remaining = count;
+
+        public Task Task => _done.Task;
+
+        public List<Pending> Failed { get; } = [];
+
+        public List<(Pending Pending, Error Error)> Rejected { get; } = [];
+
+        public Error? FirstError { get; private set; }
+
+        public void Complete(Pending pending, DeliveryReport<byte[]?, byte[]> report)
+        {
+            if (report.Error.IsError)
+            {
+                lock (_lock)
+                {
+                    if (Permanent.Contains(report.Error.Code))
+                    {
+                        Rejected.Add((pending, report.Error));
+                    }
+                    else
+                    {
+                        FirstError ??= report.Error;
+                        Failed.Add(pending);
+                    }
+                }
+            }
+
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _done.TrySetResult();
+            }
+        }
+    }
+}
+
+/// <summary>What every stream of an agent shares.</summary>
+internal sealed class AgentContext(
+    string host,
+    string? zone,
+    string dataDirectory,
+    IReadOnlyDictionary<string, string> kafka,
+    WatermarkStore watermarks,
+    ProducerPool producers,
+    ILoggerFactory loggerFactory,
+    Action<byte[]>? audit)
+{
+    public string Host { get; } = host;
+
+    public string? Zone { get; } = zone;
+
+    public string DataDirectory { get; } = dataDirectory;
+
+    public IReadOnlyDictionary<string, string> Kafka { get; } = kafka;
+
+    public WatermarkStore Watermarks { get; } = watermarks;
+
+    public ProducerPool Producers { get; } = producers;
+
+    public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    public void PublishAudit(string stream, LogStreamWorker.Cursor cursor, string topic, long first, long last, long end, int count, long bytes, uint crc)
+    {
+        if (audit is null)
+        {
+            return;
+        }
+
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("host", Host);
+            json.WriteString("stream", stream);
+            json.WriteString("topic", topic);
+            json.WriteString("file", cursor.Path);
+            json.WriteNumber("device", cursor.ReportedId.Device);
+            json.WriteNumber("inode", cursor.ReportedId.Inode);
+            json.WriteNumber("firstOffset", first);
+            json.WriteNumber("lastOffset", last);
+            json.WriteNumber("endOffset", end);
+            json.WriteNumber("count", count);
+            json.WriteNumber("bytes", bytes);
+            json.WriteString("crc32c", crc.ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString("time", DateTimeOffset.UtcNow);
+            json.WriteEndObject();
+        }
+
+        audit(buffer.ToArray());
+    }
+}
