@@ -37,7 +37,9 @@ public sealed class QueryMergerTests
             var merger = new QueryMerger(query, sketches: SetSketchFactory.Instance);
             foreach (var (id, segmentRows) in segments.OrderBy(_ => data.Random.Next()))
             {
-                merger.Add(evaluator.EvaluatePartial(query, segmentRows, id, new Interval(TestData.Start, TestData.Start + (6 * 3_600_000L)), TestContext.Current.CancellationToken));
+                var partial = evaluator.EvaluatePartial(query, segmentRows, id, new Interval(TestData.Start, TestData.Start + (6 * 3_600_000L)), TestContext.Current.CancellationToken);
+                // Odd seeds ship partials through the binary codec, as segments answering a remote broker do.
+                merger.Add(seed % 2 == 1 ? PartialResultCodec.Deserialize(PartialResultCodec.Serialize(partial), query, SetSketchFactory.Instance) : partial);
             }
 
             var actual = merger.Complete(TestContext.Current.CancellationToken);
@@ -62,7 +64,10 @@ public sealed class QueryMergerTests
             var whole = ((SegmentMetadataResult)evaluator.Evaluate(query, concatenated, TestContext.Current.CancellationToken)).Segments.Single();
 
             var merger = new QueryMerger(query);
-            var partials = segments.Select(s => (SegmentMetadataPartial)evaluator.EvaluatePartial(query, s.Rows, s.Id, new Interval(TestData.Start, TestData.Start + 3_600_000), TestContext.Current.CancellationToken)).ToList();
+            var partials = segments
+                .Select(s => evaluator.EvaluatePartial(query, s.Rows, s.Id, new Interval(TestData.Start, TestData.Start + 3_600_000), TestContext.Current.CancellationToken))
+                .Select(p => (SegmentMetadataPartial)PartialResultCodec.Deserialize(PartialResultCodec.Serialize(p), query, null))
+                .ToList();
             partials.ForEach(merger.Add);
             var merged = ((SegmentMetadataResult)merger.Complete(TestContext.Current.CancellationToken)).Segments.Single();
 
@@ -76,6 +81,16 @@ public sealed class QueryMergerTests
                 Assert.Equal(partials.Max(p => p.Analysis.Columns[name].Cardinality), m.Cardinality);
             }
         }
+    }
+
+    [Fact]
+    public void Deserialize_PartialOfOtherQueryOrTruncated_ThrowsInvalidData()
+    {
+        var scan = QueryParser.Parse("""{"queryType":"scan","dataSource":"d","intervals":["2026-11-23/P1D"]}""");
+        var bytes = PartialResultCodec.Serialize(new ReferenceEvaluator(TestData.Schema).EvaluatePartial(scan, new TestData(5).Rows(20), "s", default, TestContext.Current.CancellationToken));
+        var timeBoundary = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"d"}""");
+        Assert.Throws<InvalidDataException>(() => PartialResultCodec.Deserialize(bytes, timeBoundary, null));
+        Assert.Throws<InvalidDataException>(() => PartialResultCodec.Deserialize(bytes.AsSpan(0, bytes.Length / 2), scan, null));
     }
 
     [Fact]
