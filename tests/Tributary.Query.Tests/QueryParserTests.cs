@@ -128,6 +128,14 @@ public sealed class QueryParserTests
     }
 
     [Fact]
+    public void Parse_TrailingContent_Throws()
+    {
+        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"ds"} {"x":1}"""));
+        Assert.Equal(string.Empty, ex.Path);
+        Assert.Equal("Json parse failed", DruidError.FromException(ex).Error);
+    }
+
+    [Fact]
     public void Parse_CardinalityAggregator_ThrowsUnsupportedWithAdvice()
     {
         var ex = Assert.Throws<QueryUnsupportedException>(() => QueryParser.Parse("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"cardinality","name":"c","fields":["a"]}]}"""));

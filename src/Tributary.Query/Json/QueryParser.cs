@@ -26,8 +26,7 @@ public static class QueryParser
         JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
-            document = JsonDocument.ParseValue(ref reader);
+            document = JsonDocument.Parse(utf8Json.ToArray(), DocumentOptions);
         }
         catch (JsonException ex)
         {
