@@ -118,7 +118,9 @@ public sealed class QueryMergerTests
     public void Complete_TimeseriesZeroFillOverMaxBuckets_Throws()
     {
         var query = QueryParser.Parse("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"minute","aggregations":[{"type":"count","name":"n"}]}""");
+        var rows = new List<Row> { new(TestData.Start, new Dictionary<string, object?>()), new(TestData.Start + (23 * 3_600_000L), new Dictionary<string, object?>()) };
         var merger = new QueryMerger(query, new QueryLimits(Timeout.InfiniteTimeSpan, long.MaxValue, 1000, long.MaxValue));
+        merger.Add(new ReferenceEvaluator(TestData.Schema).EvaluatePartial(query, rows, "s", default, TestContext.Current.CancellationToken));
         var ex = Assert.Throws<QueryLimitExceededException>(() => merger.Complete(TestContext.Current.CancellationToken));
         Assert.Equal("maxBuckets", ex.Limit);
     }

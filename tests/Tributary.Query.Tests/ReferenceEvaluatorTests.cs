@@ -32,20 +32,29 @@ public sealed class ReferenceEvaluatorTests
     }
 
     [Fact]
-    public void Evaluate_TimeseriesHourly_ZeroFillsAndComputesPostAggregations()
+    public void Evaluate_TimeseriesThirtyMinutes_ZeroFillsInteriorBucketsAndComputesPostAggregations()
     {
         var json = Run("""
-            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/2026-11-23T14:00Z"],"granularity":"hour",
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T09:00Z/2026-11-23T14:00Z"],"granularity":"thirty_minute",
              "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},
                {"type":"doubleMax","name":"maxRev","fieldName":"revenue"},{"type":"hyperUnique","name":"users","fieldName":"users"}],
              "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]}]}
             """);
         Assert.Equal(
-            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":3,"clicks":15,"maxRev":2.0,"users":2.0,"cpr":5.0}},"""
+            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":2,"clicks":8,"maxRev":2.0,"users":2.0,"cpr":4.0}},"""
+            + """{"timestamp":"2026-11-23T10:30:00.000Z","result":{"rows":1,"clicks":7,"maxRev":0.5,"users":1.0,"cpr":7.0}},"""
             + """{"timestamp":"2026-11-23T11:00:00.000Z","result":{"rows":1,"clicks":1,"maxRev":4.0,"users":1.0,"cpr":1.0}},"""
-            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":1,"clicks":2,"maxRev":1.0,"users":1.0,"cpr":2.0}},"""
-            + """{"timestamp":"2026-11-23T13:00:00.000Z","result":{"rows":0,"clicks":0,"maxRev":null,"users":0.0,"cpr":0.0}}]""",
+            + """{"timestamp":"2026-11-23T11:30:00.000Z","result":{"rows":0,"clicks":0,"maxRev":null,"users":0.0,"cpr":0.0}},"""
+            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":0,"clicks":0,"maxRev":null,"users":0.0,"cpr":0.0}},"""
+            + """{"timestamp":"2026-11-23T12:30:00.000Z","result":{"rows":1,"clicks":2,"maxRev":1.0,"users":1.0,"cpr":2.0}}]""",
             json);
+    }
+
+    [Fact]
+    public void Evaluate_TimeseriesAllWithoutRows_ReturnsOneRowOfDefaults()
+    {
+        var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-24/P1D"],"aggregations":[{"type":"count","name":"rows"},{"type":"longMin","name":"m","fieldName":"clicks"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-24T00:00:00.000Z","result":{"rows":0,"m":null}}]""", json);
     }
 
     [Fact]

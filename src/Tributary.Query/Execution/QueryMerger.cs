@@ -158,21 +158,27 @@ public sealed class QueryMerger
             return;
         }
 
-        foreach (var interval in query.Intervals)
+        // Like Druid, fill only interior buckets: between the first and the last bucket holding data, and only
+        // where a query interval overlaps; buckets wholly outside the data's span are not invented.
+        if (_buckets.Count == 0)
         {
-            if (interval.Start == IsoTime.MinInstant || interval.End == IsoTime.MaxInstant)
-            {
-                continue;
-            }
+            return;
+        }
 
-            for (var b = g.Truncate(interval.Start); b < interval.End; b = g.Next(b))
+        var last = _buckets.Keys.Max();
+        var filled = new List<long>();
+        for (var b = _buckets.Keys.Min(); b < last; b = g.Next(b))
+        {
+            if (!_buckets.ContainsKey(b) && QueryPlan.Overlaps(query.Intervals, b, g.Next(b)))
             {
-                if (!_buckets.ContainsKey(b))
-                {
-                    _limits.CheckBuckets(_buckets.Count + 1);
-                    _buckets[b] = [];
-                }
+                filled.Add(b);
+                _limits.CheckBuckets(_buckets.Count + filled.Count);
             }
+        }
+
+        foreach (var b in filled)
+        {
+            _buckets[b] = [];
         }
     }
 
