@@ -38,16 +38,6 @@ public sealed class QueryLimitsTests
         Assert.Equal(path, ex.Path);
     }
 
-    [Theory]
-    [InlineData("""{"timeout":"soon"}""", "context.timeout")]
-    [InlineData("""{"maxBuckets":0}""", "context.maxBuckets")]
-    [InlineData("""{"explain":"maybe"}""", "context.explain")]
-    public void Parse_InvalidContextValue_ThrowsNamingTheKey(string context, string path)
-    {
-        var ex = Assert.Throws<QueryValidationException>(() => Context(context));
-        Assert.Equal(path, ex.Path);
-    }
-
     [Fact]
     public void Validate_BadOptions_NamesEachKey()
     {
@@ -66,26 +56,5 @@ public sealed class QueryLimitsTests
         Assert.False(cts.IsCancellationRequested);
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(cts.IsCancellationRequested);
-    }
-
-    [Fact]
-    public void Evaluate_CancelledToken_StopsWithOperationCanceled()
-    {
-        var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"d"}""");
-        using var cts = new CancellationTokenSource();
-        cts.Cancel();
-        var evaluator = new ReferenceEvaluator(TestData.Schema);
-        Assert.ThrowsAny<OperationCanceledException>(() => evaluator.Evaluate(query, new TestData(3).Rows(5000), cts.Token));
-    }
-
-    [Fact]
-    public void GetStates_GroupsOverMaxResultRows_ThrowsInTheSegment()
-    {
-        var query = (AggregationQuery)QueryParser.Parse("""{"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23/P1D"],"dimensions":["pin_id"],"aggregations":[{"type":"count","name":"n"}]}""");
-        var builder = new AggregatePartialBuilder(query, null, new QueryLimits(Timeout.InfiniteTimeSpan, 2, 10, 10));
-        builder.GetStates(TestData.Start, new GroupKey(["a"]));
-        builder.GetStates(TestData.Start, new GroupKey(["b"]));
-        builder.GetStates(TestData.Start, new GroupKey(["a"]));
-        Assert.Equal("maxResultRows", Assert.Throws<QueryLimitExceededException>(() => builder.GetStates(TestData.Start, new GroupKey(["c"]))).Limit);
     }
 }

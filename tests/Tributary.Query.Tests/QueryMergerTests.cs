@@ -84,16 +84,6 @@ public sealed class QueryMergerTests
     }
 
     [Fact]
-    public void Deserialize_PartialOfOtherQueryOrTruncated_ThrowsInvalidData()
-    {
-        var scan = QueryParser.Parse("""{"queryType":"scan","dataSource":"d","intervals":["2026-11-23/P1D"]}""");
-        var bytes = PartialResultCodec.Serialize(new ReferenceEvaluator(TestData.Schema).EvaluatePartial(scan, new TestData(5).Rows(20), "s", default, TestContext.Current.CancellationToken));
-        var timeBoundary = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"d"}""");
-        Assert.Throws<InvalidDataException>(() => PartialResultCodec.Deserialize(bytes, timeBoundary, null));
-        Assert.Throws<InvalidDataException>(() => PartialResultCodec.Deserialize(bytes.AsSpan(0, bytes.Length / 2), scan, null));
-    }
-
-    [Fact]
     public void Add_PartialOfOtherQueryType_Throws()
     {
         var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"ds"}""");

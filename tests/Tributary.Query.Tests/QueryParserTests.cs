@@ -168,4 +168,14 @@ public sealed class QueryParserTests
         Assert.False(f.Matches("abc"));
         Assert.False(f.Matches(null));
     }
+
+    [Theory]
+    [InlineData("""{"timeout":"soon"}""", "context.timeout")]
+    [InlineData("""{"maxBuckets":0}""", "context.maxBuckets")]
+    [InlineData("""{"explain":"maybe"}""", "context.explain")]
+    public void Parse_InvalidContextValue_ThrowsNamingTheKey(string context, string path)
+    {
+        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse($$"""{"queryType":"timeBoundary","dataSource":"d","context":{{context}}}"""));
+        Assert.Equal(path, ex.Path);
+    }
 }

@@ -150,26 +150,14 @@ public sealed class ReferenceEvaluatorTests
             """);
         Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"clicks":11}}]""", json);
     }
-}
-
-public sealed class DruidErrorTests
-{
-    [Fact]
-    public void FromException_ValidationError_IsBadRequestNamingTheField()
-    {
-        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"s"}]}"""));
-        var error = DruidError.FromException(ex);
-        Assert.Equal(400, error.StatusCode);
-        Assert.Equal("""{"error":"Json parse failed","errorMessage":"aggregations[1].fieldName: is required","errorClass":"com.fasterxml.jackson.databind.exc.ValueInstantiationException","host":null}""", error.ToJson());
-    }
 
     [Fact]
-    public void FromException_KindsOfFailure_MapToDruidCodes()
+    public void Evaluate_CancelledToken_StopsWithOperationCanceled()
     {
-        Assert.Equal("Unsupported operation", DruidError.FromException(new QueryUnsupportedException("aggregations[0].type", "no")).Error);
-        Assert.Equal("Resource limit exceeded", DruidError.FromException(new QueryLimitExceededException("maxBuckets", "too many")).Error);
-        var timeout = DruidError.FromException(new QueryTimeoutException(TimeSpan.FromSeconds(1)));
-        Assert.Equal((504, "Query timeout"), (timeout.StatusCode, timeout.Error));
-        Assert.Equal(500, DruidError.FromException(new InvalidOperationException("x")).StatusCode);
+        var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"d"}""");
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var evaluator = new ReferenceEvaluator(TestData.Schema);
+        Assert.ThrowsAny<OperationCanceledException>(() => evaluator.Evaluate(query, new TestData(3).Rows(5000), cts.Token));
     }
 }
