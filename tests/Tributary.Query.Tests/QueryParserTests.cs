@@ -112,6 +112,7 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"columns":["a",3]}""", "columns[1]")]
     [InlineData("""{"queryType":"scan","dataSource":{"type":"join"},"intervals":["2026-11-23/P1D"]}""", "dataSource.type")]
     [InlineData("""{"queryType":"select","dataSource":"ds"}""", "queryType")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+1"}]}""", "virtualColumns")]
     public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
     {
         var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));

@@ -65,6 +65,13 @@ public sealed class ReferenceEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_TimeseriesGrandTotal_AppendsTotalsRowWithNullTimestamp()
+    {
+        var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"granularity":"hour","aggregations":[{"type":"count","name":"rows"},{"type":"hyperUnique","name":"u","fieldName":"users"}],"context":{"grandTotal":true}}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":3,"u":2.0}},{"timestamp":"2026-11-23T11:00:00.000Z","result":{"rows":1,"u":1.0}},{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":1,"u":1.0}},{"timestamp":null,"result":{"rows":5,"u":3.0}}]""", json);
+    }
+
+    [Fact]
     public void Evaluate_NotSelector_MatchesMissingValues()
     {
         var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{"type":"not","field":{"type":"selector","dimension":"country","value":"US"}},"aggregations":[{"type":"count","name":"rows"}]}""");

@@ -21,7 +21,10 @@ public sealed class QueryMerger
     private long _groups;
     private long _scanRows;
 
-    /// <summary>Creates a merger; <paramref name="sketches"/> is needed only to zero-fill hyperUnique buckets.</summary>
+    /// <summary>
+    /// Creates a merger. <paramref name="sketches"/> must be given when the query has hyperUnique aggregators (empty
+    /// timeseries buckets and grand totals start from fresh sketches).
+    /// </summary>
     public QueryMerger(NativeQuery query, QueryLimits? limits = null, ICardinalitySketchFactory? sketches = null)
     {
         _query = query ?? throw new ArgumentNullException(nameof(query));
@@ -135,6 +138,24 @@ public sealed class QueryMerger
             {
                 break;
             }
+        }
+
+        if (query.Context.GrandTotal)
+        {
+            // Totals fold every bucket's states (copies: the bucket rows are already final), then post-aggregate.
+            var totals = AggregatorStates.CreateAll(query.Aggregations, _sketches);
+            foreach (var groups in _buckets.Values)
+            {
+                if (groups.TryGetValue(GroupKey.Empty, out var states))
+                {
+                    for (var i = 0; i < totals.Length; i++)
+                    {
+                        totals[i].Merge(states[i]);
+                    }
+                }
+            }
+
+            rows.Add(new TimeseriesRow(null, ResultRows.Finalize(query, GroupKey.Empty, totals)));
         }
 
         return new TimeseriesResult(rows);
