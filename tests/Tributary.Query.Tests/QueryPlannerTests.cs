@@ -11,7 +11,7 @@ public sealed class QueryPlannerTests
     [Fact]
     public void PartitionsOf_FanOut_IsConsecutiveFromMurmur2Home()
     {
-        var spec = new PartitionSpec("pin_id", Partitions, 3, Murmur2Partitioner.Partition);
+        var spec = new PartitionLayout("pin_id", Partitions, 3, Murmur2Partitioner.Partition);
         foreach (var key in new[] { "pin-001", "abc", "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8" })
         {
             var home = Murmur2Partitioner.Partition(key, Partitions);
@@ -22,7 +22,7 @@ public sealed class QueryPlannerTests
             }
         }
 
-        Assert.Equal(4, new PartitionSpec("k", 4, 9, Murmur2Partitioner.Partition).PartitionsOf("x").Distinct().Count());
+        Assert.Equal(4, new PartitionLayout("k", 4, 9, Murmur2Partitioner.Partition).PartitionsOf("x").Distinct().Count());
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class QueryPlannerTests
     [Fact]
     public void Decide_SelectorOnKey_ScansOnlyFanOutPartitionsAndBloomMatches()
     {
-        var spec = new PartitionSpec("pin_id", Partitions, 2, Murmur2Partitioner.Partition);
+        var spec = new PartitionLayout("pin_id", Partitions, 2, Murmur2Partitioner.Partition);
         var query = QueryParser.Parse("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT2H"],"filter":{"type":"selector","dimension":"pin_id","value":"pin-042"},"aggregations":[{"type":"count","name":"n"}]}""");
         var plan = QueryPlanner.Plan(query, spec);
         var home = Murmur2Partitioner.Partition("pin-042", Partitions);
@@ -62,7 +62,7 @@ public sealed class QueryPlannerTests
     [Fact]
     public void Decide_OpenSegmentWithoutBloomFilter_IsScannedInItsPartition()
     {
-        var spec = new PartitionSpec("pin_id", Partitions, 1, Murmur2Partitioner.Partition);
+        var spec = new PartitionLayout("pin_id", Partitions, 1, Murmur2Partitioner.Partition);
         var query = QueryParser.Parse("""{"queryType":"scan","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{"type":"in","dimension":"pin_id","values":["a","b"]}}""");
         var plan = QueryPlanner.Plan(query, spec);
         var pa = Murmur2Partitioner.Partition("a", Partitions);
@@ -85,7 +85,7 @@ public sealed class QueryPlannerTests
             var data = new TestData(seed + 100_000);
             var fanOut = data.Random.Next(1, 5);
             var partitions = data.Random.Next(1, 20);
-            var spec = new PartitionSpec("pin_id", partitions, fanOut, Murmur2Partitioner.Partition);
+            var spec = new PartitionLayout("pin_id", partitions, fanOut, Murmur2Partitioner.Partition);
             var rows = data.Rows(data.Random.Next(0, 400));
             var segments = rows
                 .GroupBy(r => (Hour: r.Timestamp / 3_600_000 * 3_600_000, Partition: PartitionOf(spec, (string)r.Columns["pin_id"]!, data.Random)))
@@ -118,7 +118,7 @@ public sealed class QueryPlannerTests
         Assert.True(pruned > total / 5, $"pruned {pruned} of {total}");
     }
 
-    private static int PartitionOf(PartitionSpec spec, string key, Random random)
+    private static int PartitionOf(PartitionLayout spec, string key, Random random)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(key);
         return Murmur2Partitioner.Partition(bytes, spec.PartitionCount, spec.FanOutSize, random.Next(spec.FanOutSize));
