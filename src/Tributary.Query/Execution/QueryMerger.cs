@@ -5,8 +5,8 @@ namespace Tributary.Query;
 /// does: aggregator states are merged per (bucket, group) before finalizing, so sums, counts, minima, maxima and
 /// sketches come out as if one segment had held all rows; topN re-ranks the union of the per-segment candidates;
 /// groupBy applies having and limitSpec after the merge; scan concatenates (or time-merges) and applies
-/// offset/limit; post-aggregations are computed on merged values. Not thread-safe: add partials from one thread
-/// (or under a lock). <see cref="Add"/> takes ownership of the partial's states.
+/// offset/limit; post-aggregations are computed on merged values. <see cref="Add"/> may be called from several
+/// threads as segment answers arrive (calls are serialized), and takes ownership of the partial's states.
 /// </summary>
 public sealed class QueryMerger
 {
@@ -16,12 +16,16 @@ public sealed class QueryMerger
     private readonly Dictionary<long, Dictionary<GroupKey, IAggregatorState[]>> _buckets = [];
     private readonly List<ScanPartial> _scans = [];
     private readonly List<SegmentAnalysis> _analyses = [];
+    private readonly Lock _lock = new();
     private long? _minTime;
     private long? _maxTime;
     private long _groups;
     private long _scanRows;
 
-    /// <summary>Creates a merger; <paramref name="sketches"/> is needed only to zero-fill hyperUnique buckets.</summary>
+    /// <summary>
+    /// Creates a merger. <paramref name="sketches"/> must be given when the query has hyperUnique aggregators (empty
+    /// timeseries buckets and grand totals start from fresh sketches).
+    /// </summary>
     public QueryMerger(NativeQuery query, QueryLimits? limits = null, ICardinalitySketchFactory? sketches = null)
     {
         _query = query ?? throw new ArgumentNullException(nameof(query));
@@ -36,6 +40,23 @@ public sealed class QueryMerger
     public void Add(PartialResult partial)
     {
         ArgumentNullException.ThrowIfNull(partial);
+        lock (_lock)
+        {
+            AddLocked(partial);
+        }
+    }
+
+    /// <summary>The final result.</summary>
+    public QueryResult Complete(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return CompleteLocked(cancellationToken);
+        }
+    }
+
+    private void AddLocked(PartialResult partial)
+    {
         PartialCount++;
         switch (_query, partial)
         {
@@ -59,8 +80,7 @@ public sealed class QueryMerger
         }
     }
 
-    /// <summary>The final result.</summary>
-    public QueryResult Complete(CancellationToken cancellationToken = default)
+    private QueryResult CompleteLocked(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         return _query switch
@@ -137,6 +157,24 @@ public sealed class QueryMerger
             }
         }
 
+        if (query.Context.GrandTotal)
+        {
+            // Totals fold every bucket's states (copies: the bucket rows are already final), then post-aggregate.
+            var totals = AggregatorStates.CreateAll(query.Aggregations, _sketches);
+            foreach (var groups in _buckets.Values)
+            {
+                if (groups.TryGetValue(GroupKey.Empty, out var states))
+                {
+                    for (var i = 0; i < totals.Length; i++)
+                    {
+                        totals[i].Merge(states[i]);
+                    }
+                }
+            }
+
+            rows.Add(new TimeseriesRow(null, ResultRows.Finalize(query, GroupKey.Empty, totals)));
+        }
+
         return new TimeseriesResult(rows);
     }
 
@@ -158,21 +196,27 @@ public sealed class QueryMerger
             return;
         }
 
-        foreach (var interval in query.Intervals)
+        // Like Druid, fill only interior buckets: between the first and the last bucket holding data, and only
+        // where a query interval overlaps; buckets wholly outside the data's span are not invented.
+        if (_buckets.Count == 0)
         {
-            if (interval.Start == IsoTime.MinInstant || interval.End == IsoTime.MaxInstant)
-            {
-                continue;
-            }
+            return;
+        }
 
-            for (var b = g.Truncate(interval.Start); b < interval.End; b = g.Next(b))
+        var last = _buckets.Keys.Max();
+        var filled = new List<long>();
+        for (var b = _buckets.Keys.Min(); b < last; b = g.Next(b))
+        {
+            if (!_buckets.ContainsKey(b) && QueryPlan.Overlaps(query.Intervals, b, g.Next(b)))
             {
-                if (!_buckets.ContainsKey(b))
-                {
-                    _limits.CheckBuckets(_buckets.Count + 1);
-                    _buckets[b] = [];
-                }
+                filled.Add(b);
+                _limits.CheckBuckets(_buckets.Count + filled.Count);
             }
+        }
+
+        foreach (var b in filled)
+        {
+            _buckets[b] = [];
         }
     }
 
