@@ -35,6 +35,20 @@ public sealed class OpenSegmentTests
         SegmentReference.AssertMatches(segment, events);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(40)]
+    [InlineData(5000)]
+    public void Append_ManyUsersInOneRow_HyperUniqueMatchesSketchOfAllUsers(int users)
+    {
+        var events = Enumerable.Range(0, users * 2).Select(i => new TestData.Event(TestData.HourStart + 5, "k1", "red", 1, i, i, i % users)).ToList();
+        using var segment = SegmentReference.Build(TestData.Full(), events);
+        Assert.Equal(1, segment.RowCount);
+        SegmentReference.AssertMatches(segment, events);
+        using var sealedSegment = segment.Seal();
+        SegmentReference.AssertMatches(sealedSegment, events);
+    }
+
     [Fact]
     public void Append_RollupOff_OneRowPerEvent()
     {
