@@ -262,6 +262,13 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
     public RoaringBitmap SelectIdRange(int fromId, int toIdExclusive)
         => Union(Enumerable.Range(Math.Max(fromId, 0), Math.Max(0, Math.Min(toIdExclusive, _cardinality) - Math.Max(fromId, 0))));
 
+    public bool TryGetIdRange(string? lower, bool lowerStrict, string? upper, bool upperStrict, out int fromId, out int toIdExclusive)
+    {
+        // ids are in first-seen order while the segment is open
+        fromId = toIdExclusive = 0;
+        return false;
+    }
+
     private RoaringBitmap Union(IEnumerable<int> ids)
     {
         Flush();
