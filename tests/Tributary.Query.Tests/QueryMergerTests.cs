@@ -37,7 +37,9 @@ public sealed class QueryMergerTests
             var merger = new QueryMerger(query, sketches: SetSketchFactory.Instance);
             foreach (var (id, segmentRows) in segments.OrderBy(_ => data.Random.Next()))
             {
-                merger.Add(evaluator.EvaluatePartial(query, segmentRows, id, new Interval(TestData.Start, TestData.Start + (6 * 3_600_000L)), TestContext.Current.CancellationToken));
+                var partial = evaluator.EvaluatePartial(query, segmentRows, id, new Interval(TestData.Start, TestData.Start + (6 * 3_600_000L)), TestContext.Current.CancellationToken);
+                // Odd seeds ship partials through the binary codec, as segments answering a remote broker do.
+                merger.Add(seed % 2 == 1 ? PartialResultCodec.Deserialize(PartialResultCodec.Serialize(partial), query, SetSketchFactory.Instance) : partial);
             }
 
             var actual = merger.Complete(TestContext.Current.CancellationToken);
@@ -62,7 +64,10 @@ public sealed class QueryMergerTests
             var whole = ((SegmentMetadataResult)evaluator.Evaluate(query, concatenated, TestContext.Current.CancellationToken)).Segments.Single();
 
             var merger = new QueryMerger(query);
-            var partials = segments.Select(s => (SegmentMetadataPartial)evaluator.EvaluatePartial(query, s.Rows, s.Id, new Interval(TestData.Start, TestData.Start + 3_600_000), TestContext.Current.CancellationToken)).ToList();
+            var partials = segments
+                .Select(s => evaluator.EvaluatePartial(query, s.Rows, s.Id, new Interval(TestData.Start, TestData.Start + 3_600_000), TestContext.Current.CancellationToken))
+                .Select(p => (SegmentMetadataPartial)PartialResultCodec.Deserialize(PartialResultCodec.Serialize(p), query, null))
+                .ToList();
             partials.ForEach(merger.Add);
             var merged = ((SegmentMetadataResult)merger.Complete(TestContext.Current.CancellationToken)).Segments.Single();
 
@@ -103,7 +108,9 @@ public sealed class QueryMergerTests
     public void Complete_TimeseriesZeroFillOverMaxBuckets_Throws()
     {
         var query = QueryParser.Parse("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"minute","aggregations":[{"type":"count","name":"n"}]}""");
+        var rows = new List<Row> { new(TestData.Start, new Dictionary<string, object?>()), new(TestData.Start + (23 * 3_600_000L), new Dictionary<string, object?>()) };
         var merger = new QueryMerger(query, new QueryLimits(Timeout.InfiniteTimeSpan, long.MaxValue, 1000, long.MaxValue));
+        merger.Add(new ReferenceEvaluator(TestData.Schema).EvaluatePartial(query, rows, "s", default, TestContext.Current.CancellationToken));
         var ex = Assert.Throws<QueryLimitExceededException>(() => merger.Complete(TestContext.Current.CancellationToken));
         Assert.Equal("maxBuckets", ex.Limit);
     }

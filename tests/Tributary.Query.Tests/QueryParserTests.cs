@@ -112,6 +112,7 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"columns":["a",3]}""", "columns[1]")]
     [InlineData("""{"queryType":"scan","dataSource":{"type":"join"},"intervals":["2026-11-23/P1D"]}""", "dataSource.type")]
     [InlineData("""{"queryType":"select","dataSource":"ds"}""", "queryType")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+1"}]}""", "virtualColumns")]
     public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
     {
         var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));
@@ -125,6 +126,14 @@ public sealed class QueryParserTests
         var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("{\"queryType\": \"timeseries\",\n \"dataSource\": }"));
         Assert.Equal(string.Empty, ex.Path);
         Assert.Contains("line 2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TrailingContent_Throws()
+    {
+        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"ds"} {"x":1}"""));
+        Assert.Equal(string.Empty, ex.Path);
+        Assert.Equal("Json parse failed", DruidError.FromException(ex).Error);
     }
 
     [Fact]
@@ -159,5 +168,61 @@ public sealed class QueryParserTests
         Assert.False(f.Matches("10"));
         Assert.False(f.Matches("abc"));
         Assert.False(f.Matches(null));
+    }
+
+    [Theory]
+    [InlineData("""{"timeout":"soon"}""", "context.timeout")]
+    [InlineData("""{"maxBuckets":0}""", "context.maxBuckets")]
+    [InlineData("""{"explain":"maybe"}""", "context.explain")]
+    public void Parse_InvalidContextValue_ThrowsNamingTheKey(string context, string path)
+    {
+        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse($$"""{"queryType":"timeBoundary","dataSource":"d","context":{{context}}}"""));
+        Assert.Equal(path, ex.Path);
+    }
+
+    [Theory]
+    [InlineData("""
+        {"queryType":"timeseries","dataSource":"sample_datasource","granularity":"day","descending":"true",
+         "filter":{"type":"and","fields":[{"type":"selector","dimension":"sample_dimension1","value":"sample_value1"},
+           {"type":"or","fields":[{"type":"selector","dimension":"sample_dimension2","value":"sample_value2"},{"type":"selector","dimension":"sample_dimension3","value":"sample_value3"}]}]},
+         "aggregations":[{"type":"longSum","name":"sample_name1","fieldName":"sample_fieldName1"},{"type":"doubleSum","name":"sample_name2","fieldName":"sample_fieldName2"}],
+         "postAggregations":[{"type":"arithmetic","name":"sample_divide","fn":"/","fields":[
+           {"type":"fieldAccess","name":"postAgg__sample_name1","fieldName":"sample_name1"},{"type":"fieldAccess","name":"postAgg__sample_name2","fieldName":"sample_name2"}]}],
+         "intervals":["2012-01-01T00:00:00.000/2012-01-03T00:00:00.000"]}
+        """)]
+    [InlineData("""
+        {"queryType":"topN","dataSource":"sample_data","dimension":"sample_dim","threshold":5,"metric":"count","granularity":"all",
+         "filter":{"type":"and","fields":[{"type":"selector","dimension":"dim1","value":"some_value"},{"type":"selector","dimension":"dim2","value":"some_other_val"}]},
+         "aggregations":[{"type":"longSum","name":"count","fieldName":"count"},{"type":"doubleSum","name":"some_metric","fieldName":"some_metric"}],
+         "postAggregations":[{"type":"arithmetic","name":"average","fn":"/","fields":[{"type":"fieldAccess","name":"some_metric","fieldName":"some_metric"},{"type":"fieldAccess","name":"count","fieldName":"count"}]}],
+         "intervals":["2013-08-31T00:00:00.000/2013-09-03T00:00:00.000"]}
+        """)]
+    [InlineData("""
+        {"queryType":"groupBy","dataSource":"sample_datasource","granularity":"day","dimensions":["country","device"],
+         "limitSpec":{"type":"default","limit":5000,"columns":["country","data_transfer"]},
+         "filter":{"type":"and","fields":[{"type":"selector","dimension":"carrier","value":"AT&T"},
+           {"type":"or","fields":[{"type":"selector","dimension":"make","value":"Apple"},{"type":"selector","dimension":"make","value":"Samsung"}]}]},
+         "aggregations":[{"type":"longSum","name":"total_usage","fieldName":"user_count"},{"type":"doubleSum","name":"data_transfer","fieldName":"data_transfer"}],
+         "postAggregations":[{"type":"arithmetic","name":"avg_usage","fn":"/","fields":[{"type":"fieldAccess","fieldName":"data_transfer"},{"type":"fieldAccess","fieldName":"total_usage"}]}],
+         "intervals":["2012-01-01T00:00:00.000/2012-01-03T00:00:00.000"],
+         "having":{"type":"greaterThan","aggregation":"total_usage","value":100}}
+        """)]
+    [InlineData("""{"queryType":"scan","dataSource":"wikipedia","resultFormat":"list","columns":[],"intervals":["2013-01-01/2013-01-02"],"batchSize":20480,"limit":3}""")]
+    [InlineData("""{"queryType":"timeBoundary","dataSource":"sample_datasource","bound":"maxTime"}""")]
+    [InlineData("""{"queryType":"segmentMetadata","dataSource":"sample_datasource","intervals":["2013-01-01/2014-01-01"]}""")]
+    public void Parse_DruidDocumentationExamples_AreAccepted(string json)
+    {
+        var query = QueryParser.Parse(json);
+        Assert.False(string.IsNullOrEmpty(query.DataSource));
+        Assert.NotEmpty(query.Intervals);
+    }
+
+    [Fact]
+    public void RequiredColumns_Queries_ListWhatSegmentsMustRead()
+    {
+        var groupBy = QueryParser.Parse("""{"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23/P1D"],"dimensions":["country"],"filter":{"type":"selector","dimension":"pin_id","value":"a"},"aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"c","fieldName":"clicks"}]}""");
+        Assert.Equal(["clicks", "country", "pin_id"], groupBy.RequiredColumns()!.Order(StringComparer.Ordinal));
+        Assert.Null(QueryParser.Parse("""{"queryType":"scan","dataSource":"d","intervals":["2026-11-23/P1D"]}""").RequiredColumns());
+        Assert.Empty(QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"d"}""").RequiredColumns()!);
     }
 }

@@ -2,35 +2,6 @@ using Tributary.Streaming.Kafka;
 
 namespace Tributary.Query.Tests;
 
-public sealed class KeyConstraintTests
-{
-    private static Filter F(string json) => QueryParser.ParseFilter(System.Text.Json.JsonDocument.Parse(json).RootElement, "filter");
-
-    private static string? Describe(KeyConstraint c) => c.Values is null ? null : string.Join(",", c.Values.Order(StringComparer.Ordinal));
-
-    [Theory]
-    [InlineData("""{"type":"selector","dimension":"pin_id","value":"a"}""", "a")]
-    [InlineData("""{"type":"selector","dimension":"pin_id","value":null}""", null)]
-    [InlineData("""{"type":"selector","dimension":"country","value":"US"}""", null)]
-    [InlineData("""{"type":"in","dimension":"pin_id","values":["b","a","b"]}""", "a,b")]
-    [InlineData("""{"type":"in","dimension":"pin_id","values":["a",null]}""", null)]
-    [InlineData("""{"type":"bound","dimension":"pin_id","lower":"a","upper":"a"}""", "a")]
-    [InlineData("""{"type":"bound","dimension":"pin_id","lower":"a","upper":"b"}""", null)]
-    [InlineData("""{"type":"and","fields":[{"type":"in","dimension":"pin_id","values":["a","b"]},{"type":"selector","dimension":"country","value":"US"},{"type":"in","dimension":"pin_id","values":["b","c"]}]}""", "b")]
-    [InlineData("""{"type":"and","fields":[{"type":"selector","dimension":"pin_id","value":"a"},{"type":"selector","dimension":"pin_id","value":"b"}]}""", "")]
-    [InlineData("""{"type":"or","fields":[{"type":"selector","dimension":"pin_id","value":"a"},{"type":"selector","dimension":"pin_id","value":"b"}]}""", "a,b")]
-    [InlineData("""{"type":"or","fields":[{"type":"selector","dimension":"pin_id","value":"a"},{"type":"selector","dimension":"country","value":"US"}]}""", null)]
-    [InlineData("""{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}}""", null)]
-    [InlineData("""{"type":"not","field":{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}}}""", "a")]
-    [InlineData("""{"type":"not","field":{"type":"or","fields":[{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}},{"type":"selector","dimension":"country","value":"US"}]}}""", "a")]
-    [InlineData("""{"type":"not","field":{"type":"and","fields":[{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}},{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"b"}}]}}""", "a,b")]
-    [InlineData("""{"type":"not","field":{"type":"and","fields":[{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}},{"type":"selector","dimension":"country","value":"US"}]}}""", null)]
-    public void Derive_Filter_GivesSoundKeySet(string filter, string? expected)
-    {
-        Assert.Equal(expected, Describe(KeyConstraint.Derive(F(filter), "pin_id")));
-    }
-}
-
 public sealed class QueryPlannerTests
 {
     private const int Partitions = 16;
@@ -40,7 +11,7 @@ public sealed class QueryPlannerTests
     [Fact]
     public void PartitionsOf_FanOut_IsConsecutiveFromMurmur2Home()
     {
-        var spec = new PartitionSpec("pin_id", Partitions, 3, Murmur2Partitioner.Partition);
+        var spec = new PartitionLayout("pin_id", Partitions, 3, Murmur2Partitioner.Partition);
         foreach (var key in new[] { "pin-001", "abc", "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8" })
         {
             var home = Murmur2Partitioner.Partition(key, Partitions);
@@ -51,7 +22,7 @@ public sealed class QueryPlannerTests
             }
         }
 
-        Assert.Equal(4, new PartitionSpec("k", 4, 9, Murmur2Partitioner.Partition).PartitionsOf("x").Distinct().Count());
+        Assert.Equal(4, new PartitionLayout("k", 4, 9, Murmur2Partitioner.Partition).PartitionsOf("x").Distinct().Count());
     }
 
     [Fact]
@@ -65,7 +36,7 @@ public sealed class QueryPlannerTests
     [Fact]
     public void Decide_SelectorOnKey_ScansOnlyFanOutPartitionsAndBloomMatches()
     {
-        var spec = new PartitionSpec("pin_id", Partitions, 2, Murmur2Partitioner.Partition);
+        var spec = new PartitionLayout("pin_id", Partitions, 2, Murmur2Partitioner.Partition);
         var query = QueryParser.Parse("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT2H"],"filter":{"type":"selector","dimension":"pin_id","value":"pin-042"},"aggregations":[{"type":"count","name":"n"}]}""");
         var plan = QueryPlanner.Plan(query, spec);
         var home = Murmur2Partitioner.Partition("pin-042", Partitions);
@@ -91,7 +62,7 @@ public sealed class QueryPlannerTests
     [Fact]
     public void Decide_OpenSegmentWithoutBloomFilter_IsScannedInItsPartition()
     {
-        var spec = new PartitionSpec("pin_id", Partitions, 1, Murmur2Partitioner.Partition);
+        var spec = new PartitionLayout("pin_id", Partitions, 1, Murmur2Partitioner.Partition);
         var query = QueryParser.Parse("""{"queryType":"scan","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{"type":"in","dimension":"pin_id","values":["a","b"]}}""");
         var plan = QueryPlanner.Plan(query, spec);
         var pa = Murmur2Partitioner.Partition("a", Partitions);
@@ -114,7 +85,7 @@ public sealed class QueryPlannerTests
             var data = new TestData(seed + 100_000);
             var fanOut = data.Random.Next(1, 5);
             var partitions = data.Random.Next(1, 20);
-            var spec = new PartitionSpec("pin_id", partitions, fanOut, Murmur2Partitioner.Partition);
+            var spec = new PartitionLayout("pin_id", partitions, fanOut, Murmur2Partitioner.Partition);
             var rows = data.Rows(data.Random.Next(0, 400));
             var segments = rows
                 .GroupBy(r => (Hour: r.Timestamp / 3_600_000 * 3_600_000, Partition: PartitionOf(spec, (string)r.Columns["pin_id"]!, data.Random)))
@@ -147,7 +118,7 @@ public sealed class QueryPlannerTests
         Assert.True(pruned > total / 5, $"pruned {pruned} of {total}");
     }
 
-    private static int PartitionOf(PartitionSpec spec, string key, Random random)
+    private static int PartitionOf(PartitionLayout spec, string key, Random random)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(key);
         return Murmur2Partitioner.Partition(bytes, spec.PartitionCount, spec.FanOutSize, random.Next(spec.FanOutSize));

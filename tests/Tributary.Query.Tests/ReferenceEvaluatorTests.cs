@@ -32,20 +32,29 @@ public sealed class ReferenceEvaluatorTests
     }
 
     [Fact]
-    public void Evaluate_TimeseriesHourly_ZeroFillsAndComputesPostAggregations()
+    public void Evaluate_TimeseriesThirtyMinutes_ZeroFillsInteriorBucketsAndComputesPostAggregations()
     {
         var json = Run("""
-            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/2026-11-23T14:00Z"],"granularity":"hour",
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T09:00Z/2026-11-23T14:00Z"],"granularity":"thirty_minute",
              "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},
                {"type":"doubleMax","name":"maxRev","fieldName":"revenue"},{"type":"hyperUnique","name":"users","fieldName":"users"}],
              "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]}]}
             """);
         Assert.Equal(
-            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":3,"clicks":15,"maxRev":2.0,"users":2.0,"cpr":5.0}},"""
+            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":2,"clicks":8,"maxRev":2.0,"users":2.0,"cpr":4.0}},"""
+            + """{"timestamp":"2026-11-23T10:30:00.000Z","result":{"rows":1,"clicks":7,"maxRev":0.5,"users":1.0,"cpr":7.0}},"""
             + """{"timestamp":"2026-11-23T11:00:00.000Z","result":{"rows":1,"clicks":1,"maxRev":4.0,"users":1.0,"cpr":1.0}},"""
-            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":1,"clicks":2,"maxRev":1.0,"users":1.0,"cpr":2.0}},"""
-            + """{"timestamp":"2026-11-23T13:00:00.000Z","result":{"rows":0,"clicks":0,"maxRev":null,"users":0.0,"cpr":0.0}}]""",
+            + """{"timestamp":"2026-11-23T11:30:00.000Z","result":{"rows":0,"clicks":0,"maxRev":null,"users":0.0,"cpr":0.0}},"""
+            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":0,"clicks":0,"maxRev":null,"users":0.0,"cpr":0.0}},"""
+            + """{"timestamp":"2026-11-23T12:30:00.000Z","result":{"rows":1,"clicks":2,"maxRev":1.0,"users":1.0,"cpr":2.0}}]""",
             json);
+    }
+
+    [Fact]
+    public void Evaluate_TimeseriesAllWithoutRows_ReturnsOneRowOfDefaults()
+    {
+        var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-24/P1D"],"aggregations":[{"type":"count","name":"rows"},{"type":"longMin","name":"m","fieldName":"clicks"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-24T00:00:00.000Z","result":{"rows":0,"m":null}}]""", json);
     }
 
     [Fact]
@@ -53,6 +62,13 @@ public sealed class ReferenceEvaluatorTests
     {
         var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/2026-11-23T14:00Z"],"granularity":"hour","descending":true,"aggregations":[{"type":"count","name":"rows"}],"context":{"skipEmptyBuckets":true}}""");
         Assert.Equal("""[{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":1}},{"timestamp":"2026-11-23T11:00:00.000Z","result":{"rows":1}},{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":3}}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_TimeseriesGrandTotal_AppendsTotalsRowWithNullTimestamp()
+    {
+        var json = Run("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"granularity":"hour","aggregations":[{"type":"count","name":"rows"},{"type":"hyperUnique","name":"u","fieldName":"users"}],"context":{"grandTotal":true}}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"rows":3,"u":2.0}},{"timestamp":"2026-11-23T11:00:00.000Z","result":{"rows":1,"u":1.0}},{"timestamp":"2026-11-23T12:00:00.000Z","result":{"rows":1,"u":1.0}},{"timestamp":null,"result":{"rows":5,"u":3.0}}]""", json);
     }
 
     [Fact]
@@ -141,26 +157,14 @@ public sealed class ReferenceEvaluatorTests
             """);
         Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"clicks":11}}]""", json);
     }
-}
-
-public sealed class DruidErrorTests
-{
-    [Fact]
-    public void FromException_ValidationError_IsBadRequestNamingTheField()
-    {
-        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"s"}]}"""));
-        var error = DruidError.FromException(ex);
-        Assert.Equal(400, error.StatusCode);
-        Assert.Equal("""{"error":"Json parse failed","errorMessage":"aggregations[1].fieldName: is required","errorClass":"com.fasterxml.jackson.databind.exc.ValueInstantiationException","host":null}""", error.ToJson());
-    }
 
     [Fact]
-    public void FromException_KindsOfFailure_MapToDruidCodes()
+    public void Evaluate_CancelledToken_StopsWithOperationCanceled()
     {
-        Assert.Equal("Unsupported operation", DruidError.FromException(new QueryUnsupportedException("aggregations[0].type", "no")).Error);
-        Assert.Equal("Resource limit exceeded", DruidError.FromException(new QueryLimitExceededException("maxBuckets", "too many")).Error);
-        var timeout = DruidError.FromException(new QueryTimeoutException(TimeSpan.FromSeconds(1)));
-        Assert.Equal((504, "Query timeout"), (timeout.StatusCode, timeout.Error));
-        Assert.Equal(500, DruidError.FromException(new InvalidOperationException("x")).StatusCode);
+        var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"d"}""");
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var evaluator = new ReferenceEvaluator(TestData.Schema);
+        Assert.ThrowsAny<OperationCanceledException>(() => evaluator.Evaluate(query, new TestData(3).Rows(5000), cts.Token));
     }
 }

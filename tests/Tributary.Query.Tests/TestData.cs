@@ -166,7 +166,7 @@ internal sealed class TestData
         switch (queryType)
         {
             case "timeseries":
-                return $$"""{{{common}},"granularity":{{Granularity()}},{{Aggregations()}},"descending":{{Bool()}},"context":{"skipEmptyBuckets":{{Bool()}}""" + "}}";
+                return $$"""{{{common}},"granularity":{{Granularity()}},{{Aggregations()}},"descending":{{Bool()}},"context":{"skipEmptyBuckets":{{Bool()}},"grandTotal":{{Bool()}}""" + "}}";
             case "topN":
             {
                 var metric = new[] { "\"clicks\"", "\"cpr\"", "{\"type\":\"inverted\",\"metric\":\"revenue\"}", "{\"type\":\"dimension\",\"ordering\":\"lexicographic\"}", "{\"type\":\"dimension\",\"ordering\":\"numeric\",\"previousStop\":\"3\"}", "\"u\"", "\"minClicks\"" }[_random.Next(7)];

@@ -21,7 +21,10 @@ public sealed class QueryMerger
     private long _groups;
     private long _scanRows;
 
-    /// <summary>Creates a merger; <paramref name="sketches"/> is needed only to zero-fill hyperUnique buckets.</summary>
+    /// <summary>
+    /// Creates a merger. <paramref name="sketches"/> must be given when the query has hyperUnique aggregators (empty
+    /// timeseries buckets and grand totals start from fresh sketches).
+    /// </summary>
     public QueryMerger(NativeQuery query, QueryLimits? limits = null, ICardinalitySketchFactory? sketches = null)
     {
         _query = query ?? throw new ArgumentNullException(nameof(query));
@@ -137,6 +140,24 @@ public sealed class QueryMerger
             }
         }
 
+        if (query.Context.GrandTotal)
+        {
+            // Totals fold every bucket's states (copies: the bucket rows are already final), then post-aggregate.
+            var totals = AggregatorStates.CreateAll(query.Aggregations, _sketches);
+            foreach (var groups in _buckets.Values)
+            {
+                if (groups.TryGetValue(GroupKey.Empty, out var states))
+                {
+                    for (var i = 0; i < totals.Length; i++)
+                    {
+                        totals[i].Merge(states[i]);
+                    }
+                }
+            }
+
+            rows.Add(new TimeseriesRow(null, ResultRows.Finalize(query, GroupKey.Empty, totals)));
+        }
+
         return new TimeseriesResult(rows);
     }
 
@@ -158,21 +179,27 @@ public sealed class QueryMerger
             return;
         }
 
-        foreach (var interval in query.Intervals)
+        // Like Druid, fill only interior buckets: between the first and the last bucket holding data, and only
+        // where a query interval overlaps; buckets wholly outside the data's span are not invented.
+        if (_buckets.Count == 0)
         {
-            if (interval.Start == IsoTime.MinInstant || interval.End == IsoTime.MaxInstant)
-            {
-                continue;
-            }
+            return;
+        }
 
-            for (var b = g.Truncate(interval.Start); b < interval.End; b = g.Next(b))
+        var last = _buckets.Keys.Max();
+        var filled = new List<long>();
+        for (var b = _buckets.Keys.Min(); b < last; b = g.Next(b))
+        {
+            if (!_buckets.ContainsKey(b) && QueryPlan.Overlaps(query.Intervals, b, g.Next(b)))
             {
-                if (!_buckets.ContainsKey(b))
-                {
-                    _limits.CheckBuckets(_buckets.Count + 1);
-                    _buckets[b] = [];
-                }
+                filled.Add(b);
+                _limits.CheckBuckets(_buckets.Count + filled.Count);
             }
+        }
+
+        foreach (var b in filled)
+        {
+            _buckets[b] = [];
         }
     }
 

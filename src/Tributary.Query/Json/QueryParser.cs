@@ -26,8 +26,7 @@ public static class QueryParser
         JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
-            document = JsonDocument.ParseValue(ref reader);
+            document = JsonDocument.Parse(utf8Json.ToArray(), DocumentOptions);
         }
         catch (JsonException ex)
         {
@@ -47,6 +46,16 @@ public static class QueryParser
         var queryType = RequireString(root, "queryType", string.Empty);
         var dataSource = ParseDataSource(root);
         var filter = Get(root, "filter") is { } f ? ParseFilter(f, "filter") : null;
+        if (Get(root, "virtualColumns") is { ValueKind: JsonValueKind.Array } vc && vc.GetArrayLength() > 0)
+        {
+            throw new QueryUnsupportedException("virtualColumns", "virtual columns are not supported");
+        }
+
+        if (Get(root, "subtotalsSpec") is not null)
+        {
+            throw new QueryUnsupportedException("subtotalsSpec", "groupBy subtotalsSpec is not supported");
+        }
+
         var context = Get(root, "context") is { } c ? ParseContext(c, "context") : QueryContext.Empty;
         switch (queryType)
         {
@@ -872,7 +881,7 @@ public static class QueryParser
         var other = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {
-            if (property.Name is not ("timeout" or "priority" or "queryId" or "explain" or "skipEmptyBuckets" or "maxResultRows" or "maxBuckets" or "maxSegments"))
+            if (property.Name is not ("timeout" or "priority" or "queryId" or "explain" or "skipEmptyBuckets" or "grandTotal" or "maxResultRows" or "maxBuckets" or "maxSegments"))
             {
                 other[property.Name] = property.Value.GetRawText();
             }
@@ -886,6 +895,7 @@ public static class QueryParser
             QueryId = OptionalScalar(element, "queryId", path),
             Explain = OptionalBool(element, "explain", path, false),
             SkipEmptyBuckets = OptionalBool(element, "skipEmptyBuckets", path, false),
+            GrandTotal = OptionalBool(element, "grandTotal", path, false),
             MaxResultRows = OptionalLong(element, "maxResultRows", path, 1),
             MaxBuckets = OptionalLong(element, "maxBuckets", path, 1),
             MaxSegments = OptionalLong(element, "maxSegments", path, 1),

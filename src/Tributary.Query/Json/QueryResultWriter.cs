@@ -34,7 +34,15 @@ public static class QueryResultWriter
                 foreach (var row in ts.Rows)
                 {
                     writer.WriteStartObject();
-                    writer.WriteString("timestamp", IsoTime.Format(row.Timestamp));
+                    if (row.Timestamp is { } timestamp)
+                    {
+                        writer.WriteString("timestamp", IsoTime.Format(timestamp));
+                    }
+                    else
+                    {
+                        writer.WriteNull("timestamp");
+                    }
+
                     writer.WritePropertyName("result");
                     WriteRecord(writer, row.Result);
                     writer.WriteEndObject();

@@ -18,6 +18,30 @@ public abstract record NativeQuery
     /// <summary>The Druid <c>queryType</c>.</summary>
     public abstract string QueryType { get; }
 
+    /// <summary>
+    /// The columns a segment must read to answer the query (filter, grouping and aggregator inputs, scan columns),
+    /// or null when it needs every column (scan without columns, segmentMetadata). Lets a lazily loaded segment
+    /// load only what is asked.
+    /// </summary>
+    public IReadOnlySet<string>? RequiredColumns()
+    {
+        var columns = new HashSet<string>(Filter?.Dimensions ?? [], StringComparer.Ordinal);
+        switch (this)
+        {
+            case AggregationQuery a:
+                columns.UnionWith(a.GroupDimensions.Select(d => d.Dimension));
+                columns.UnionWith(a.Aggregations.Select(x => x.FieldName).OfType<string>());
+                return columns;
+            case ScanQuery { Columns.Count: > 0 } s:
+                columns.UnionWith(s.Columns);
+                return columns;
+            case TimeBoundaryQuery:
+                return columns;
+            default:
+                return null;
+        }
+    }
+
     /// <summary>True if a row at <paramref name="timestamp"/> lies in one of the intervals.</summary>
     public bool InIntervals(long timestamp)
     {

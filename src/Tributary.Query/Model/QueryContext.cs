@@ -24,6 +24,9 @@ public sealed record QueryContext
     /// <summary><c>skipEmptyBuckets</c>: timeseries does not zero-fill empty buckets.</summary>
     public bool SkipEmptyBuckets { get; init; }
 
+    /// <summary><c>grandTotal</c>: timeseries appends a row totalling all buckets, with a null timestamp.</summary>
+    public bool GrandTotal { get; init; }
+
     /// <summary><c>maxResultRows</c>: groupBy groups / topN candidates / scan rows held, if given.</summary>
     public long? MaxResultRows { get; init; }
 

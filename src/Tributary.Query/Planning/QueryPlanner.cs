@@ -35,7 +35,7 @@ public sealed class QueryPlan
 {
     private readonly Dictionary<int, List<string>>? _keysByPartition;
 
-    internal QueryPlan(NativeQuery query, PartitionSpec? partitioning)
+    internal QueryPlan(NativeQuery query, PartitionLayout? partitioning)
     {
         Query = query;
         Partitioning = partitioning;
@@ -63,7 +63,7 @@ public sealed class QueryPlan
     public NativeQuery Query { get; }
 
     /// <summary>The datasource's partitioning, if known.</summary>
-    public PartitionSpec? Partitioning { get; }
+    public PartitionLayout? Partitioning { get; }
 
     /// <summary>The partition-key values a matching row can have.</summary>
     public KeyConstraint Keys { get; }
@@ -153,7 +153,7 @@ public static class QueryPlanner
     public const long HourMillis = 3_600_000;
 
     /// <summary>Plans <paramref name="query"/>; without <paramref name="partitioning"/> only interval pruning applies.</summary>
-    public static QueryPlan Plan(NativeQuery query, PartitionSpec? partitioning)
+    public static QueryPlan Plan(NativeQuery query, PartitionLayout? partitioning)
     {
         ArgumentNullException.ThrowIfNull(query);
         return new QueryPlan(query, partitioning);

@@ -5,8 +5,8 @@ public abstract class QueryResult
 {
 }
 
-/// <summary>One timeseries bucket: <c>{"timestamp":..,"result":{..}}</c>.</summary>
-public sealed record TimeseriesRow(long Timestamp, OrderedDictionary<string, object?> Result);
+/// <summary>One timeseries bucket: <c>{"timestamp":..,"result":{..}}</c>; the grand-total row has a null timestamp.</summary>
+public sealed record TimeseriesRow(long? Timestamp, OrderedDictionary<string, object?> Result);
 
 /// <summary>A timeseries result.</summary>
 public sealed class TimeseriesResult(IReadOnlyList<TimeseriesRow> rows) : QueryResult

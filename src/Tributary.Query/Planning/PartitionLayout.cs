@@ -13,12 +13,12 @@ namespace Tributary.Query;
 /// Rows with a null key may be anywhere, so a filter that admits a null key prunes nothing.
 /// </para>
 /// </summary>
-public sealed class PartitionSpec
+public sealed class PartitionLayout
 {
     private readonly Func<ReadOnlySpan<byte>, int, int> _partitioner;
 
     /// <summary>Creates a spec; <paramref name="partitioner"/> maps (key bytes, partition count) to the home partition.</summary>
-    public PartitionSpec(string keyDimension, int partitionCount, int fanOutSize, Func<ReadOnlySpan<byte>, int, int> partitioner)
+    public PartitionLayout(string keyDimension, int partitionCount, int fanOutSize, Func<ReadOnlySpan<byte>, int, int> partitioner)
     {
         ArgumentException.ThrowIfNullOrEmpty(keyDimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitionCount);
