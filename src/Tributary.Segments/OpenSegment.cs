@@ -1,0 +1,347 @@
+using System.Runtime.CompilerServices;
+using Tributary.Bitmaps.Roaring;
+using Tributary.Segments.Columns;
+using Tributary.Segments.Format;
+using Tributary.Segments.Ingest;
+using Tributary.Segments.Schema;
+
+namespace Tributary.Segments;
+
+/// <summary>
+/// A segment that is still receiving events: rows are rolled up by (query-granularity time, dimension values)
+/// as they arrive, dimensions are dictionary-encoded with one roaring bitmap of row ids per value, and metrics
+/// are aggregated in place. It answers the <see cref="ISegment"/> scan primitives at any time.
+/// </summary>
+/// <remarks>
+/// Thread safety: single writer, and no reader while a write is in progress. The owning SegmentGrain gets
+/// this for free from Orleans' one-turn-at-a-time execution; other hosts must serialise calls themselves.
+/// Bitmaps returned by <see cref="IDimensionColumn.GetRows"/> keep changing as rows are appended.
+/// </remarks>
+public sealed class OpenSegment : ISegment
+{
+    private readonly OpenDimension[] _dimensions;
+    private readonly OpenMetric[] _metrics;
+    private readonly PackedColumn _time = new();
+    private readonly long _granularityMs;
+    private readonly bool _rollup;
+    private readonly int[] _scratchIds;
+    private int[] _table = new int[1024]; // row + 1, 0 = empty
+    private int _rows;
+    private long _events;
+    private long _minTime = long.MaxValue;
+    private long _maxTime = long.MinValue;
+    private bool _sealed;
+    private bool _disposed;
+
+    /// <summary>Creates an empty segment for <paramref name="id"/>, whose start must be aligned to the segment granularity.</summary>
+    public OpenSegment(DatasourceSpec spec, SegmentId id)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Granularity.Segment.Truncate(id.IntervalStartMs) != id.IntervalStartMs)
+        {
+            throw new ArgumentException($"segment start {id.IntervalStartMs} is not aligned to {spec.Granularity.Segment} granularity", nameof(id));
+        }
+
+        if (id.Datasource != spec.Name)
+        {
+            throw new ArgumentException($"segment datasource '{id.Datasource}' is not the spec's '{spec.Name}'", nameof(id));
+        }
+
+        Spec = spec;
+        Id = id;
+        IntervalEndMs = id.IntervalStartMs + spec.Granularity.Segment.Milliseconds;
+        _granularityMs = spec.Granularity.Query.Milliseconds;
+        _rollup = spec.Granularity.Rollup;
+        _dimensions = [.. spec.Dimensions.Select(d => new OpenDimension(d))];
+        _metrics = [.. spec.Metrics.Select((m, i) => OpenMetric.Create(m, spec.HyperUniquePrecision, i))];
+        _scratchIds = new int[_dimensions.Length];
+    }
+
+    /// <inheritdoc />
+    public SegmentId Id { get; }
+
+    /// <inheritdoc />
+    public DatasourceSpec Spec { get; }
+
+    /// <inheritdoc />
+    public bool IsSealed => _sealed;
+
+    /// <inheritdoc />
+    public int RowCount => _rows;
+
+    /// <inheritdoc />
+    public long EventCount => _events;
+
+    /// <inheritdoc />
+    public long IntervalStartMs => Id.IntervalStartMs;
+
+    /// <inheritdoc />
+    public long IntervalEndMs { get; }
+
+    /// <inheritdoc />
+    public long MinTimestampMs => _minTime;
+
+    /// <inheritdoc />
+    public long MaxTimestampMs => _maxTime;
+
+    internal OpenDimension[] Dimensions => _dimensions;
+
+    internal OpenMetric[] Metrics => _metrics;
+
+    internal PackedColumn TimeBuckets => _time;
+
+    internal long GranularityMs => _granularityMs;
+
+    /// <summary>
+    /// Approximate bytes held: managed columns, dictionaries and rollup table at their allocated sizes plus the
+    /// native bitmaps' memory.
+    /// </summary>
+    public long MemoryUsage
+    {
+        get
+        {
+            var bytes = _time.AllocatedBytes + (_table.Length * 4L);
+            foreach (var dimension in _dimensions)
+            {
+                bytes += dimension.MemoryUsage;
+            }
+
+            foreach (var metric in _metrics)
+            {
+                bytes += metric.MemoryUsage;
+            }
+
+            return bytes;
+        }
+    }
+
+    /// <summary>Parses <paramref name="json"/> and appends it; false with the reason when it is malformed or outside this segment.</summary>
+    public bool TryAppend(ReadOnlySpan<byte> json, RowParser parser, ParsedRow scratch, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(parser);
+        if (!parser.TryParse(json, scratch, out error))
+        {
+            return false;
+        }
+
+        if (scratch.TimestampMs < IntervalStartMs || scratch.TimestampMs >= IntervalEndMs)
+        {
+            error = $"event time {scratch.TimestampMs} is outside segment {Id}";
+            return false;
+        }
+
+        Append(scratch);
+        return true;
+    }
+
+    /// <summary>Appends one parsed event (rolled up into an existing row when one has the same time bucket and dimension values).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The event's time is outside the segment's interval.</exception>
+    /// <exception cref="InvalidOperationException">The segment is sealed.</exception>
+    public void Append(ParsedRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (_sealed)
+        {
+            throw new InvalidOperationException($"segment {Id} is sealed");
+        }
+
+        var offset = row.TimestampMs - IntervalStartMs;
+        if (offset < 0 || row.TimestampMs >= IntervalEndMs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(row), row.TimestampMs, $"event time is outside segment {Id}");
+        }
+
+        var bucket = offset / _granularityMs;
+        var ids = _scratchIds;
+        var hash = (ulong)bucket * 0x9E3779B97F4A7C15UL;
+        for (var d = 0; d < _dimensions.Length; d++)
+        {
+            var id = _dimensions[d].Resolve(row, d);
+            ids[d] = id;
+            hash = (hash ^ (uint)id) * 0xFF51AFD7ED558CCDUL;
+        }
+
+        hash ^= hash >> 29;
+        _events++;
+        if (_rollup)
+        {
+            var mask = _table.Length - 1;
+            var slot = (int)hash & mask;
+            while (true)
+            {
+                var entry = _table[slot];
+                if (entry == 0)
+                {
+                    break;
+                }
+
+                if (SameKey(entry - 1, bucket, ids))
+                {
+                    foreach (var metric in _metrics)
+                    {
+                        metric.Merge(entry - 1, row);
+                    }
+
+                    return;
+                }
+
+                slot = (slot + 1) & mask;
+            }
+
+            _table[slot] = _rows + 1;
+        }
+
+        var newRow = _rows;
+        _time.Add(bucket);
+        for (var d = 0; d < _dimensions.Length; d++)
+        {
+            _dimensions[d].AddRow(ids[d], newRow);
+        }
+
+        foreach (var metric in _metrics)
+        {
+            metric.AddRow(row);
+        }
+
+        _rows++;
+        var time = IntervalStartMs + (bucket * _granularityMs);
+        _minTime = Math.Min(_minTime, time);
+        _maxTime = Math.Max(_maxTime, time);
+        if (_rollup && _rows * 4 > _table.Length * 3)
+        {
+            GrowTable();
+        }
+    }
+
+    /// <summary>
+    /// Seals the segment: rows are sorted by (time, dimension values), dictionaries sorted, bitmaps rebuilt and
+    /// run-optimized, a Bloom filter of the partition-key values built, and the result written to
+    /// <paramref name="destination"/> in the format described in the README. No append is accepted afterwards.
+    /// </summary>
+    /// <returns>Bytes written.</returns>
+    public long SealTo(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _sealed = true;
+        return SegmentWriter.Write(this, destination);
+    }
+
+    /// <summary>Seals into memory and loads the result: the immutable, compact form of this segment.</summary>
+    public SealedSegment Seal()
+    {
+        using var buffer = new MemoryStream();
+        SealTo(buffer);
+        return SealedSegment.Load(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    /// <inheritdoc />
+    public long GetTimestamp(int row) => IntervalStartMs + (_time[row] * _granularityMs);
+
+    /// <inheritdoc />
+    public RoaringBitmap AllRows() => RoaringBitmap.FromRange(0, (uint)_rows);
+
+    /// <inheritdoc />
+    public RoaringBitmap RowsInInterval(long startMs, long endMs)
+    {
+        var result = new RoaringBitmap();
+        if (startMs <= IntervalStartMs && endMs >= IntervalEndMs)
+        {
+            result.AddRange(0, (uint)_rows);
+            return result;
+        }
+
+        Span<uint> batch = stackalloc uint[256];
+        var n = 0;
+        for (var row = 0; row < _rows; row++)
+        {
+            var time = IntervalStartMs + (_time[row] * _granularityMs);
+            if (time >= startMs && time < endMs)
+            {
+                batch[n++] = (uint)row;
+                if (n == batch.Length)
+                {
+                    result.AddMany(batch);
+                    n = 0;
+                }
+            }
+        }
+
+        result.AddMany(batch[..n]);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public IDimensionColumn? GetDimension(string name)
+    {
+        var index = Spec.DimensionIndex(name);
+        return index < 0 ? null : _dimensions[index];
+    }
+
+    /// <inheritdoc />
+    public IMetricColumn? GetMetric(string name)
+    {
+        var index = Spec.MetricIndex(name);
+        return index < 0 ? null : _metrics[index];
+    }
+
+    /// <summary>Frees the native bitmaps.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _sealed = true;
+        foreach (var dimension in _dimensions)
+        {
+            dimension.Dispose();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool SameKey(int row, long bucket, int[] ids)
+    {
+        if (_time[row] != bucket)
+        {
+            return false;
+        }
+
+        for (var d = 0; d < ids.Length; d++)
+        {
+            if (_dimensions[d].Ids[row] != ids[d])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void GrowTable()
+    {
+        var table = new int[_table.Length * 2];
+        var mask = table.Length - 1;
+        for (var row = 0; row < _rows; row++)
+        {
+            var hash = (ulong)_time[row] * 0x9E3779B97F4A7C15UL;
+            for (var d = 0; d < _dimensions.Length; d++)
+            {
+                hash = (hash ^ (uint)_dimensions[d].Ids[row]) * 0xFF51AFD7ED558CCDUL;
+            }
+
+            hash ^= hash >> 29;
+            var slot = (int)hash & mask;
+            while (table[slot] != 0)
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            table[slot] = row + 1;
+        }
+
+        _table = table;
+    }
+}
