@@ -35,6 +35,12 @@ public sealed record SegmentAppendResult
 
     /// <summary>Smallest offset applied but not yet durable, or null when everything applied is durable.</summary>
     [Id(4)] public long? FirstUnpersistedOffset { get; init; }
+
+    /// <summary>
+    /// Largest offset the segment had applied before this call; a sender that sent more than that lost events with
+    /// a dead activation and must replay from its checkpoint.
+    /// </summary>
+    [Id(5)] public long PreviousMaxOffset { get; init; } = -1;
 }
 
 /// <summary>An event a segment refused.</summary>
