@@ -13,8 +13,10 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
     private readonly Dictionary<long, int>? _longs;
     private readonly List<long> _longValues = [];
     private readonly List<RoaringBitmap> _bitmaps = [];
+    private const int FlushBatch = 4096;
     private int _nullId = -1;
     private int _cardinality;
+    private int _flushedRows;
 
     public OpenDimension(DimensionSpec spec)
     {
@@ -43,6 +45,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
     {
         get
         {
+            Flush();
             var bytes = Ids.AllocatedBytes + (_strings?.AllocatedBytes ?? 0) + ((_longs?.Count ?? 0) * 24L) + (_longValues.Capacity * 8L) + (_bitmaps.Capacity * 8L);
             foreach (var bitmap in _bitmaps)
             {
@@ -79,10 +82,81 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
         return added;
     }
 
-    public void AddRow(int id, int row)
+    /// <summary>Records <paramref name="id"/> for the next row; bitmaps catch up in batches (<see cref="Flush"/>).</summary>
+    public void AddRow(int id)
     {
         Ids.Add(id);
-        _bitmaps[id].Add((uint)row);
+        if (Ids.Count - _flushedRows >= FlushBatch)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>
+    /// Adds the rows appended since the last flush to their values' bitmaps with one add_many per value present
+    /// in the batch, instead of one native call per row and dimension. Every read path flushes first.
+    /// </summary>
+    public void Flush()
+    {
+        var pending = Ids.Count - _flushedRows;
+        if (pending == 0)
+        {
+            return;
+        }
+
+        var rows = new uint[pending];
+        if (_cardinality <= pending * 4)
+        {
+            // counting sort by id: rows of each id come out ascending
+            var starts = new int[_cardinality + 1];
+            for (var row = _flushedRows; row < Ids.Count; row++)
+            {
+                starts[(int)Ids[row] + 1]++;
+            }
+
+            for (var id = 1; id <= _cardinality; id++)
+            {
+                starts[id] += starts[id - 1];
+            }
+
+            var next = (int[])starts.Clone();
+            for (var row = _flushedRows; row < Ids.Count; row++)
+            {
+                rows[next[(int)Ids[row]]++] = (uint)row;
+            }
+
+            for (var id = 0; id < _cardinality; id++)
+            {
+                if (starts[id + 1] > starts[id])
+                {
+                    _bitmaps[id].AddMany(rows.AsSpan(starts[id], starts[id + 1] - starts[id]));
+                }
+            }
+        }
+        else
+        {
+            // many more values than pending rows: sort (id, row) pairs instead of scanning every id
+            var pairs = new ulong[pending];
+            for (var i = 0; i < pending; i++)
+            {
+                var row = _flushedRows + i;
+                pairs[i] = ((ulong)Ids[row] << 32) | (uint)row;
+            }
+
+            Array.Sort(pairs);
+            var start = 0;
+            for (var i = 0; i < pending; i++)
+            {
+                rows[i] = (uint)pairs[i];
+                if (i + 1 == pending || pairs[i + 1] >> 32 != pairs[i] >> 32)
+                {
+                    _bitmaps[(int)(pairs[i] >> 32)].AddMany(rows.AsSpan(start, i + 1 - start));
+                    start = i + 1;
+                }
+            }
+        }
+
+        _flushedRows = Ids.Count;
     }
 
     // String ids in the Utf8Dictionary exclude the null value, so column ids are mapped through this table.
@@ -160,12 +234,16 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
 
     public int GetId(int row) => (int)Ids[row];
 
-    public RoaringBitmap GetRows(int id) => _bitmaps[id];
+    public RoaringBitmap GetRows(int id)
+    {
+        Flush();
+        return _bitmaps[id];
+    }
 
     public RoaringBitmap Select(string? value)
     {
         var id = IndexOf(value);
-        return id < 0 ? new RoaringBitmap() : _bitmaps[id].Clone();
+        return id < 0 ? new RoaringBitmap() : GetRows(id).Clone();
     }
 
     public RoaringBitmap Select(IEnumerable<string?> values) => Union(values.Select(IndexOf).Where(id => id >= 0).Distinct());
@@ -175,7 +253,11 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
     public RoaringBitmap SelectIdRange(int fromId, int toIdExclusive)
         => Union(Enumerable.Range(Math.Max(fromId, 0), Math.Max(0, Math.Min(toIdExclusive, _cardinality) - Math.Max(fromId, 0))));
 
-    private RoaringBitmap Union(IEnumerable<int> ids) => RoaringBitmap.OrMany([.. ids.Select(id => _bitmaps[id])]);
+    private RoaringBitmap Union(IEnumerable<int> ids)
+    {
+        Flush();
+        return RoaringBitmap.OrMany([.. ids.Select(id => _bitmaps[id])]);
+    }
 
     public void Dispose()
     {

@@ -97,28 +97,34 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
     }
 
     /// <summary>
-    /// One 4-byte register update per row (<see cref="HyperLogLog.Encode"/>, 0 = no value); a row that rolls up
-    /// a second, different update gets a sketch of its own. Most rows hold one user, so this costs ~4 bytes a row.
+    /// One 4-byte register update per row (<see cref="HyperLogLog.Encode"/>, 0 = no value). A row that rolls up
+    /// different updates points (<see cref="PoolTag"/> | offset) at a small list in a shared pool
+    /// (<c>count, capacity, updates...</c>); past <see cref="MaxListed"/> updates it gets a real sketch. Most rows
+    /// hold one or a few users, so this costs about 4 bytes per distinct update instead of a sketch per row.
     /// </summary>
     internal sealed class HyperUniqueMetric(MetricSpec spec, int index, int precision) : OpenMetric(spec, index)
     {
+        public const uint PoolTag = 0x8000_0000;
+        public const uint SketchMarker = 0xFFFF_FFFF;
+        public const int MaxListed = 64;
+
         private uint[] _encoded = new uint[1024];
+        private uint[] _pool = new uint[1024];
+        private int _poolLength;
         private int _count;
 
         public int Precision { get; } = precision;
 
         public Dictionary<int, HyperLogLog> Sketches { get; } = [];
 
-        public ReadOnlySpan<uint> Encoded => _encoded.AsSpan(0, _count);
-
         public override long MemoryUsage
         {
             get
             {
-                var bytes = _encoded.Length * 4L + (Sketches.Count * 48L);
+                var bytes = (_encoded.Length * 4L) + (_pool.Length * 4L) + (Sketches.Count * 64L);
                 foreach (var sketch in Sketches.Values)
                 {
-                    bytes += sketch.SerializedSize;
+                    bytes += sketch.IsDense ? 1L << Precision : sketch.SerializedSize;
                 }
 
                 return bytes;
@@ -142,26 +148,48 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
                 return;
             }
 
-            var encoded = HyperLogLog.Encode(row.MetricHashes[Index], Precision);
-            if (Sketches.TryGetValue(target, out var sketch))
-            {
-                sketch.AddEncoded(encoded);
-                return;
-            }
-
+            var update = HyperLogLog.Encode(row.MetricHashes[Index], Precision);
             var current = _encoded[target];
             if (current == 0)
             {
-                _encoded[target] = encoded;
+                _encoded[target] = update;
             }
-            else if (current != encoded)
+            else if (current == SketchMarker)
             {
-                sketch = new HyperLogLog(Precision);
-                sketch.AddEncoded(current);
-                sketch.AddEncoded(encoded);
-                Sketches[target] = sketch;
+                Sketches[target].AddEncoded(update);
+            }
+            else if ((current & PoolTag) == 0)
+            {
+                if (current != update)
+                {
+                    var offset = Allocate(4);
+                    _pool[offset] = 2;
+                    _pool[offset + 2] = current;
+                    _pool[offset + 3] = update;
+                    _encoded[target] = PoolTag | (uint)offset;
+                }
+            }
+            else
+            {
+                AddListed(target, (int)(current & ~PoolTag), update);
             }
         }
+
+        /// <summary>The updates of <paramref name="row"/> when it holds a list, else empty.</summary>
+        public ReadOnlySpan<uint> Listed(int row)
+        {
+            var entry = _encoded[row];
+            if (entry == SketchMarker || (entry & PoolTag) == 0)
+            {
+                return default;
+            }
+
+            var offset = (int)(entry & ~PoolTag);
+            return _pool.AsSpan(offset + 2, (int)_pool[offset]);
+        }
+
+        /// <summary>The raw per-row entry (update, pool pointer or <see cref="SketchMarker"/>).</summary>
+        public uint Entry(int row) => _encoded[row];
 
         public override long GetLong(int row) => (long)Math.Round(GetDouble(row));
 
@@ -175,14 +203,82 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
         public override void AddTo(int row, HyperLogLog sketch)
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)_count, nameof(row));
-            if (Sketches.TryGetValue(row, out var own))
+            var entry = _encoded[row];
+            if (entry == SketchMarker)
             {
-                sketch.Merge(own);
+                sketch.Merge(Sketches[row]);
             }
-            else if (_encoded[row] != 0)
+            else if ((entry & PoolTag) != 0)
             {
-                sketch.AddEncoded(_encoded[row]);
+                foreach (var update in Listed(row))
+                {
+                    sketch.AddEncoded(update);
+                }
             }
+            else if (entry != 0)
+            {
+                sketch.AddEncoded(entry);
+            }
+        }
+
+        private void AddListed(int row, int offset, uint update)
+        {
+            var count = (int)_pool[offset];
+            var entries = _pool.AsSpan(offset + 2, count);
+            var register = update >> 8;
+            for (var i = 0; i < entries.Length; i++)
+            {
+                if (entries[i] >> 8 == register)
+                {
+                    if ((byte)entries[i] < (byte)update)
+                    {
+                        entries[i] = update;
+                    }
+
+                    return;
+                }
+            }
+
+            var capacity = (int)_pool[offset + 1];
+            if (count == capacity)
+            {
+                if (count >= MaxListed)
+                {
+                    var sketch = new HyperLogLog(Precision);
+                    foreach (var listed in entries)
+                    {
+                        sketch.AddEncoded(listed);
+                    }
+
+                    sketch.AddEncoded(update);
+                    Sketches[row] = sketch;
+                    _encoded[row] = SketchMarker;
+                    return;
+                }
+
+                // the old list stays behind as garbage: at most as much as the live lists, and sealing drops it
+                var moved = Allocate(capacity * 2);
+                _pool.AsSpan(offset + 2, count).CopyTo(_pool.AsSpan(moved + 2));
+                _pool[moved] = (uint)count;
+                offset = moved;
+                _encoded[row] = PoolTag | (uint)offset;
+            }
+
+            _pool[offset + 2 + count] = update;
+            _pool[offset] = (uint)(count + 1);
+        }
+
+        private int Allocate(int capacity)
+        {
+            if (_poolLength + 2 + capacity > _pool.Length)
+            {
+                Array.Resize(ref _pool, Math.Max(_pool.Length + (_pool.Length / 2), _poolLength + 2 + capacity));
+            }
+
+            var offset = _poolLength;
+            _pool[offset + 1] = (uint)capacity;
+            _poolLength += 2 + capacity;
+            return offset;
         }
     }
 }

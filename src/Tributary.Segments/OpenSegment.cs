@@ -191,11 +191,10 @@ public sealed class OpenSegment : ISegment
             _table[slot] = _rows + 1;
         }
 
-        var newRow = _rows;
         _time.Add(bucket);
         for (var d = 0; d < _dimensions.Length; d++)
         {
-            _dimensions[d].AddRow(ids[d], newRow);
+            _dimensions[d].AddRow(ids[d]);
         }
 
         foreach (var metric in _metrics)

@@ -263,7 +263,10 @@ public sealed class SealedSegment : ISegment
 
     private sealed class SealedHyperUnique : IMetricColumn
     {
-        private readonly ReadOnlyMemory<byte> _encoded;
+        private const uint PoolTag = 0x8000_0000;
+        private const uint SketchMarker = 0xFFFF_FFFF;
+        private readonly ReadOnlyMemory<byte> _entries;
+        private readonly ReadOnlyMemory<byte> _pool;
         private readonly Dictionary<int, HyperLogLog> _sketches = [];
         private readonly int _precision;
 
@@ -272,30 +275,33 @@ public sealed class SealedSegment : ISegment
             Spec = spec;
             _precision = precision;
             var span = section.Span;
-            if (span.Length < 8 || BinaryPrimitives.ReadInt32LittleEndian(span) != rows || span.Length < 8 + (rows * 4L))
+            var what = $"segment {id} metric '{spec.Name}'";
+            var poolLength = span.Length >= 16 ? BinaryPrimitives.ReadInt32LittleEndian(span[4..]) : -1;
+            if (span.Length < 16 || BinaryPrimitives.ReadInt32LittleEndian(span) != rows || poolLength < 0 || span.Length < 16 + ((rows + (long)poolLength) * 4))
             {
-                throw new InvalidDataException($"segment {id} metric '{spec.Name}': hyperUnique column does not hold {rows} rows");
+                throw new InvalidDataException($"{what}: hyperUnique column does not hold {rows} rows");
             }
 
-            _encoded = section.Slice(8, rows * 4);
-            var sketches = BinaryPrimitives.ReadInt32LittleEndian(span[4..]);
-            var position = 8 + (rows * 4);
+            _entries = section.Slice(16, rows * 4);
+            _pool = section.Slice(16 + (rows * 4), poolLength * 4);
+            var sketches = BinaryPrimitives.ReadInt32LittleEndian(span[8..]);
+            var position = 16 + ((rows + poolLength) * 4);
             for (var i = 0; i < sketches; i++)
             {
                 if (span.Length - position < 8)
                 {
-                    throw new InvalidDataException($"segment {id} metric '{spec.Name}': sketch {i} header truncated at section byte {position}");
+                    throw new InvalidDataException($"{what}: sketch {i} header truncated at section byte {position}");
                 }
 
                 var row = BinaryPrimitives.ReadInt32LittleEndian(span[position..]);
                 var length = BinaryPrimitives.ReadInt32LittleEndian(span[(position + 4)..]);
                 if (row < 0 || row >= rows || length < 0 || span.Length - position - 8 < length)
                 {
-                    throw new InvalidDataException($"segment {id} metric '{spec.Name}': sketch {i} (row {row}, {length} bytes) is out of range");
+                    throw new InvalidDataException($"{what}: sketch {i} (row {row}, {length} bytes) is out of range");
                 }
 
                 var sketch = HyperLogLog.Read(span.Slice(position + 8, length));
-                _sketches[row] = sketch.Precision == precision ? sketch : throw new InvalidDataException($"segment {id} metric '{spec.Name}': sketch {i} has p={sketch.Precision}, expected {precision}");
+                _sketches[row] = sketch.Precision == precision ? sketch : throw new InvalidDataException($"{what}: sketch {i} has p={sketch.Precision}, expected {precision}");
                 position += 8 + length;
             }
         }
@@ -314,16 +320,29 @@ public sealed class SealedSegment : ISegment
         public void AddTo(int row, HyperLogLog sketch)
         {
             ArgumentNullException.ThrowIfNull(sketch);
-            if (_sketches.TryGetValue(row, out var own))
+            var entry = BinaryPrimitives.ReadUInt32LittleEndian(_entries.Span[(row * 4)..]);
+            if (entry == SketchMarker)
             {
-                sketch.Merge(own);
-                return;
+                sketch.Merge(_sketches[row]);
             }
-
-            var encoded = BinaryPrimitives.ReadUInt32LittleEndian(_encoded.Span[(row * 4)..]);
-            if (encoded != 0)
+            else if ((entry & PoolTag) != 0)
             {
-                sketch.AddEncoded(encoded);
+                var pool = _pool.Span;
+                var offset = (int)(entry & ~PoolTag) * 4;
+                var count = offset + 4 <= pool.Length ? (int)BinaryPrimitives.ReadUInt32LittleEndian(pool[offset..]) : -1;
+                if (count < 0 || pool.Length - offset - 4 < (long)count * 4)
+                {
+                    throw new InvalidDataException($"metric '{Spec.Name}': row {row} points outside the update pool");
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    sketch.AddEncoded(BinaryPrimitives.ReadUInt32LittleEndian(pool[(offset + 4 + (i * 4))..]));
+                }
+            }
+            else if (entry != 0)
+            {
+                sketch.AddEncoded(entry);
             }
         }
     }

@@ -84,6 +84,23 @@ public sealed class QueryMergerTests
     }
 
     [Fact]
+    public void Add_FromParallelThreads_MergesEveryPartial()
+    {
+        var data = new TestData(77);
+        var rows = data.Rows(2000);
+        var query = QueryParser.Parse("""{"queryType":"groupBy","dataSource":"d","intervals":["2026-11-22/2026-11-24"],"granularity":"hour","dimensions":["country"],"aggregations":[{"type":"count","name":"n"},{"type":"hyperUnique","name":"u","fieldName":"users"}]}""");
+        var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+        var (segments, concatenated) = Split(data.Random, rows);
+        var partials = segments.Select(s => evaluator.EvaluatePartial(query, s.Rows, s.Id, default, TestContext.Current.CancellationToken)).ToList();
+        var merger = new QueryMerger(query, sketches: SetSketchFactory.Instance);
+
+        Parallel.ForEach(partials, merger.Add);
+
+        Assert.Equal(partials.Count, merger.PartialCount);
+        Assert.Equal(Canonical(evaluator.Evaluate(query, concatenated, TestContext.Current.CancellationToken)), Canonical(merger.Complete(TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
     public void Add_PartialOfOtherQueryType_Throws()
     {
         var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"ds"}""");

@@ -5,8 +5,8 @@ namespace Tributary.Query;
 /// does: aggregator states are merged per (bucket, group) before finalizing, so sums, counts, minima, maxima and
 /// sketches come out as if one segment had held all rows; topN re-ranks the union of the per-segment candidates;
 /// groupBy applies having and limitSpec after the merge; scan concatenates (or time-merges) and applies
-/// offset/limit; post-aggregations are computed on merged values. Not thread-safe: add partials from one thread
-/// (or under a lock). <see cref="Add"/> takes ownership of the partial's states.
+/// offset/limit; post-aggregations are computed on merged values. <see cref="Add"/> may be called from several
+/// threads as segment answers arrive (calls are serialized), and takes ownership of the partial's states.
 /// </summary>
 public sealed class QueryMerger
 {
@@ -16,6 +16,7 @@ public sealed class QueryMerger
     private readonly Dictionary<long, Dictionary<GroupKey, IAggregatorState[]>> _buckets = [];
     private readonly List<ScanPartial> _scans = [];
     private readonly List<SegmentAnalysis> _analyses = [];
+    private readonly Lock _lock = new();
     private long? _minTime;
     private long? _maxTime;
     private long _groups;
@@ -39,6 +40,23 @@ public sealed class QueryMerger
     public void Add(PartialResult partial)
     {
         ArgumentNullException.ThrowIfNull(partial);
+        lock (_lock)
+        {
+            AddLocked(partial);
+        }
+    }
+
+    /// <summary>The final result.</summary>
+    public QueryResult Complete(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return CompleteLocked(cancellationToken);
+        }
+    }
+
+    private void AddLocked(PartialResult partial)
+    {
         PartialCount++;
         switch (_query, partial)
         {
@@ -62,8 +80,7 @@ public sealed class QueryMerger
         }
     }
 
-    /// <summary>The final result.</summary>
-    public QueryResult Complete(CancellationToken cancellationToken = default)
+    private QueryResult CompleteLocked(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         return _query switch

@@ -102,9 +102,9 @@ public sealed class Utf8Dictionary
 
         value.CopyTo(_arena.AsSpan(_arenaLength));
         _arenaLength += value.Length;
-        if (id + 2 > _offsets.Length)
+        if (id >= _hashes.Length)
         {
-            Array.Resize(ref _offsets, _offsets.Length * 2);
+            Array.Resize(ref _offsets, (_hashes.Length * 2) + 1);
             Array.Resize(ref _hashes, _hashes.Length * 2);
             Array.Resize(ref _strings, _strings.Length * 2);
         }

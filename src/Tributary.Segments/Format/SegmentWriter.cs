@@ -252,30 +252,57 @@ internal static class SegmentWriter
 
     private static void WriteHyperUnique(Stream stream, OpenMetric.HyperUniqueMetric metric, int[] permutation)
     {
-        // u32 rows, u32 sketches, u32 encoded[rows], then per sketch: u32 row, u32 length, sketch bytes
-        var inverse = new int[permutation.Length];
-        for (var i = 0; i < permutation.Length; i++)
+        // u32 rows, u32 pool length, u32 sketches, u32 reserved, u32 entry[rows], u32 pool[pool length],
+        // then per sketch: u32 row, u32 length, sketch bytes. An entry is 0 (none), an update, PoolTag | offset
+        // of "count, updates..." in the pool, or SketchMarker.
+        var entries = new uint[permutation.Length];
+        var pool = new List<uint>();
+        var sketches = new List<(int Row, byte[] Bytes)>();
+        for (var row = 0; row < permutation.Length; row++)
         {
-            inverse[permutation[i]] = i;
+            var old = permutation[row];
+            var entry = metric.Entry(old);
+            if (entry == OpenMetric.HyperUniqueMetric.SketchMarker)
+            {
+                sketches.Add((row, metric.Sketches[old].ToArray()));
+            }
+            else if ((entry & OpenMetric.HyperUniqueMetric.PoolTag) != 0)
+            {
+                var listed = metric.Listed(old);
+                entry = OpenMetric.HyperUniqueMetric.PoolTag | (uint)pool.Count;
+                pool.Add((uint)listed.Length);
+                foreach (var update in listed)
+                {
+                    pool.Add(update);
+                }
+            }
+
+            entries[row] = entry;
         }
 
-        Span<byte> word = stackalloc byte[8];
+        Span<byte> word = stackalloc byte[16];
         BinaryPrimitives.WriteInt32LittleEndian(word, permutation.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(word[4..], metric.Sketches.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(word[4..], pool.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(word[8..], sketches.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(word[12..], 0);
         stream.Write(word);
-        var encoded = metric.Encoded;
-        foreach (var row in permutation)
+        foreach (var entry in entries)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(word, metric.Sketches.ContainsKey(row) ? 0 : encoded[row]);
+            BinaryPrimitives.WriteUInt32LittleEndian(word, entry);
             stream.Write(word[..4]);
         }
 
-        foreach (var (row, sketch) in metric.Sketches.OrderBy(p => inverse[p.Key]))
+        foreach (var value in pool)
         {
-            var bytes = sketch.ToArray();
-            BinaryPrimitives.WriteInt32LittleEndian(word, inverse[row]);
+            BinaryPrimitives.WriteUInt32LittleEndian(word, value);
+            stream.Write(word[..4]);
+        }
+
+        foreach (var (row, bytes) in sketches)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(word, row);
             BinaryPrimitives.WriteInt32LittleEndian(word[4..], bytes.Length);
-            stream.Write(word);
+            stream.Write(word[..8]);
             stream.Write(bytes);
         }
     }

@@ -1,0 +1,293 @@
+using Tributary.Query;
+
+namespace Tributary.Segments.Query;
+
+/// <summary>How the grouping dimensions of a topN or groupBy map to dictionary ids: one mixed-radix <see cref="long"/> per group.</summary>
+internal sealed class GroupPlan
+{
+    private GroupPlan(IDimensionColumn?[] columns, long[] radix, long[] cardinality, long keySpace)
+    {
+        Columns = columns;
+        Radix = radix;
+        Cardinality = cardinality;
+        KeySpace = keySpace;
+    }
+
+    /// <summary>Per grouping dimension its column, or null when the segment lacks it (every row is null there).</summary>
+    public IDimensionColumn?[] Columns { get; }
+
+    public long[] Radix { get; }
+
+    public long[] Cardinality { get; }
+
+    /// <summary>The number of possible keys (product of the cardinalities).</summary>
+    public long KeySpace { get; }
+
+    /// <summary>A plan, or null when a dimension is no dictionary column (<c>__time</c>, a metric) or the key space overflows.</summary>
+    public static GroupPlan? TryCreate(ISegment segment, IReadOnlyList<Tributary.Query.DimensionSpec> dimensions)
+    {
+        var columns = new IDimensionColumn?[dimensions.Count];
+        var radix = new long[dimensions.Count];
+        var cardinality = new long[dimensions.Count];
+        var space = 1L;
+        for (var i = 0; i < dimensions.Count; i++)
+        {
+            var name = dimensions[i].Dimension;
+            columns[i] = segment.GetDimension(name);
+            if (columns[i] is null && (name == Row.TimeColumn || segment.GetMetric(name) is not null))
+            {
+                return null;
+            }
+
+            cardinality[i] = Math.Max(1, columns[i]?.Cardinality ?? 1);
+            radix[i] = space;
+            if (space > (1L << 62) / cardinality[i])
+            {
+                return null;
+            }
+
+            space *= cardinality[i];
+        }
+
+        return new GroupPlan(columns, radix, cardinality, space);
+    }
+
+    public string?[] Decode(long key)
+    {
+        var values = new string?[Columns.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = Columns[i]?.GetValue((int)(key / Radix[i] % Cardinality[i]));
+        }
+
+        return values;
+    }
+}
+
+/// <summary>The row loops of timeseries, topN and groupBy over one segment's matching rows.</summary>
+internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowSet rows, AggregatePartialBuilder builder, Feeder[] feeders, CancellationToken cancellationToken)
+{
+    private const int BatchSize = 4096;
+    private const long MaxDenseKeys = 1 << 22;
+
+    private readonly bool _sorted = segment is SealedSegment;
+
+    /// <summary>No grouping. Returns the earliest matching row time.</summary>
+    public long Timeseries()
+    {
+        if (query.Granularity.IsAll)
+        {
+            var minTime = MinTime();
+            var states = builder.GetStates(minTime, GroupKey.Empty);
+            if (feeders.All(f => f.GetType() == feeders[0].GetType()) && feeders.Length > 0 && states[0] is CountState)
+            {
+                // count only: the answer is the bitmap's cardinality, no row is touched
+                foreach (var state in states)
+                {
+                    ((CountState)state).Count += rows.Count(segment.RowCount);
+                }
+
+                return minTime;
+            }
+
+            ForEachBatch(batch =>
+            {
+                for (var i = 0; i < feeders.Length; i++)
+                {
+                    feeders[i].AddBatch(states[i], batch);
+                }
+            });
+            return minTime;
+        }
+
+        var min = long.MaxValue;
+        var lastTime = long.MinValue;
+        IAggregatorState[]? current = null;
+        ForEachBatch(batch =>
+        {
+            // feed runs of rows with the same time together (sealed rows are time-sorted, so runs are long)
+            var start = 0;
+            while (start < batch.Length)
+            {
+                var time = segment.GetTimestamp((int)batch[start]);
+                var end = start + 1;
+                while (end < batch.Length && segment.GetTimestamp((int)batch[end]) == time)
+                {
+                    end++;
+                }
+
+                if (time != lastTime || current is null)
+                {
+                    current = builder.GetStates(time, GroupKey.Empty);
+                    lastTime = time;
+                    min = Math.Min(min, time);
+                }
+
+                var run = batch[start..end];
+                for (var i = 0; i < feeders.Length; i++)
+                {
+                    feeders[i].AddBatch(current[i], run);
+                }
+
+                start = end;
+            }
+        });
+        return min;
+    }
+
+    /// <summary>topN and groupBy over dictionary columns: states found by dictionary-id key, values decoded once per group.</summary>
+    public long GroupByIds(GroupPlan plan)
+    {
+        var dense = plan.KeySpace <= MaxDenseKeys && plan.KeySpace <= Math.Max(4096, 2 * rows.Count(segment.RowCount));
+        var tables = new Dictionary<long, GroupTable>();
+        var needTime = !query.Granularity.IsAll || !_sorted;
+        var min = needTime ? long.MaxValue : MinTime();
+        var lastTime = long.MinValue;
+        GroupTable? table = needTime ? null : Table(tables, Granularity.AllBucket, dense, plan.KeySpace);
+        var columns = plan.Columns;
+        var radix = plan.Radix;
+        var single = columns.Length == 1 ? columns[0] : null;
+        ForEachBatch(batch =>
+        {
+            foreach (var r in batch)
+            {
+                var row = (int)r;
+                var time = min;
+                if (needTime)
+                {
+                    time = segment.GetTimestamp(row);
+                    if (time != lastTime || table is null)
+                    {
+                        lastTime = time;
+                        min = Math.Min(min, time);
+                        table = Table(tables, query.Granularity.Truncate(time), dense, plan.KeySpace);
+                    }
+                }
+
+                long key;
+                if (single is not null)
+                {
+                    key = single.GetId(row);
+                }
+                else
+                {
+                    key = 0;
+                    for (var d = 0; d < columns.Length; d++)
+                    {
+                        if (columns[d] is { } column)
+                        {
+                            key += column.GetId(row) * radix[d];
+                        }
+                    }
+                }
+
+                var states = table!.Get(key) ?? table.Add(key, builder.GetStates(time, new GroupKey(plan.Decode(key))));
+                for (var i = 0; i < feeders.Length; i++)
+                {
+                    feeders[i].Add(states[i], row);
+                }
+            }
+        });
+        return min;
+    }
+
+    /// <summary>The general path (a <c>__time</c> or metric grouping dimension): group keys built from each row's values.</summary>
+    public long GroupByValues()
+    {
+        var dimensions = query.GroupDimensions;
+        var readers = dimensions.Select(d => ColumnReader.Create(segment, d.Dimension)).ToArray();
+        var min = long.MaxValue;
+        ForEachBatch(batch =>
+        {
+            foreach (var r in batch)
+            {
+                var row = (int)r;
+                var time = segment.GetTimestamp(row);
+                min = Math.Min(min, time);
+                var values = new string?[readers.Length];
+                for (var d = 0; d < readers.Length; d++)
+                {
+                    values[d] = StringComparers.ToDimensionString(readers[d]?.Get(row));
+                }
+
+                var states = builder.GetStates(time, new GroupKey(values));
+                for (var i = 0; i < feeders.Length; i++)
+                {
+                    feeders[i].Add(states[i], row);
+                }
+            }
+        });
+        return min;
+    }
+
+    private static GroupTable Table(Dictionary<long, GroupTable> tables, long bucket, bool dense, long keySpace)
+    {
+        if (!tables.TryGetValue(bucket, out var table))
+        {
+            table = new GroupTable(dense ? new IAggregatorState[]?[keySpace] : null);
+            tables[bucket] = table;
+        }
+
+        return table;
+    }
+
+    /// <summary>The earliest time among the matching rows (the first row for a sealed, time-sorted segment).</summary>
+    private long MinTime()
+    {
+        if (rows.IsAll)
+        {
+            return segment.MinTimestampMs;
+        }
+
+        if (_sorted)
+        {
+            return segment.GetTimestamp((int)rows.Bitmap!.Minimum);
+        }
+
+        var min = long.MaxValue;
+        ForEachBatch(batch =>
+        {
+            foreach (var row in batch)
+            {
+                min = Math.Min(min, segment.GetTimestamp((int)row));
+            }
+        });
+        return min;
+    }
+
+    private void ForEachBatch(BatchAction action)
+    {
+        using var cursor = new RowCursor(rows, segment.RowCount);
+        var buffer = new uint[BatchSize];
+        int n;
+        while ((n = cursor.Read(buffer)) > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            action(buffer.AsSpan(0, n));
+        }
+    }
+
+    private delegate void BatchAction(ReadOnlySpan<uint> rows);
+
+    /// <summary>The groups of one bucket: an array indexed by key when the key space is small, else a hash map.</summary>
+    private sealed class GroupTable(IAggregatorState[]?[]? dense)
+    {
+        private readonly Dictionary<long, IAggregatorState[]>? _sparse = dense is null ? [] : null;
+
+        public IAggregatorState[]? Get(long key) => dense is not null ? dense[key] : _sparse!.GetValueOrDefault(key);
+
+        public IAggregatorState[] Add(long key, IAggregatorState[] states)
+        {
+            if (dense is not null)
+            {
+                dense[key] = states;
+            }
+            else
+            {
+                _sparse![key] = states;
+            }
+
+            return states;
+        }
+    }
+}
