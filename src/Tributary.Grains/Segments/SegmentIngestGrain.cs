@@ -165,19 +165,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     /// <inheritdoc />
     public async ValueTask<SegmentIngestStatus> FlushAsync()
     {
-        try
-        {
-            await FlushCoreAsync(force: true);
-        }
-        catch (SegmentLostException ex)
-        {
-            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-            Reset();
-            await LoadAsync(null);
-            await ReplayFromKafkaAsync(_next, long.MaxValue);
-            await FlushCoreAsync(force: true);
-        }
-
+        await FlushOrRecoverAsync();
         return Status();
     }
 
@@ -466,12 +454,32 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     {
         try
         {
-            await FlushCoreAsync(force: true);
+            await FlushOrRecoverAsync();
         }
         catch (Exception ex)
         {
             SegmentLog.PersistTickFailed(_logger, _topic, _partition, ex);
             Reset();
+        }
+    }
+
+    /// <summary>
+    /// Persists pending segments and checkpoints; when a segment lost events with a dead activation, re-reads the
+    /// partition from the checkpoint to its current end right away (the stream may have nothing more to deliver).
+    /// </summary>
+    private async Task FlushOrRecoverAsync()
+    {
+        try
+        {
+            await FlushCoreAsync(force: true);
+        }
+        catch (SegmentLostException ex)
+        {
+            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
+            Reset();
+            await LoadAsync(null);
+            await ReplayFromKafkaAsync(_next, long.MaxValue);
+            await FlushCoreAsync(force: true);
         }
     }
 

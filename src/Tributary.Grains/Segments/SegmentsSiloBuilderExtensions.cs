@@ -47,7 +47,7 @@ public static class SegmentsSiloBuilderExtensions
                 throw new OptionsValidationException(section.Path, typeof(ArchiveStoreSettings), [$"{section.Path}:Store:Kind must be 'local' or 's3' (was '{store.Kind}')."]);
         }
 
-        services.TryAddSingleton<ISegmentQueryExecutor, MaterializingSegmentQueryExecutor>();
+        services.TryAddSingleton<ISegmentQueryExecutor, SegmentEngineQueryExecutor>();
         services.TryAddSingleton(_ => new DeadLetterProducer(bootstrapServers, kafkaSettings));
         return silo;
     }
