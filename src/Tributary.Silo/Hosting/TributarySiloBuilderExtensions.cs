@@ -45,6 +45,13 @@ public static class TributarySiloBuilderExtensions
             silo.AddTributaryArchive(archive, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
         }
 
+        // Real-time segments (Kafka to queryable segments, query brokers) when Tributary:Segments:Enabled is true.
+        var segments = configuration.GetSection($"{TributarySettings.SectionName}:Segments");
+        if (segments.GetValue<bool>("Enabled"))
+        {
+            silo.AddTributarySegments(segments, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
+        }
+
         return silo;
     }
 

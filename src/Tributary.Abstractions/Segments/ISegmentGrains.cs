@@ -1,0 +1,72 @@
+namespace Tributary.Segments;
+
+/// <summary>
+/// One segment: datasource, UTC hour and Kafka partition (key <see cref="SegmentKey"/>). Open while its hour plus
+/// the late window has not passed, then sealed to the object store; it reloads lazily after deactivation.
+/// Appends are idempotent by Kafka offset.
+/// </summary>
+[Alias("tributary.ISegmentGrain")]
+public interface ISegmentGrain : IGrainWithStringKey
+{
+    /// <summary>Appends the events whose offsets were not applied yet.</summary>
+    [Alias("Append")]
+    ValueTask<SegmentAppendResult> AppendAsync(SegmentAppendBatch batch);
+
+    /// <summary>Makes every applied event durable (persists the open state) and reports how far that is.</summary>
+    [Alias("Persist")]
+    ValueTask<SegmentAppendResult> PersistAsync();
+
+    /// <summary>Seals the segment now (normally done when the watermark passes its hour plus the late window).</summary>
+    [Alias("Seal")]
+    ValueTask<SegmentStatus> SealAsync();
+
+    /// <summary>Runs a Druid native query (UTF-8 JSON) on this segment and returns its partial result as <c>PartialResultCodec</c> bytes.</summary>
+    [Alias("Query")]
+    ValueTask<byte[]> QueryAsync(byte[] queryJson, CancellationToken cancellationToken = default);
+
+    /// <summary>The segment's state and counters.</summary>
+    [Alias("GetStatus")]
+    ValueTask<SegmentStatus> GetStatusAsync();
+}
+
+/// <summary>A datasource's segment timeline (key: the datasource name).</summary>
+[Alias("tributary.IDatasourceCatalogGrain")]
+public interface IDatasourceCatalogGrain : IGrainWithStringKey
+{
+    /// <summary>Adds or updates a segment (open segments register on creation, sealed ones with their Bloom filter).</summary>
+    [Alias("Register")]
+    ValueTask RegisterAsync(SegmentTimelineEntry entry);
+
+    /// <summary>The timeline (every segment, open and sealed).</summary>
+    [Alias("GetTimeline")]
+    ValueTask<DatasourceTimeline> GetTimelineAsync();
+}
+
+/// <summary>
+/// Answers Druid native queries: parse, prune (interval, partition, Bloom filter), fan out to segments, merge. A
+/// stateless worker: call it with key 0 from anywhere.
+/// </summary>
+[Alias("tributary.IQueryBrokerGrain")]
+public interface IQueryBrokerGrain : IGrainWithIntegerKey
+{
+    /// <summary>Runs <paramref name="queryJson"/> (Druid native JSON); <paramref name="explain"/> forces the explain report.</summary>
+    [Alias("Query")]
+    ValueTask<QueryResponse> QueryAsync(byte[] queryJson, bool explain = false);
+
+    /// <summary>Names of the datasources the silo serves.</summary>
+    [Alias("GetDatasources")]
+    ValueTask<string[]> GetDatasourcesAsync();
+}
+
+/// <summary>The segment sink of one Kafka partition (key <c>{topic}/{partition}</c>, see <see cref="TopicPartitionKey"/>).</summary>
+[Alias("tributary.ISegmentIngestGrain")]
+public interface ISegmentIngestGrain : IGrainWithStringKey
+{
+    /// <summary>Progress and counters.</summary>
+    [Alias("GetStatus")]
+    ValueTask<SegmentIngestStatus> GetStatusAsync();
+
+    /// <summary>Persists every segment with pending events, then moves the checkpoint to the next offset.</summary>
+    [Alias("Flush")]
+    ValueTask<SegmentIngestStatus> FlushAsync();
+}

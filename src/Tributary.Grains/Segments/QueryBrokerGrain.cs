@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Tributary.Bitmaps.Bloom;
+using Tributary.Query;
+using Tributary.Segments;
+
+namespace Tributary.Grains.Segments;
+
+/// <summary>
+/// Answers Druid native queries: parses, resolves limits, plans with <see cref="QueryPlanner"/> against the
+/// datasource's timeline (interval, partition with the fanOutSize rule, Bloom filters of sealed segments), queries the
+/// remaining <see cref="ISegmentGrain"/>s with bounded parallelism, merges with <see cref="QueryMerger"/> under the
+/// per-query timeout, and writes Druid's response JSON (or Druid's error JSON with its status).
+/// </summary>
+[StatelessWorker]
+public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
+{
+    private static readonly ConcurrentDictionary<string, BlockedBloomFilter> Blooms = new(StringComparer.Ordinal);
+    private readonly DatasourceRegistry _registry;
+    private readonly ISegmentQueryExecutor _executor;
+    private readonly SegmentsOptions _options;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the grain.</summary>
+    public QueryBrokerGrain(DatasourceRegistry registry, ISegmentQueryExecutor executor, IOptions<SegmentsOptions> options, IServiceProvider services)
+    {
+        _registry = registry;
+        _executor = executor;
+        _options = options.Value;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<string[]> GetDatasourcesAsync() => ValueTask.FromResult(_registry.Names.ToArray());
+
+    /// <inheritdoc />
+    public async ValueTask<QueryResponse> QueryAsync(byte[] queryJson, bool explain = false)
+    {
+        ArgumentNullException.ThrowIfNull(queryJson);
+        try
+        {
+            var query = QueryParser.Parse(queryJson);
+            explain |= query.Context.Explain;
+            var spec = _registry.Find(query.DataSource)
+                ?? throw new QueryValidationException("dataSource", $"unknown datasource '{query.DataSource}' (known: {string.Join(", ", _registry.Names)})");
+            var limits = QueryLimits.Resolve(query.Context, _options.Limits);
+            using var timeout = limits.CreateTimeoutSource(_time);
+            var timeline = await GrainFactory.GetGrain<IDatasourceCatalogGrain>(spec.Name).GetTimelineAsync();
+            var plan = QueryPlanner.Plan(query, _registry.Layout(spec.Name));
+            var report = new PruningReport();
+            var descriptors = timeline.Segments.Select(Describe);
+            var scan = plan.Prune(descriptors, report, limits);
+            var sketches = _executor.Sketches(spec);
+            var merger = new QueryMerger(query, limits, sketches);
+            await FanOutAsync(scan, queryJson, query, sketches, merger, timeout.Token);
+            var result = merger.Complete(timeout.Token);
+            return new QueryResponse { StatusCode = 200, Body = Write(result, explain ? report : null), Explain = explain ? report.ToJson() : null };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var error = DruidError.FromException(ex is OperationCanceledException ? new QueryTimeoutException(TimeSpan.Zero) : ex);
+            return new QueryResponse { StatusCode = error.StatusCode, Body = System.Text.Encoding.UTF8.GetBytes(error.ToJson()) };
+        }
+    }
+
+    private static SegmentDescriptor Describe(SegmentTimelineEntry entry)
+    {
+        Func<string, bool>? mightContain = null;
+        if (entry is { State: SegmentState.Sealed, BloomFilter: { } bytes })
+        {
+            var bloom = Blooms.GetOrAdd(entry.Key, _ => BlockedBloomFilter.Read(bytes));
+            mightContain = bloom.MayContain;
+        }
+
+        return new SegmentDescriptor(entry.Key, entry.StartMs, entry.EndMs, entry.Partition, mightContain);
+    }
+
+    private async Task FanOutAsync(List<SegmentDescriptor> scan, byte[] queryJson, NativeQuery query, Query.ICardinalitySketchFactory sketches, QueryMerger merger, CancellationToken cancellationToken)
+    {
+        var running = new List<Task<byte[]>>(Math.Min(scan.Count, _options.MaxQueryParallelism));
+        var next = 0;
+        while (next < scan.Count || running.Count > 0)
+        {
+            while (next < scan.Count && running.Count < _options.MaxQueryParallelism)
+            {
+                running.Add(GrainFactory.GetGrain<ISegmentGrain>(scan[next++].Id).QueryAsync(queryJson, cancellationToken).AsTask());
+            }
+
+            var done = await Task.WhenAny(running).WaitAsync(cancellationToken);
+            running.Remove(done);
+            merger.Add(PartialResultCodec.Deserialize(await done, query, sketches));
+        }
+    }
+
+    private static byte[] Write(QueryResult result, PruningReport? report)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            if (report is null)
+            {
+                QueryResultWriter.Write(writer, result);
+            }
+            else
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName("result");
+                QueryResultWriter.Write(writer, result);
+                writer.WritePropertyName("explain");
+                report.WriteTo(writer);
+                writer.WriteEndObject();
+            }
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,412 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tributary.Query;
+using Tributary.Segments;
+using Tributary.Segments.Ingest;
+using Tributary.Segments.Schema;
+using Tributary.Storage;
+
+namespace Tributary.Grains.Segments;
+
+/// <summary>The object store segments live in (kept apart from other sinks' stores).</summary>
+/// <param name="Store">The store.</param>
+public sealed record SegmentObjectStore(IObjectStore Store);
+
+/// <summary>Durable state of <see cref="SegmentGrain"/>.</summary>
+[GenerateSerializer, Alias("tributary.SegmentGrainState")]
+public sealed class SegmentGrainState
+{
+    /// <summary>Whether the segment is sealed.</summary>
+    [Id(0)] public bool Sealed { get; set; }
+
+    /// <summary>Object keys of the persisted open-state chunks, in offset order.</summary>
+    [Id(1)] public List<string> Chunks { get; set; } = [];
+
+    /// <summary>Largest offset whose event is durable here; -1 for none.</summary>
+    [Id(2)] public long PersistedOffset { get; set; } = -1;
+
+    /// <summary>Object key of the sealed segment.</summary>
+    [Id(3)] public string? ObjectKey { get; set; }
+
+    /// <summary>Rows when sealed.</summary>
+    [Id(4)] public long RowCount { get; set; }
+
+    /// <summary>Events when sealed.</summary>
+    [Id(5)] public long EventCount { get; set; }
+
+    /// <summary>Sealed size, bytes.</summary>
+    [Id(6)] public long SizeBytes { get; set; }
+}
+
+/// <summary>
+/// One segment (<see cref="SegmentKey"/>): an <see cref="OpenSegment"/> in memory while open; its raw events are
+/// persisted in offset-named chunks to the object store (and listed in grain state with the offset they reach), so a
+/// new activation rebuilds exactly what was durable and drops replays by offset. Sealing writes the immutable segment
+/// to the object store, registers it with its Bloom filter in the <see cref="IDatasourceCatalogGrain"/>, and deletes
+/// the chunks; a sealed segment loads lazily on its first query after activation.
+/// </summary>
+/// <remarks>
+/// Chunk format: repeated <c>[offset int64 LE][length int32 LE][event bytes]</c>. Chunk names carry their first
+/// offset, so a retry after a crash between upload and state write overwrites the same object.
+/// </remarks>
+public sealed class SegmentGrain : Grain, ISegmentGrain
+{
+    private readonly IPersistentState<SegmentGrainState> _state;
+    private readonly DatasourceRegistry _registry;
+    private readonly IObjectStore _store;
+    private readonly ISegmentQueryExecutor _executor;
+    private readonly SegmentsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SegmentGrain> _logger;
+    private readonly List<(long Offset, byte[] Event)> _pending = [];
+    private string _key = string.Empty;
+    private DatasourceSpec? _spec;
+    private SegmentId _id;
+    private OpenSegment? _open;
+    private SealedSegment? _sealed;
+    private RowParser? _parser;
+    private ParsedRow? _scratch;
+    private long _maxApplied = -1;
+    private long _duplicates;
+    private bool _reloaded;
+    private bool _registered;
+
+    /// <summary>Creates the grain.</summary>
+    public SegmentGrain(
+        [PersistentState("segment", "tributary")] IPersistentState<SegmentGrainState> state,
+        DatasourceRegistry registry,
+        SegmentObjectStore store,
+        ISegmentQueryExecutor executor,
+        IOptions<SegmentsOptions> options,
+        IServiceProvider services,
+        ILogger<SegmentGrain> logger)
+    {
+        _state = state;
+        _registry = registry;
+        _store = store.Store;
+        _executor = executor;
+        _options = options.Value;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _logger = logger;
+    }
+
+    private long EndMs => _id.IntervalStartMs + QueryPlanner.HourMillis;
+
+    private string Prefix => $"{_options.KeyPrefix}/{_key}";
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = this.GetPrimaryKeyString();
+        var (datasource, hour, partition) = SegmentKey.Parse(_key);
+        _spec = _registry.Find(datasource) ?? throw new InvalidOperationException($"Segment {_key}: no datasource spec named '{datasource}'.");
+        _id = new SegmentId(datasource, hour, partition);
+        var s = _state.State;
+        _maxApplied = s.PersistedOffset;
+        if (!s.Sealed)
+        {
+            _open = new OpenSegment(_spec, _id);
+            _parser = new RowParser(_spec);
+            _scratch = new ParsedRow(_spec);
+            if (s.Chunks.Count > 0)
+            {
+                await ReloadChunksAsync(cancellationToken);
+            }
+
+            this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(_options.PersistInterval, _options.PersistInterval) { Interleave = false, KeepAlive = false });
+        }
+        else
+        {
+            // A crash between the sealed state write and the catalog registration is repaired here.
+            await RegisterAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_pending.Count > 0)
+            {
+                await PersistPendingAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            SegmentLog.PersistOnDeactivateFailed(_logger, _key, ex);
+        }
+        finally
+        {
+            _open?.Dispose();
+            _sealed?.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SegmentAppendResult> AppendAsync(SegmentAppendBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var previous = _maxApplied;
+        var appended = 0;
+        var duplicates = 0;
+        List<SegmentRejection>? rejected = null;
+        for (var i = 0; i < batch.Offsets.Length; i++)
+        {
+            var offset = batch.Offsets[i];
+            if (offset <= _maxApplied)
+            {
+                duplicates++;
+                continue;
+            }
+
+            _maxApplied = offset;
+            if (_open is null)
+            {
+                (rejected ??= []).Add(new SegmentRejection(offset, $"segment {_key} is sealed"));
+                continue;
+            }
+
+            if (_open.TryAppend(batch.Events[i], _parser!, _scratch!, out var error))
+            {
+                _pending.Add((offset, batch.Events[i]));
+                appended++;
+            }
+            else
+            {
+                (rejected ??= []).Add(new SegmentRejection(offset, error ?? "rejected by the segment"));
+            }
+        }
+
+        _duplicates += duplicates;
+        if (!_registered && appended > 0)
+        {
+            await RegisterAsync();
+        }
+
+        if (_open is not null && batch.WatermarkMs >= EndMs + (long)_spec!.LateWindow.TotalMilliseconds)
+        {
+            await SealCoreAsync();
+        }
+        else if (_pending.Count >= _options.PersistEveryEvents || (_pending.Count == 0 && _maxApplied > _state.State.PersistedOffset))
+        {
+            // Rejected-only progress is persisted too, so the sink's checkpoint can pass it.
+            await PersistPendingAsync();
+        }
+
+        return Result(appended, duplicates, rejected, previous);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SegmentAppendResult> PersistAsync()
+    {
+        if (_open is not null && _maxApplied > _state.State.PersistedOffset)
+        {
+            await PersistPendingAsync();
+        }
+
+        return Result(0, 0, null, _maxApplied);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SegmentStatus> SealAsync()
+    {
+        if (_open is not null)
+        {
+            await SealCoreAsync();
+        }
+
+        return Status();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<byte[]> QueryAsync(byte[] queryJson, CancellationToken cancellationToken = default)
+    {
+        var query = QueryParser.Parse(queryJson);
+        var limits = QueryLimits.Resolve(query.Context, _options.Limits);
+        ISegment segment = _open is not null ? _open : await LoadSealedAsync(cancellationToken);
+        var partial = _executor.Execute(query, segment, limits, cancellationToken);
+        return PartialResultCodec.Serialize(partial);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<SegmentStatus> GetStatusAsync() => ValueTask.FromResult(Status());
+
+    private SegmentStatus Status() => new()
+    {
+        Key = _key,
+        State = _open is null ? SegmentState.Sealed : SegmentState.Open,
+        RowCount = _open?.RowCount ?? _state.State.RowCount,
+        EventCount = _open?.EventCount ?? _state.State.EventCount,
+        MaxOffsetApplied = _maxApplied,
+        PersistedOffset = _state.State.PersistedOffset,
+        DuplicatesDropped = _duplicates,
+        ObjectKey = _state.State.ObjectKey,
+        Reloaded = _reloaded,
+    };
+
+    private SegmentAppendResult Result(int appended, int duplicates, List<SegmentRejection>? rejected, long previous) => new()
+    {
+        Appended = appended,
+        Duplicates = duplicates,
+        Rejected = rejected is null ? [] : [.. rejected],
+        PersistedOffset = _state.State.PersistedOffset,
+        FirstUnpersistedOffset = _maxApplied > _state.State.PersistedOffset ? (_pending.Count > 0 ? _pending[0].Offset : _state.State.PersistedOffset + 1) : null,
+        PreviousMaxOffset = previous,
+    };
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        if (_open is null)
+        {
+            return;
+        }
+
+        var sealAt = EndMs + (long)_spec!.LateWindow.TotalMilliseconds + (long)_options.SealGrace.TotalMilliseconds;
+        if (_time.GetUtcNow().ToUnixTimeMilliseconds() >= sealAt)
+        {
+            await SealCoreAsync();
+        }
+        else if (_pending.Count > 0)
+        {
+            await PersistPendingAsync();
+        }
+    }
+
+    private async Task PersistPendingAsync()
+    {
+        var s = _state.State;
+        if (_pending.Count > 0)
+        {
+            var size = 0;
+            foreach (var (_, e) in _pending)
+            {
+                size += 12 + e.Length;
+            }
+
+            var buffer = new byte[size];
+            var at = 0;
+            foreach (var (offset, e) in _pending)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(at), offset);
+                BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(at + 8), e.Length);
+                e.CopyTo(buffer.AsSpan(at + 12));
+                at += 12 + e.Length;
+            }
+
+            var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}/open/{_pending[0].Offset:D20}.events");
+            await _store.PutAsync(name, buffer);
+            if (!s.Chunks.Contains(name))
+            {
+                s.Chunks.Add(name);
+            }
+        }
+
+        s.PersistedOffset = _maxApplied;
+        await _state.WriteStateAsync();
+        _pending.Clear();
+    }
+
+    private async Task ReloadChunksAsync(CancellationToken cancellationToken)
+    {
+        var s = _state.State;
+        foreach (var name in s.Chunks)
+        {
+            await using var stream = await _store.OpenReadAsync(name, cancellationToken)
+                ?? throw new InvalidOperationException($"Segment {_key}: persisted chunk '{name}' is missing from the object store.");
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy, cancellationToken);
+            var bytes = copy.GetBuffer().AsSpan(0, (int)copy.Length);
+            var at = 0;
+            while (at < bytes.Length)
+            {
+                var offset = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
+                var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[(at + 8)..]);
+                if (offset <= s.PersistedOffset)
+                {
+                    _open!.TryAppend(bytes.Slice(at + 12, length), _parser!, _scratch!, out _);
+                }
+
+                at += 12 + length;
+            }
+        }
+
+        _reloaded = true;
+        _registered = true;
+        SegmentLog.Reloaded(_logger, _key, _open!.EventCount, s.Chunks.Count, s.PersistedOffset);
+    }
+
+    private async Task SealCoreAsync()
+    {
+        var open = _open!;
+        var s = _state.State;
+        using var buffer = new MemoryStream();
+        open.SealTo(buffer);
+        var objectKey = $"{Prefix}/segment.tseg";
+        var bytes = buffer.ToArray();
+        await _store.PutAsync(objectKey, bytes);
+        var chunks = s.Chunks.ToList();
+        s.Sealed = true;
+        s.ObjectKey = objectKey;
+        s.Chunks.Clear();
+        s.PersistedOffset = _maxApplied;
+        s.RowCount = open.RowCount;
+        s.EventCount = open.EventCount;
+        s.SizeBytes = bytes.Length;
+        await _state.WriteStateAsync();
+        _pending.Clear();
+        _sealed = SealedSegment.Load(bytes);
+        _open = null;
+        open.Dispose();
+        await RegisterAsync();
+        foreach (var chunk in chunks)
+        {
+            await _store.DeleteAsync(chunk);
+        }
+
+        SegmentLog.Sealed(_logger, _key, s.RowCount, s.EventCount, s.SizeBytes, objectKey);
+    }
+
+    private async ValueTask<SealedSegment> LoadSealedAsync(CancellationToken cancellationToken)
+    {
+        if (_sealed is not null)
+        {
+            return _sealed;
+        }
+
+        var key = _state.State.ObjectKey!;
+        await using var stream = await _store.OpenReadAsync(key, cancellationToken)
+            ?? throw new InvalidOperationException($"Segment {_key}: sealed object '{key}' is missing from the object store.");
+        _sealed = await SealedSegment.LoadAsync(stream, cancellationToken);
+        _reloaded = true;
+        return _sealed;
+    }
+
+    private async Task RegisterAsync()
+    {
+        var s = _state.State;
+        byte[]? bloom = null;
+        if (s.Sealed)
+        {
+            bloom = (await LoadSealedAsync(CancellationToken.None)).BloomFilter.ToArray();
+        }
+
+        await GrainFactory.GetGrain<IDatasourceCatalogGrain>(_id.Datasource).RegisterAsync(new SegmentTimelineEntry
+        {
+            Key = _key,
+            StartMs = _id.IntervalStartMs,
+            EndMs = EndMs,
+            Partition = _id.Partition,
+            State = s.Sealed ? SegmentState.Sealed : SegmentState.Open,
+            RowCount = _open?.RowCount ?? s.RowCount,
+            EventCount = _open?.EventCount ?? s.EventCount,
+            BloomFilter = bloom,
+            ObjectKey = s.ObjectKey,
+            SizeBytes = s.SizeBytes,
+        });
+        _registered = true;
+    }
+}

@@ -1,0 +1,568 @@
+using System.Globalization;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+using Tributary.Segments;
+using Tributary.Segments.Ingest;
+using Tributary.Segments.Schema;
+using Tributary.Streaming.Kafka;
+
+namespace Tributary.Grains.Segments;
+
+/// <summary>Durable state of <see cref="SegmentIngestGrain"/>.</summary>
+[GenerateSerializer, Alias("tributary.SegmentIngestState")]
+public sealed class SegmentIngestState
+{
+    /// <summary>Whether the state was ever written.</summary>
+    [Id(0)] public bool Started { get; set; }
+
+    /// <summary>Every record below this offset is durable in a segment or the dead-letter topic (or was a dropped replay).</summary>
+    [Id(1)] public long Checkpoint { get; set; }
+
+    /// <summary>The event-time watermark just before <see cref="Checkpoint"/>, so a replay from there decides lateness identically.</summary>
+    [Id(2)] public long WatermarkMs { get; set; } = long.MinValue;
+
+    /// <summary>Largest offset already dead-lettered (a replay does not send it twice).</summary>
+    [Id(3)] public long DeadLetteredThrough { get; set; } = -1;
+
+    /// <summary>Malformed events dead-lettered.</summary>
+    [Id(4)] public long Malformed { get; set; }
+
+    /// <summary>Late (or too early) events dead-lettered.</summary>
+    [Id(5)] public long Late { get; set; }
+
+    /// <summary>Segments this sink wrote that it has not sealed yet: key to the Unix ms at which they seal.</summary>
+    [Id(6)] public Dictionary<string, long> OpenSegments { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// The segment sink of one Kafka partition (key <c>{topic}/{partition}</c>), subscribed implicitly to
+/// <see cref="StreamNamespace"/>. It parses each event with its datasource spec, dead-letters malformed events and
+/// events later than the late window (behind the partition's event-time watermark) with the reason as a header,
+/// routes the rest by event time to <see cref="ISegmentGrain"/> (datasource, hour, partition), seals segments when the
+/// watermark passes their hour plus the late window, and moves its checkpoint (state, then the provider's Kafka
+/// commit) only past offsets every target segment has persisted.
+/// </summary>
+/// <remarks>
+/// Exactly once: segments drop replays by offset and the sink skips dead letters at or below
+/// <see cref="SegmentIngestState.DeadLetteredThrough"/>. When a segment reports it has applied less than the sink sent
+/// it (its activation died before persisting), or the stream resumes past the checkpoint, the sink re-reads its
+/// partition from the checkpoint straight from Kafka.
+/// </remarks>
+[ImplicitStreamSubscription(StreamNamespace)]
+public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<KafkaRecord>
+{
+    /// <summary>The stream namespace this grain consumes: the segment sink's Kafka stream provider sets <c>StreamNamespace</c> to it.</summary>
+    public const string StreamNamespace = "tributary.segments";
+
+    private const int ReplayChunk = 5_000;
+    private readonly IPersistentState<SegmentIngestState> _state;
+    private readonly DatasourceRegistry _registry;
+    private readonly DeadLetterProducer _deadLetters;
+    private readonly SegmentsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SegmentIngestGrain> _logger;
+    private readonly Dictionary<string, Tracked> _tracked = new(StringComparer.Ordinal);
+    private readonly List<(long Offset, long WatermarkBefore)> _marks = [];
+    private string _topic = string.Empty;
+    private int _partition;
+    private DatasourceSpec? _spec;
+    private RowParser? _parser;
+    private ParsedRow? _scratch;
+    private string? _provider;
+    private IKafkaCheckpointer? _checkpointer;
+    private bool _loaded;
+    private long _next;
+    private long _watermark;
+    private long _routed;
+    private long _duplicates;
+    private long _lastCheckpointWriteMs;
+
+    /// <summary>Creates the grain.</summary>
+    public SegmentIngestGrain(
+        [PersistentState("segment-ingest", "tributary")] IPersistentState<SegmentIngestState> state,
+        DatasourceRegistry registry,
+        DeadLetterProducer deadLetters,
+        IOptions<SegmentsOptions> options,
+        IServiceProvider services,
+        ILogger<SegmentIngestGrain> logger)
+    {
+        _state = state;
+        _registry = registry;
+        _deadLetters = deadLetters;
+        _options = options.Value;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_topic, _partition) = TopicPartitionKey.Parse(this.GetPrimaryKeyString());
+        _spec = _registry.FindByTopic(_topic);
+        if (_spec is null)
+        {
+            SegmentLog.NoDatasource(_logger, _topic, _partition);
+        }
+        else
+        {
+            _parser = new RowParser(_spec);
+            _scratch = new ParsedRow(_spec);
+        }
+
+        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(_options.PersistInterval, _options.PersistInterval) { Interleave = false, KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+    {
+        _provider = handleFactory.ProviderName;
+        _checkpointer = ServiceProvider.GetKeyedService<IKafkaCheckpointer>(handleFactory.ProviderName);
+        await handleFactory.Create<KafkaRecord>().ResumeAsync(this);
+    }
+
+    /// <inheritdoc />
+    public async Task OnNextAsync(IList<SequentialItem<KafkaRecord>> items)
+    {
+        if (items.Count == 0)
+        {
+            return;
+        }
+
+        var records = items.Select(i => i.Item).ToList();
+        try
+        {
+            await ProcessAsync(records);
+        }
+        catch (SegmentLostException ex)
+        {
+            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
+            Reset();
+            await ProcessAsync(records);
+        }
+        catch (Exception ex)
+        {
+            // Memory is ahead of what is durable: forget it; the redelivery (or next batch) replays from the checkpoint.
+            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
+            Reset();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public ValueTask<SegmentIngestStatus> GetStatusAsync() => ValueTask.FromResult(Status());
+
+    /// <inheritdoc />
+    public async ValueTask<SegmentIngestStatus> FlushAsync()
+    {
+        await FlushOrRecoverAsync();
+        return Status();
+    }
+
+    private SegmentIngestStatus Status() => new()
+    {
+        Topic = _topic,
+        Partition = _partition,
+        Checkpoint = _state.State.Checkpoint,
+        NextOffset = _loaded ? _next : _state.State.Checkpoint,
+        Routed = _routed,
+        Malformed = _state.State.Malformed,
+        Late = _state.State.Late,
+        WatermarkMs = _loaded ? _watermark : _state.State.WatermarkMs,
+        DuplicatesDropped = _duplicates,
+    };
+
+    private void Reset()
+    {
+        _loaded = false;
+        _tracked.Clear();
+        _marks.Clear();
+    }
+
+    private async Task LoadAsync(long? firstDelivered)
+    {
+        if (_loaded)
+        {
+            return;
+        }
+
+        var s = _state.State;
+        if (!s.Started)
+        {
+            // First run of this partition: start where the provider starts (committed offset or earliest).
+            s.Started = true;
+            s.Checkpoint = firstDelivered ?? 0;
+            await _state.WriteStateAsync();
+        }
+
+        _next = s.Checkpoint;
+        _watermark = s.WatermarkMs;
+        _marks.Clear();
+        _marks.Add((s.Checkpoint, s.WatermarkMs));
+        _loaded = true;
+    }
+
+    private async Task ProcessAsync(List<KafkaRecord> records)
+    {
+        await LoadAsync(records[0].Offset);
+        if (records[0].Offset > _next)
+        {
+            // Records between the checkpoint and this delivery went to an activation that is gone.
+            await ReplayFromKafkaAsync(_next, records[0].Offset);
+        }
+
+        await RouteAsync(records);
+        await CheckpointAsync(force: false);
+    }
+
+    private async Task RouteAsync(IReadOnlyList<KafkaRecord> records)
+    {
+        var groups = new Dictionary<string, (List<long> Offsets, List<byte[]> Events)>(StringComparer.Ordinal);
+        var deadLetters = new List<(KafkaRecord Record, string Reason, bool Late)>();
+        var marked = false;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var record in records)
+        {
+            if (record.Offset < _next)
+            {
+                _duplicates++;
+                continue;
+            }
+
+            if (!marked)
+            {
+                _marks.Add((record.Offset, _watermark));
+                marked = true;
+            }
+
+            _next = record.Offset + 1;
+            if (_spec is null)
+            {
+                deadLetters.Add((record, $"no datasource reads topic '{_topic}'", false));
+                continue;
+            }
+
+            if (record.Value is null || record.Value.Length == 0)
+            {
+                deadLetters.Add((record, "empty record value", false));
+                continue;
+            }
+
+            if (!_parser!.TryParse(record.Value, _scratch!, out var error))
+            {
+                deadLetters.Add((record, error ?? "malformed event", false));
+                continue;
+            }
+
+            var ts = _scratch!.TimestampMs;
+            if (_watermark != long.MinValue && _spec.Admit(ts, _watermark) == EventAdmission.TooLate)
+            {
+                deadLetters.Add((record, Invariant($"event time {Iso(ts)} is later than the late window ({_spec.LateWindow}) behind the watermark {Iso(_watermark)}"), true));
+                continue;
+            }
+
+            if (_spec.Admit(ts, now) == EventAdmission.TooEarly)
+            {
+                deadLetters.Add((record, Invariant($"event time {Iso(ts)} is more than {_spec.EarlyRejection} ahead of the clock {Iso(now)}"), true));
+                continue;
+            }
+
+            _watermark = Math.Max(_watermark, ts);
+            var start = _spec.SegmentStart(ts);
+            var key = SegmentKey.Format(_spec.Name, start, _partition);
+            if (!groups.TryGetValue(key, out var group))
+            {
+                group = ([], []);
+                groups[key] = group;
+                _state.State.OpenSegments.TryAdd(key, start + _spec.Granularity.Segment.Milliseconds + (long)_spec.LateWindow.TotalMilliseconds);
+            }
+
+            group.Offsets.Add(record.Offset);
+            group.Events.Add(record.Value);
+        }
+
+        if (groups.Count > 0)
+        {
+            var keys = groups.Keys.ToList();
+            var calls = keys.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).AppendAsync(new SegmentAppendBatch
+            {
+                Offsets = [.. groups[k].Offsets],
+                Events = [.. groups[k].Events],
+                WatermarkMs = _watermark,
+            }).AsTask()).ToList();
+            var results = await Task.WhenAll(calls);
+            var byOffset = records.Where(r => r.Offset >= 0).ToDictionary(r => r.Offset);
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var result = results[i];
+                Track(keys[i], result, groups[keys[i]].Offsets[^1]);
+                _routed += result.Appended;
+                foreach (var rejection in result.Rejected)
+                {
+                    deadLetters.Add((byOffset[rejection.Offset], rejection.Reason, rejection.Reason.Contains("sealed", StringComparison.Ordinal)));
+                }
+            }
+        }
+
+        await DeadLetterAsync(deadLetters);
+        await SealPassedAsync();
+    }
+
+    private void Track(string key, SegmentAppendResult result, long lastSent)
+    {
+        if (_tracked.TryGetValue(key, out var known) && known.LastSent > result.PreviousMaxOffset)
+        {
+            throw new SegmentLostException($"segment {key} applied only through offset {result.PreviousMaxOffset} but was sent offset {known.LastSent}");
+        }
+
+        _tracked[key] = new Tracked(Math.Max(lastSent, known?.LastSent ?? -1), result.FirstUnpersistedOffset);
+    }
+
+    private async Task DeadLetterAsync(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
+    {
+        var s = _state.State;
+        var fresh = deadLetters.Where(d => d.Record.Offset > s.DeadLetteredThrough).OrderBy(d => d.Record.Offset).ToList();
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        var topic = _options.DeadLetterTopic.Replace("{datasource}", _spec?.Name ?? _topic, StringComparison.Ordinal);
+        await Task.WhenAll(fresh.Select(d => _deadLetters.SendAsync(topic, _topic, _partition, d.Record.Offset, d.Record.Key, d.Record.Value, d.Reason)));
+        foreach (var d in fresh)
+        {
+            if (d.Late)
+            {
+                s.Late++;
+            }
+            else
+            {
+                s.Malformed++;
+            }
+        }
+
+        s.DeadLetteredThrough = fresh[^1].Record.Offset;
+        await _state.WriteStateAsync();
+    }
+
+    private async Task SealPassedAsync()
+    {
+        if (_watermark == long.MinValue)
+        {
+            return;
+        }
+
+        var due = _state.State.OpenSegments.Where(kv => kv.Value <= _watermark).Select(kv => kv.Key).ToList();
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(due.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).SealAsync().AsTask()));
+        foreach (var key in due)
+        {
+            _state.State.OpenSegments.Remove(key);
+            _tracked.Remove(key);
+        }
+    }
+
+    private async Task FlushCoreAsync(bool force)
+    {
+        if (!_loaded)
+        {
+            return;
+        }
+
+        var pending = _tracked.Where(kv => kv.Value.FirstUnpersisted is not null).Select(kv => kv.Key).ToList();
+        var results = await Task.WhenAll(pending.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).PersistAsync().AsTask()));
+        for (var i = 0; i < pending.Count; i++)
+        {
+            var known = _tracked[pending[i]];
+            if (results[i].PersistedOffset < known.LastSent)
+            {
+                throw new SegmentLostException($"segment {pending[i]} persisted only through offset {results[i].PersistedOffset} but was sent offset {known.LastSent}");
+            }
+
+            _tracked[pending[i]] = known with { FirstUnpersisted = results[i].FirstUnpersistedOffset };
+        }
+
+        await CheckpointAsync(force);
+    }
+
+    private async Task CheckpointAsync(bool force)
+    {
+        var safe = _next;
+        foreach (var t in _tracked.Values)
+        {
+            if (t.FirstUnpersisted is { } f && f < safe)
+            {
+                safe = f;
+            }
+        }
+
+        long checkpoint;
+        long watermark;
+        if (safe == _next)
+        {
+            checkpoint = _next;
+            watermark = _watermark;
+            _marks.Clear();
+            _marks.Add((checkpoint, watermark));
+        }
+        else
+        {
+            while (_marks.Count > 1 && _marks[1].Offset <= safe)
+            {
+                _marks.RemoveAt(0);
+            }
+
+            (checkpoint, watermark) = _marks[0];
+        }
+
+        var s = _state.State;
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (checkpoint <= s.Checkpoint || (!force && nowMs - _lastCheckpointWriteMs < 1000))
+        {
+            return;
+        }
+
+        s.Checkpoint = checkpoint;
+        s.WatermarkMs = watermark;
+        foreach (var key in _tracked.Where(kv => kv.Value.FirstUnpersisted is null).Select(kv => kv.Key).ToList())
+        {
+            _tracked.Remove(key);
+        }
+
+        await _state.WriteStateAsync();
+        _lastCheckpointWriteMs = nowMs;
+
+        // Only a written checkpoint reaches Kafka, so a new owner of the queue never starts past an unpersisted record.
+        _checkpointer?.Checkpoint(_topic, _partition, checkpoint);
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushOrRecoverAsync();
+        }
+        catch (Exception ex)
+        {
+            SegmentLog.PersistTickFailed(_logger, _topic, _partition, ex);
+            Reset();
+        }
+    }
+
+    /// <summary>
+    /// Persists pending segments and checkpoints; when a segment lost events with a dead activation, re-reads the
+    /// partition from the checkpoint to its current end right away (the stream may have nothing more to deliver).
+    /// </summary>
+    private async Task FlushOrRecoverAsync()
+    {
+        try
+        {
+            await FlushCoreAsync(force: true);
+        }
+        catch (SegmentLostException ex)
+        {
+            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
+            Reset();
+            await LoadAsync(null);
+            await ReplayFromKafkaAsync(_next, long.MaxValue);
+            await FlushCoreAsync(force: true);
+        }
+    }
+
+    /// <summary>Re-reads [<paramref name="from"/>, <paramref name="to"/>) of the partition straight from Kafka and routes it.</summary>
+    private async Task ReplayFromKafkaAsync(long from, long to)
+    {
+        if (_provider is null)
+        {
+            return;
+        }
+
+        var kafka = ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
+        var config = new ConsumerConfig(kafka.Settings.Concat(kafka.ConsumerSettings).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value))
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = $"tributary-segments-replay-{_topic}-{_partition}",
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            EnablePartitionEof = true,
+        };
+        long count = 0;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        consumer.Assign(new TopicPartitionOffset(_topic, _partition, from));
+        var done = false;
+        while (!done)
+        {
+            // Consume() blocks: run it off the grain scheduler, route back on it.
+            var (chunk, last) = await Task.Run(() =>
+            {
+                var list = new List<KafkaRecord>(ReplayChunk);
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (list.Count < ReplayChunk)
+                {
+                    var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                    if (result is null)
+                    {
+                        if (DateTime.UtcNow > deadline)
+                        {
+                            throw new TimeoutException($"replaying {_topic}[{_partition}] from {from}: no record after offset {(list.Count > 0 ? list[^1].Offset : from - 1)} within 30 s");
+                        }
+
+                        continue;
+                    }
+
+                    if (result.IsPartitionEOF || result.Offset.Value >= to)
+                    {
+                        return (list, true);
+                    }
+
+                    list.Add(new KafkaRecord
+                    {
+                        Topic = _topic,
+                        Partition = _partition,
+                        Offset = result.Offset.Value,
+                        TimestampMs = result.Message.Timestamp.UnixTimestampMs,
+                        Key = result.Message.Key,
+                        Value = result.Message.Value,
+                    });
+                    if (result.Offset.Value == to - 1)
+                    {
+                        return (list, true);
+                    }
+                }
+
+                return (list, false);
+            });
+            done = last;
+            if (chunk.Count > 0)
+            {
+                await RouteAsync(chunk);
+            }
+
+            count += chunk.Count;
+        }
+
+        SegmentLog.Replayed(_logger, _topic, _partition, from, to, count);
+    }
+
+    private static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record Tracked(long LastSent, long? FirstUnpersisted);
+
+    private sealed class SegmentLostException(string message) : Exception(message);
+}

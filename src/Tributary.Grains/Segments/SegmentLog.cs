@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tributary.Grains.Segments;
+
+internal static partial class SegmentLog
+{
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Sealed segment {Key}: {Rows} rows, {Events} events, {Bytes} bytes at {ObjectKey}")]
+    public static partial void Sealed(ILogger logger, string key, long rows, long events, long bytes, string objectKey);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Segment {Key} reloaded {Events} events from {Chunks} persisted chunks (through offset {Offset})")]
+    public static partial void Reloaded(ILogger logger, string key, long events, int chunks, long offset);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Segment {Key} could not persist on deactivation; the sink replays from its checkpoint")]
+    public static partial void PersistOnDeactivateFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Segment sink of {Topic}[{Partition}] lost events with a dead activation or failed mid-batch; replaying from checkpoint {Checkpoint}")]
+    public static partial void Resetting(ILogger logger, string topic, int partition, long checkpoint, Exception? exception);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Segment sink of {Topic}[{Partition}] re-read offsets {From}-{To} from Kafka ({Records} records)")]
+    public static partial void Replayed(ILogger logger, string topic, int partition, long from, long to, long records);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Segment sink of {Topic}[{Partition}] has no datasource spec for its topic; records are dead-lettered")]
+    public static partial void NoDatasource(ILogger logger, string topic, int partition);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Segment sink periodic persist of {Topic}[{Partition}] failed; retrying at the next tick")]
+    public static partial void PersistTickFailed(ILogger logger, string topic, int partition, Exception exception);
+}

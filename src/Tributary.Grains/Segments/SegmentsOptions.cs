@@ -1,0 +1,80 @@
+using Tributary.Query;
+
+namespace Tributary.Grains.Segments;
+
+/// <summary>Options of the segment sink, segment grains and query brokers (section <c>Tributary:Segments</c>).</summary>
+public sealed class SegmentsOptions
+{
+    /// <summary>Directory of datasource spec files (<c>*.json</c>). Default <c>silo-config/datasources</c> under the app directory.</summary>
+    public string DatasourcesPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "silo-config", "datasources");
+
+    /// <summary>Dead-letter topic; <c>{datasource}</c> is replaced by the datasource name. Default <c>{datasource}.deadletter</c>.</summary>
+    public string DeadLetterTopic { get; set; } = "{datasource}.deadletter";
+
+    /// <summary>A segment persists its open state once this many events are pending. Default 200,000.</summary>
+    public int PersistEveryEvents { get; set; } = 200_000;
+
+    /// <summary>How often the sink persists pending segments and moves its checkpoint. Default 5 s.</summary>
+    public TimeSpan PersistInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Extra wall-clock time after a segment's hour plus late window before its own timer seals it when no watermark did. Default 1 min.</summary>
+    public TimeSpan SealGrace { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Segment queries a broker runs at once per query. Default 32.</summary>
+    public int MaxQueryParallelism { get; set; } = 32;
+
+    /// <summary>Object-store key prefix of segments. Default <c>segments</c>.</summary>
+    public string KeyPrefix { get; set; } = "segments";
+
+    /// <summary>Query limits (timeouts, rows, buckets, segments).</summary>
+    public QueryLimitsOptions Limits { get; set; } = new();
+}
+
+/// <summary>Validates <see cref="SegmentsOptions"/>, naming the bad key.</summary>
+public static class SegmentsOptionsValidator
+{
+    /// <summary>Every problem, each naming its key under <paramref name="section"/>.</summary>
+    public static IEnumerable<string> Collect(SegmentsOptions options, string section)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.DatasourcesPath) || !Directory.Exists(options.DatasourcesPath))
+        {
+            yield return $"{section}:DatasourcesPath '{options.DatasourcesPath}' is not a directory.";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DeadLetterTopic))
+        {
+            yield return $"{section}:DeadLetterTopic must not be empty.";
+        }
+
+        if (options.PersistEveryEvents <= 0)
+        {
+            yield return $"{section}:PersistEveryEvents must be positive (was {options.PersistEveryEvents}).";
+        }
+
+        if (options.PersistInterval <= TimeSpan.Zero)
+        {
+            yield return $"{section}:PersistInterval must be positive (was {options.PersistInterval}).";
+        }
+
+        if (options.SealGrace < TimeSpan.Zero)
+        {
+            yield return $"{section}:SealGrace must not be negative (was {options.SealGrace}).";
+        }
+
+        if (options.MaxQueryParallelism <= 0)
+        {
+            yield return $"{section}:MaxQueryParallelism must be positive (was {options.MaxQueryParallelism}).";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix))
+        {
+            yield return $"{section}:KeyPrefix must not be empty.";
+        }
+
+        foreach (var failure in QueryLimitsOptionsValidator.Validate(options.Limits, $"{section}:Limits"))
+        {
+            yield return failure;
+        }
+    }
+}
