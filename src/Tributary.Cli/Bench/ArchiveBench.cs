@@ -22,6 +22,7 @@ internal static class ArchiveBench
 {
     private const string Topic = "bench_archive";
     private const int Partitions = 16;
+    private static readonly string[] Fields = ["ts:Timestamp", "pin_id:Long", "user_id:Long", "action:String", "ip:String", "device:String", "app_version:String"];
 
     private static readonly Dictionary<string, string> FetchSettings = new(StringComparer.Ordinal)
     {
@@ -73,8 +74,11 @@ internal static class ArchiveBench
         }
 
         await Console.Error.WriteLineAsync($"archive: produced {produced:N0} events, {events:N0} retained by the mock broker ({jsonBytes / 1e6:0.0} MB JSON) in {produceWatch.Elapsed.TotalSeconds:0.0} s; s3 at {s3.Url}");
-        var raw = RawConsumerRate(cluster.BootstrapServers, events);
+        var consumed = new List<(int Partition, Tributary.Storage.Archive.ArchiveRecord Record)>((int)events);
+        var raw = RawConsumerRate(cluster.BootstrapServers, events, consumed);
         await Console.Error.WriteLineAsync($"archive: raw consumer {raw:N0} events/s");
+        var core = await SinkCoreRateAsync(consumed, s3.Url, bucket, cancellationToken);
+        await Console.Error.WriteLineAsync($"archive: sink core alone (parse, Parquet, upload; one thread, no Kafka, no Orleans) {core:N0} events/s");
         var (archived, parquetBytes, files) = await ArchiveRateAsync(cluster.BootstrapServers, s3.Url, bucket, events, high, settings.BatchSize, cancellationToken);
         await Console.Error.WriteLineAsync($"archive: Kafka to Parquet on S3 {archived:N0} events/s, {files} files, {parquetBytes / 1e6:0.00} MB Parquet");
         var mbPerS = archived * (jsonBytes / (double)events) / 1e6;
@@ -89,6 +93,7 @@ internal static class ArchiveBench
             events_per_s = Math.Round(archived),
             mb_per_s = Math.Round(mbPerS, 2),
             raw_events_per_s = Math.Round(raw),
+            sink_core_events_per_s = Math.Round(core),
             ratio = Math.Round(archived / raw, 3),
             parquet_to_json_bytes = Math.Round(parquetBytes / (double)jsonBytes, 4),
         });
@@ -104,7 +109,40 @@ internal static class ArchiveBench
         DisableChunkEncoding = true,
     };
 
-    private static double RawConsumerRate(string bootstrap, long events)
+    /// <summary>
+    /// The archive core (router, Parquet encoding, upload to the same s3rver) over the consumed records on one
+    /// thread: shows how much of the end-to-end time is the sink's own work.
+    /// </summary>
+    private static async Task<double> SinkCoreRateAsync(List<(int Partition, Tributary.Storage.Archive.ArchiveRecord Record)> consumed, string s3, string bucket, CancellationToken cancellationToken)
+    {
+        var storeOptions = StoreOptions(s3, bucket);
+        storeOptions.Prefix = "core";
+        using var store = new S3ObjectStore(storeOptions);
+        var options = CoreOptions();
+        var clock = Stopwatch.StartNew();
+        foreach (var group in consumed.GroupBy(c => c.Partition))
+        {
+            await using var sink = new Tributary.Storage.Archive.ArchiveSink(store, Topic, group.Key, options);
+            await sink.AppendAsync(group.Select(g => g.Record).OrderBy(r => r.Offset), cancellationToken);
+            await sink.FlushAsync(cancellationToken);
+        }
+
+        return consumed.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static Tributary.Storage.Archive.ArchiveOptions CoreOptions()
+    {
+        var options = new Tributary.Storage.Archive.ArchiveOptions { Compression = Tributary.Storage.Archive.ArchiveCompression.Zstd };
+        foreach (var field in Fields)
+        {
+            var (name, type) = (field.Split(':')[0], field.Split(':')[1]);
+            options.Fields.Add(new Tributary.Storage.Archive.ArchiveFieldSpec { Name = name, Type = Enum.Parse<Tributary.Storage.Archive.ArchiveFieldType>(type) });
+        }
+
+        return options;
+    }
+
+    private static double RawConsumerRate(string bootstrap, long events, List<(int Partition, Tributary.Storage.Archive.ArchiveRecord Record)> consumed)
     {
         var config = new ConsumerConfig(new Dictionary<string, string>(FetchSettings))
         {
@@ -130,6 +168,7 @@ internal static class ArchiveBench
             if (consumer.Consume(1000) is { } result)
             {
                 _ = result.Message.Value?.Length;
+                consumed.Add((result.Partition.Value, new Tributary.Storage.Archive.ArchiveRecord(result.Offset.Value, result.Message.Timestamp.UnixTimestampMs, result.Message.Key, result.Message.Value, null)));
                 if (++seen == startAt)
                 {
                     startSeconds = clock.Elapsed.TotalSeconds;
@@ -176,10 +215,9 @@ internal static class ArchiveBench
             ["Tributary:Archive:Store:S3:SecretAccessKey"] = "S3RVER",
             ["Tributary:Archive:Store:S3:DisableChunkEncoding"] = "true",
         };
-        string[] fields = ["ts:Timestamp", "pin_id:Long", "user_id:Long", "action:String", "ip:String", "device:String", "app_version:String"];
-        for (var i = 0; i < fields.Length; i++)
+        for (var i = 0; i < Fields.Length; i++)
         {
-            var (name, type) = (fields[i].Split(':')[0], fields[i].Split(':')[1]);
+            var (name, type) = (Fields[i].Split(':')[0], Fields[i].Split(':')[1]);
             overrides[$"Tributary:Archive:Fields:{i}:Name"] = name;
             overrides[$"Tributary:Archive:Fields:{i}:Type"] = type;
         }
@@ -221,8 +259,10 @@ internal static class ArchiveBench
             }
 
             // Seal what is still open: the rate counts until every event is in an uploaded file.
+            var routedAt = clock.Elapsed.TotalSeconds;
             await Task.WhenAll(grains.Select(g => g.FlushAsync().AsTask()));
             var seconds = clock.Elapsed.TotalSeconds - startSeconds!.Value;
+            await Console.Error.WriteLineAsync($"archive: routing (10% to 100%) took {routedAt - startSeconds.Value:0.00} s, the final flush (seal and upload of every open file) {clock.Elapsed.TotalSeconds - routedAt:0.00} s");
             var catalog = client.GetGrain<IArchiveCatalogGrain>(Topic);
             var files = (await Task.WhenAll(Enumerable.Range(0, Partitions).Select(p => catalog.GetFilesAsync(p).AsTask()))).SelectMany(f => f).ToList();
             var archivedRecords = files.Sum(f => f.Rows + f.DeadLetters);
