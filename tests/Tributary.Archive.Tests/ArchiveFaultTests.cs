@@ -53,6 +53,10 @@ public sealed class ArchiveFaultTests
             Assert.Equal(good, Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(3, Convert.ToInt64(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture));
 
+            // Every file was announced on the notification topic (shared by the tests: filter by key).
+            var announced = ArchiveTestCluster.Announcements(topic);
+            Assert.Equal(files.Select(f => f.Key).Order(), announced.Distinct().Order());
+
             // 09:30 + 6000 s ends at 11:10; with a 10 min late window hour 09 is complete, hour 10 is not.
             Assert.NotNull(await store.GetInfoAsync($"{topic}/dt=2026-11-22/hr=09/_SUCCESS", TestContext.Current.CancellationToken));
             Assert.Null(await store.GetInfoAsync($"{topic}/dt=2026-11-22/hr=10/_SUCCESS", TestContext.Current.CancellationToken));

@@ -102,6 +102,32 @@ internal static class ArchiveTestCluster
         producer.Flush(TimeSpan.FromMinutes(1));
     }
 
+    /// <summary>Object keys announced on the notification topic for <paramref name="topic"/>.</summary>
+    public static List<string> Announcements(string topic)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = KafkaTestCluster.BootstrapServers, GroupId = $"announcements-{Guid.NewGuid():N}", EnableAutoCommit = false }).Build();
+        var tp = new TopicPartition(NotificationTopic.Value, 0);
+        var high = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value;
+        consumer.Assign(new TopicPartitionOffset(tp, Offset.Beginning));
+        var keys = new List<string>();
+        while (high > 0)
+        {
+            var result = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"announcements: nothing after {keys.Count} within 10 s");
+            if (Encoding.UTF8.GetString(result.Message.Key) == topic)
+            {
+                using var doc = JsonDocument.Parse(result.Message.Value);
+                keys.Add(doc.RootElement.GetProperty("key").GetString()!);
+            }
+
+            if (result.Offset.Value >= high - 1)
+            {
+                break;
+            }
+        }
+
+        return keys;
+    }
+
     /// <summary>The high watermark (next offset) of each partition.</summary>
     public static long[] HighWatermarks(string topic)
     {
