@@ -91,6 +91,12 @@ public sealed class ArchiveCatalogGrain(
         }
 
         _progress[progress.Partition] = progress;
+        if (_files.Keys.Any(p => !_progress.ContainsKey(p)))
+        {
+            // A partition that has files but has not reported since this activation may still hold one open.
+            return;
+        }
+
         var late = (long)options.Value.LateWindow.TotalMilliseconds;
         var watermark = _progress.Values.Min(p => p.WatermarkMs);
         var open = _progress.Values.SelectMany(p => p.OpenOutputPartitions).ToHashSet(StringComparer.Ordinal);
