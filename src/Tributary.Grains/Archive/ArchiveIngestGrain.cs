@@ -336,6 +336,8 @@ public sealed class ArchiveIngestGrain(
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
+            // a checkpoint below the log start (retention) resumes at the oldest record, never at the end
+            AutoOffsetReset = AutoOffsetReset.Earliest,
         };
         var router = _router!;
         long count = 0;
