@@ -134,6 +134,39 @@ public sealed class ArchiveFaultTests
 
     [Fact]
     [Trait("Category", "Slow")]
+    public async Task Archive_IdleCollectionWithOpenFiles_FlushOfFreshActivationsReplaysFromKafka()
+    {
+        var topic = KafkaTestCluster.CreateTopic("archive-idle", ArchiveTestCluster.Partitions);
+        var bucket = await ArchiveTestCluster.CreateBucketAsync();
+        var cluster = await ArchiveTestCluster.StartAsync(topic, bucket, S3rver.Endpoint, silos: 1, extra: new Dictionary<string, string?>
+        {
+            ["Tributary:Archive:MaxFileRecords"] = "100000",
+        });
+        try
+        {
+            ArchiveTestCluster.Produce(topic, 0, 3000);
+            var grains = Enumerable.Range(0, ArchiveTestCluster.Partitions).Select(p => cluster.Client.GetGrain<IArchiveIngestGrain>(TopicPartitionKey.Format(topic, p))).ToArray();
+            var high = ArchiveTestCluster.HighWatermarks(topic);
+            await Eventually.HoldsAsync(
+                async () => new StatusView(await Task.WhenAll(grains.Select(g => g.GetStatusAsync().AsTask()))),
+                v => v.Statuses.All(s => s.NextOffset >= high[s.Partition] && s.OpenFiles > 0),
+                Deadline, "files open on every partition");
+
+            // Every idle activation goes: ingest grains try to flush while their archive partitions vanish.
+            await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero, TestContext.Current.CancellationToken);
+            var flushed = await Task.WhenAll(grains.Select(g => g.FlushAsync().AsTask()));
+            Assert.All(flushed, s => Assert.Equal(high[s.Partition], s.Checkpoint));
+            using var store = ArchiveTestCluster.Store(bucket);
+            await ArchiveTestCluster.AssertExactlyOnceAsync(store, topic);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
     public async Task Archive_S3FailuresAndStallsThroughProxy_EveryOffsetOnce()
     {
         var topic = KafkaTestCluster.CreateTopic("archive-faults", ArchiveTestCluster.Partitions);

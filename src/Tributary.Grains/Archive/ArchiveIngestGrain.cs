@@ -148,15 +148,22 @@ public sealed class ArchiveIngestGrain(
     /// <inheritdoc />
     public async ValueTask<ArchiveIngestStatus> FlushAsync()
     {
-        if (_router is null && _deliveredNext == 0)
+        if (!state.State.Started)
         {
             return Status();
         }
 
         await WithRecoveryAsync(async () =>
         {
+            var fresh = _router is null && _deliveredNext == 0;
             var router = await RouterAsync();
-            if (_deliveredNext > router.NextOffset)
+            if (fresh)
+            {
+                // A new activation does not know how far the pulling agent delivered to the previous one:
+                // archive everything Kafka holds (later deliveries of it are dropped as duplicates).
+                await ReplayFromKafkaAsync(router.NextOffset, long.MaxValue);
+            }
+            else if (_deliveredNext > router.NextOffset)
             {
                 await ReplayFromKafkaAsync(router.NextOffset, _deliveredNext);
             }
@@ -328,7 +335,7 @@ public sealed class ArchiveIngestGrain(
     /// <summary>Re-reads [<paramref name="from"/>, <paramref name="to"/>) of the partition straight from Kafka and routes it.</summary>
     private async Task ReplayFromKafkaAsync(long from, long to)
     {
-        var kafka = ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider!).Options;
+        var kafka = KafkaOptions();
         var config = new ConsumerConfig(kafka.Settings.Concat(kafka.ConsumerSettings).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value))
         {
             BootstrapServers = kafka.BootstrapServers,
@@ -399,6 +406,20 @@ public sealed class ArchiveIngestGrain(
 
         _replayed += count;
         ArchiveLog.Replayed(logger, _topic, _partition, from, to, count);
+    }
+
+    /// <summary>The options of the Kafka provider feeding this grain (found by namespace and topic when no delivery named it yet).</summary>
+    private KafkaStreamOptions KafkaOptions()
+    {
+        if (_provider is not null)
+        {
+            return ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
+        }
+
+        return ServiceProvider.GetKeyedServices<KafkaProviderRuntime>(KeyedService.AnyKey)
+            .Select(r => r.Options)
+            .FirstOrDefault(o => o.StreamNamespace == StreamNamespace && o.Topics.Contains(_topic, StringComparer.Ordinal))
+            ?? throw new InvalidOperationException($"no Kafka stream provider with StreamNamespace '{StreamNamespace}' consumes topic '{_topic}'");
     }
 
     private sealed class BufferLostException(string message) : Exception(message);
