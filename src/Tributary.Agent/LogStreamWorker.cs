@@ -376,6 +376,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         {
             await RefreshLayoutAsync(force: false, abort).ConfigureAwait(false);
             await SendAsync(abort).ConfigureAwait(false);
+            _context.OnAcknowledged(new BatchAcknowledgement(_name, _batch[0].Offset, Consumed, _batch.Count, _batchBytes, Stopwatch.GetTimestamp()));
         }
 
         var count = _batch.Count;
@@ -882,8 +883,11 @@ internal sealed class AgentContext(
     WatermarkStore watermarks,
     ProducerPool producers,
     ILoggerFactory loggerFactory,
-    Action<byte[]>? audit)
+    Action<byte[]>? audit,
+    Action<BatchAcknowledgement>? acknowledged = null)
 {
+    public void OnAcknowledged(BatchAcknowledgement batch) => acknowledged?.Invoke(batch);
+
     public string Host { get; } = host;
 
     public string? Zone { get; } = zone;
@@ -928,3 +932,12 @@ internal sealed class AgentContext(
         audit(buffer.ToArray());
     }
 }
+
+/// <summary>Kafka acknowledged a batch of a stream (raised before its watermark is written).</summary>
+/// <param name="Stream">The stream.</param>
+/// <param name="FirstOffset">File offset of the batch's first record.</param>
+/// <param name="EndOffset">File offset just after the batch's last record.</param>
+/// <param name="Count">Records in the batch.</param>
+/// <param name="Bytes">Payload bytes in the batch.</param>
+/// <param name="Timestamp">When the last acknowledgement arrived (<see cref="Stopwatch.GetTimestamp"/>).</param>
+public sealed record BatchAcknowledgement(string Stream, long FirstOffset, long EndOffset, int Count, long Bytes, long Timestamp);
