@@ -42,6 +42,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly List<Pending> _batch = [];
     private readonly List<FinishedFile> _finished = [];
+    private readonly WatermarkCommitter _committer;
     private ProducerPool.Lease? _lease;
     private TopicLayout? _layout;
     private long _layoutLoaded;
@@ -74,6 +75,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _buf = new byte[Math.Max(1 << 20, _framer.RequiredBuffer + 8)];
         _partitioner = RecordPartitioner.Create(options.Partitioner, context.Zone);
         _quarantine = new QuarantineWriter(context.DataDirectory, _name);
+        _committer = new WatermarkCommitter(context.Watermarks, _name);
         _headers = [.. options.Headers.Select(h => (h.Key, Encoding.UTF8.GetBytes(h.Value)))];
         _streamTag = new KeyValuePair<string, object?>("stream", _name);
     }
@@ -82,7 +84,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     public LogStreamOptions Options => _options;
 
-    /// <summary>The last watermark written.</summary>
+    /// <summary>The watermark of the last acknowledged batch (on disk, or being written in background mode).</summary>
     public Watermark? Committed => _committed;
 
     /// <summary>The partitioner (tests look at the locality partitioner's choice).</summary>
@@ -123,6 +125,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     {
         await StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         AgentMetrics.UnregisterLag(_name);
+        await _committer.DisposeAsync().ConfigureAwait(false);
         _watcher?.Dispose();
         _cursor?.Dispose();
         _quarantine.Dispose();
@@ -389,7 +392,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             AgentMetrics.BatchLatency.Record(BatchAgeMs(), _streamTag);
         }
 
-        Commit(cursor);
+        await CommitAsync(cursor, durable: _options.Watermarks == WatermarkMode.PerBatch).ConfigureAwait(false);
         AgentMetrics.Records.Add(count, _streamTag);
         AgentMetrics.Bytes.Add(bytes, _streamTag);
         if (count > 0)
@@ -410,7 +413,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var backoff = 100;
         while (pending.Count > 0)
         {
-            var delivery = new BatchDelivery(pending.Count);
+            var delivery = new BatchDelivery(pending);
+            var handler = delivery.Handler;
             foreach (var p in pending)
             {
                 var tp = new TopicPartition(_options.Topic, new Partition(p.Partition));
@@ -418,7 +422,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 {
                     try
                     {
-                        producer.Produce(tp, p.Message, r => delivery.Complete(p, r));
+                        producer.Produce(tp, p.Message, handler);
                         break;
                     }
                     catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
@@ -427,7 +431,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                     }
                     catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
                     {
-                        delivery.Complete(p, new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) });
+                        delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) });
                         break;
                     }
                 }
@@ -456,7 +460,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
     }
 
-    private void Commit(Cursor cursor)
+    private Task CommitAsync(Cursor cursor, bool durable)
     {
         _quarantine.Sync();
         var stat = UnixFile.Stat(cursor.Handle);
@@ -481,8 +485,14 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             Path = cursor.Path,
             Finished = [.. _finished],
         };
-        _context.Watermarks.Write(_name, watermark);
         _committed = watermark;
+        if (durable)
+        {
+            return _committer.WriteAsync(watermark);
+        }
+
+        _committer.Post(watermark);
+        return Task.CompletedTask;
     }
 
     private async Task RefreshLayoutAsync(bool force, CancellationToken cancellationToken)
@@ -603,7 +613,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         copy.Dispose();
         _cursor = null;
         SetCursor(after, 0);
-        Commit(after);
+        await CommitAsync(after, durable: true).ConfigureAwait(false);
     }
 
     private async Task OnTruncatedAsync(Cursor cursor)
@@ -627,7 +637,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, "no copy found: restarting at offset 0");
             _cursor = null;
             SetCursor(restarted, 0);
-            Commit(restarted);
+            await CommitAsync(restarted, durable: true).ConfigureAwait(false);
         }
     }
 
@@ -664,7 +674,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         Open(next.Path, 0, null);
         if (_cursor is not null)
         {
-            Commit(_cursor);
+            await CommitAsync(_cursor, durable: true).ConfigureAwait(false);
         }
 
         return true;
@@ -834,11 +844,22 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         public void Dispose() => Handle.Dispose();
     }
 
-    private sealed class BatchDelivery(int count)
+    /// <summary>Counts a batch's delivery reports; one handler for the whole batch.</summary>
+    private sealed class BatchDelivery
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Lock _lock = new();
-        private int _remaining = count;
+        private readonly IReadOnlyList<Pending> _sent;
+        private int _remaining;
+
+        public BatchDelivery(IReadOnlyList<Pending> sent)
+        {
+            _sent = sent;
+            _remaining = sent.Count;
+            Handler = Complete;
+        }
+
+        public Action<DeliveryReport<byte[]?, byte[]>> Handler { get; }
 
         public Task Task => _done.Task;
 
@@ -848,12 +869,14 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
         public Error? FirstError { get; private set; }
 
-        public void Complete(Pending pending, DeliveryReport<byte[]?, byte[]> report)
+        public void Complete(DeliveryReport<byte[]?, byte[]> report)
         {
             if (report.Error.IsError)
             {
                 lock (_lock)
                 {
+                    // The report carries the value array that was sent: find its record (failures are rare).
+                    var pending = _sent.First(p => ReferenceEquals(p.Message.Value, report.Message.Value));
                     if (Permanent.Contains(report.Error.Code))
                     {
                         Rejected.Add((pending, report.Error));

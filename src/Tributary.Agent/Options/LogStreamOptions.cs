@@ -20,6 +20,22 @@ public enum OverlongLinePolicy
     Quarantine,
 }
 
+/// <summary>When a batch's watermark is written relative to sending the next batch.</summary>
+public enum WatermarkMode
+{
+    /// <summary>
+    /// The next batch is sent only after the previous batch's watermark is on disk: a crash re-sends at most
+    /// one batch. Every batch waits for an fsync.
+    /// </summary>
+    PerBatch,
+
+    /// <summary>
+    /// Watermarks are written by a background task (newest first, coalesced) while the next batches are sent:
+    /// no batch waits for an fsync; a crash re-sends what was acknowledged since the last watermark write.
+    /// </summary>
+    Background,
+}
+
 /// <summary>Where a new stream starts when it has no watermark yet.</summary>
 public enum StartPosition
 {
@@ -74,6 +90,9 @@ public sealed class LogStreamOptions
 
     /// <summary>How long a batch may wait for more records before it is sent.</summary>
     public int BatchMaxDelayMs { get; set; } = 2;
+
+    /// <summary>When watermarks are written (see <see cref="WatermarkMode"/>).</summary>
+    public WatermarkMode Watermarks { get; set; } = WatermarkMode.PerBatch;
 
     /// <summary>Where the stream starts without a watermark.</summary>
     public StartPosition StartAt { get; set; } = StartPosition.Beginning;
