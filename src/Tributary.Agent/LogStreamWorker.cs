@@ -411,13 +411,17 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var producer = _lease!.Producer;
         var pending = (IReadOnlyList<Pending>)_batch;
         var backoff = 100;
+        // Fast path: one handler for the whole batch, delivery reports without fields (no copies back).
+        // After any failure the batch is sent again with one handler per record, which tells which failed.
+        var perRecord = false;
         while (pending.Count > 0)
         {
-            var delivery = new BatchDelivery(pending);
-            var handler = delivery.Handler;
+            var delivery = new BatchDelivery(pending.Count);
+            var shared = delivery.Handler;
             foreach (var p in pending)
             {
                 var tp = new TopicPartition(_options.Topic, new Partition(p.Partition));
+                var handler = perRecord ? r => delivery.Complete(r, p) : shared;
                 while (true)
                 {
                     try
@@ -431,7 +435,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                     }
                     catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
                     {
-                        delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) });
+                        delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) }, p);
                         break;
                     }
                 }
@@ -445,15 +449,17 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 AgentLog.Rejected(_logger, _name, p.Message.Value.Length, p.Offset, error.Reason);
             }
 
-            if (delivery.Failed.Count == 0)
+            if (delivery.FailedCount == 0)
             {
                 return;
             }
 
             var firstError = delivery.FirstError!;
-            AgentMetrics.Errors.Add(delivery.Failed.Count, _streamTag, new KeyValuePair<string, object?>("kind", "delivery"));
-            AgentLog.DeliveryFailed(_logger, _name, delivery.Failed.Count, _options.Topic!, firstError.Code, firstError.Reason);
-            pending = delivery.Failed;
+            AgentMetrics.Errors.Add(delivery.FailedCount, _streamTag, new KeyValuePair<string, object?>("kind", "delivery"));
+            AgentLog.DeliveryFailed(_logger, _name, delivery.FailedCount, _options.Topic!, firstError.Code, firstError.Reason);
+            // Without per-record reports the failed records are unknown: send the whole batch again.
+            pending = perRecord ? delivery.Failed : pending;
+            perRecord = true;
             await Task.Delay(backoff, abort).ConfigureAwait(false);
             backoff = Math.Min(backoff * 2, 5000);
             await RefreshLayoutAsync(force: true, abort).ConfigureAwait(false);
@@ -849,15 +855,16 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Lock _lock = new();
-        private readonly IReadOnlyList<Pending> _sent;
         private int _remaining;
+        private int _failed;
 
-        public BatchDelivery(IReadOnlyList<Pending> sent)
+        public BatchDelivery(int count)
         {
-            _sent = sent;
-            _remaining = sent.Count;
-            Handler = Complete;
+            _remaining = count;
+            Handler = r => Complete(r, null);
         }
+
+        public int FailedCount => Volatile.Read(ref _failed);
 
         public Action<DeliveryReport<byte[]?, byte[]>> Handler { get; }
 
@@ -869,22 +876,25 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
         public Error? FirstError { get; private set; }
 
-        public void Complete(DeliveryReport<byte[]?, byte[]> report)
+        /// <summary>A delivery report; <paramref name="pending"/> is known only on the per-record path.</summary>
+        public void Complete(DeliveryReport<byte[]?, byte[]> report, Pending? pending)
         {
             if (report.Error.IsError)
             {
                 lock (_lock)
                 {
-                    // The report carries the value array that was sent: find its record (failures are rare).
-                    var pending = _sent.First(p => ReferenceEquals(p.Message.Value, report.Message.Value));
-                    if (Permanent.Contains(report.Error.Code))
+                    if (pending is not null && Permanent.Contains(report.Error.Code))
                     {
                         Rejected.Add((pending, report.Error));
                     }
                     else
                     {
                         FirstError ??= report.Error;
-                        Failed.Add(pending);
+                        _failed++;
+                        if (pending is not null)
+                        {
+                            Failed.Add(pending);
+                        }
                     }
                 }
             }

@@ -88,8 +88,8 @@ public sealed class LogStreamOptions
     /// <summary>Payload bytes per batch at most.</summary>
     public int BatchMaxBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>How long a batch may wait for more records before it is sent.</summary>
-    public int BatchMaxDelayMs { get; set; } = 2;
+    /// <summary>How long a batch may wait for more records before it is sent (0: send what was read as soon as the file has no more; records arriving while a batch is in flight form the next one).</summary>
+    public int BatchMaxDelayMs { get; set; }
 
     /// <summary>When watermarks are written (see <see cref="WatermarkMode"/>).</summary>
     public WatermarkMode Watermarks { get; set; } = WatermarkMode.PerBatch;
