@@ -33,11 +33,8 @@ public static class AgentMetrics
     /// <summary>Rotations by kind (rename, copytruncate, deleted, inode_reuse).</summary>
     public static readonly Counter<long> Rotations = Meter.CreateCounter<long>("tributary.agent.rotations", "{rotation}", "Rotations seen, by kind");
 
-    /// <summary>Bytes that may be shipped twice (copy-truncate restarts at offset 0 without the copy's position being known).</summary>
+    /// <summary>Bytes that may be shipped twice: a file truncated to a non-zero size still starts with bytes already shipped, and is read again from 0.</summary>
     public static readonly Counter<long> PossibleDuplicateBytes = Meter.CreateCounter<long>("tributary.agent.possible_duplicate_bytes", "By", "Bytes possibly shipped twice after a truncation");
-
-    /// <summary>Bytes a rotation took away before they were read (no copy found).</summary>
-    public static readonly Counter<long> LostBytes = Meter.CreateCounter<long>("tributary.agent.unrecoverable_bytes", "By", "Bytes removed by rotation before they were read and not found in any copy");
 
     /// <summary>Times the locality-aware partitioner found no partition in the zone and used all.</summary>
     public static readonly Counter<long> LocalityFallbacks = Meter.CreateCounter<long>("tributary.agent.locality.fallbacks", "{fallback}", "Locality-aware partitioner fell back to all partitions");

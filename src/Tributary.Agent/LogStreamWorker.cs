@@ -631,6 +631,13 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var copy = FindCopy(cursor.Head, offset, cursor.ReportedId, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "copytruncate"));
         var size = RandomAccess.GetLength(cursor.Handle);
+        // Truncated to a non-zero size: what is left still starts with the old bytes, shipped already.
+        var duplicates = cursor.Head.Length > 0 && cursor.Head.Matches(cursor.Handle) ? Math.Min(size, offset) : 0;
+        if (duplicates > 0)
+        {
+            AgentMetrics.PossibleDuplicateBytes.Add(duplicates, _streamTag);
+        }
+
         var restarted = new Cursor(cursor.Handle, cursor.Path, cursor.ReportedId, FileHead.Read(cursor.Handle, size), isCopy: false);
         if (copy is { } c)
         {
@@ -640,7 +647,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
         else
         {
-            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, "no copy found: restarting at offset 0");
+            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"no copy found: restarting at offset 0 ({duplicates} bytes possibly shipped twice)");
             _cursor = null;
             SetCursor(restarted, 0);
             await CommitAsync(restarted, durable: true).ConfigureAwait(false);
