@@ -45,6 +45,9 @@ public static class AgentMetrics
     /// <summary>Batch latency from the first record read to Kafka's acknowledgement.</summary>
     public static readonly Histogram<double> BatchLatency = Meter.CreateHistogram<double>("tributary.agent.batch.latency", "ms", "From reading a batch's first record to Kafka's acknowledgement");
 
+    /// <summary>Time per batch phase (<c>phase</c> = read, produce, ack, watermark): where a batch's time goes.</summary>
+    public static readonly Histogram<double> BatchPhase = Meter.CreateHistogram<double>("tributary.agent.batch.phase", "ms", "Time of each phase of a batch: reading and framing, handing records to the producer, waiting for acknowledgements, writing the watermark");
+
     /// <summary>Bytes not yet acknowledged per stream.</summary>
     public static readonly ObservableGauge<long> Lag = Meter.CreateObservableGauge("tributary.agent.lag", ObserveLag, "By", "Bytes written to the stream's files but not yet acknowledged by Kafka");
 

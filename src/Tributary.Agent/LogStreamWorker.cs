@@ -24,6 +24,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     public const string CrcHeader = "crc32c";
 
     private const int FinishedKept = 16;
+    private static readonly KeyValuePair<string, object?> PhaseRead = new("phase", "read");
+    private static readonly KeyValuePair<string, object?> PhaseProduce = new("phase", "produce");
+    private static readonly KeyValuePair<string, object?> PhaseAck = new("phase", "ack");
+    private static readonly KeyValuePair<string, object?> PhaseWatermark = new("phase", "watermark");
     private static readonly HashSet<ErrorCode> Permanent = [ErrorCode.MsgSizeTooLarge, ErrorCode.InvalidMsg, ErrorCode.InvalidRecord, ErrorCode.RecordListTooLarge];
 
     private readonly LogStreamOptions _options;
@@ -377,6 +381,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var abort = _abort.Token;
         if (_batch.Count > 0)
         {
+            AgentMetrics.BatchPhase.Record(BatchAgeMs(), _streamTag, PhaseRead);
             await RefreshLayoutAsync(force: false, abort).ConfigureAwait(false);
             await SendAsync(abort).ConfigureAwait(false);
             _context.OnAcknowledged(new BatchAcknowledgement(_name, _batch[0].Offset, Consumed, _batch.Count, _batchBytes, Stopwatch.GetTimestamp()));
@@ -392,7 +397,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             AgentMetrics.BatchLatency.Record(BatchAgeMs(), _streamTag);
         }
 
+        var watermarkStarted = Stopwatch.GetTimestamp();
         await CommitAsync(cursor, durable: _options.Watermarks == WatermarkMode.PerBatch).ConfigureAwait(false);
+        AgentMetrics.BatchPhase.Record(Stopwatch.GetElapsedTime(watermarkStarted).TotalMilliseconds, _streamTag, PhaseWatermark);
         AgentMetrics.Records.Add(count, _streamTag);
         AgentMetrics.Bytes.Add(bytes, _streamTag);
         if (count > 0)
@@ -416,6 +423,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var perRecord = false;
         while (pending.Count > 0)
         {
+            var producing = Stopwatch.GetTimestamp();
             var delivery = new BatchDelivery(pending.Count);
             var shared = delivery.Handler;
             foreach (var p in pending)
@@ -441,7 +449,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 }
             }
 
+            var acknowledging = Stopwatch.GetTimestamp();
+            AgentMetrics.BatchPhase.Record(Stopwatch.GetElapsedTime(producing, acknowledging).TotalMilliseconds, _streamTag, PhaseProduce);
             await delivery.Task.WaitAsync(abort).ConfigureAwait(false);
+            AgentMetrics.BatchPhase.Record(Stopwatch.GetElapsedTime(acknowledging).TotalMilliseconds, _streamTag, PhaseAck);
             foreach (var (p, error) in delivery.Rejected)
             {
                 _quarantine.Write(_cursor!.Path, _cursor.ReportedId.ToString(), p.Offset, p.Message.Value, $"rejected by Kafka: {error.Code} {error.Reason}");

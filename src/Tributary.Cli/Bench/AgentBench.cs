@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Tributary.Agent;
 using Tributary.Agent.Options;
@@ -50,14 +52,15 @@ internal static class AgentBench
             cluster.CreateTopic("bench_agent_warm", Partitions);
             await ShipAsync(cluster.BootstrapServers, dir.FullName, "warm", warmDir, "warm.log", ReaderKind.Text, "bench_agent_warm", warmBytes, cancellationToken);
 
+            using var phases = new PhaseTotals();
             var textSeconds = await ShipAsync(cluster.BootstrapServers, dir.FullName, "text", textDir, "events.log", ReaderKind.Text, "bench_agent_text", textBytes, cancellationToken);
-            await Console.Error.WriteLineAsync($"agent bench: agent shipped the text log in {textSeconds:0.00} s: {textBytes / 1e6 / textSeconds:N1} MB/s, {lines / textSeconds:N0} records/s");
+            await Console.Error.WriteLineAsync($"agent bench: agent shipped the text log in {textSeconds:0.00} s: {textBytes / 1e6 / textSeconds:N1} MB/s, {lines / textSeconds:N0} records/s; batch time by phase: {phases.Describe("text")}");
 
             var binarySeconds = await ShipAsync(cluster.BootstrapServers, dir.FullName, "binary", binaryDir, "events.bin", ReaderKind.Binary, "bench_agent_binary", binaryBytes, cancellationToken);
-            await Console.Error.WriteLineAsync($"agent bench: agent shipped the binary log in {binarySeconds:0.00} s: {binaryBytes / 1e6 / binarySeconds:N1} MB/s, {lines / binarySeconds:N0} records/s");
+            await Console.Error.WriteLineAsync($"agent bench: agent shipped the binary log in {binarySeconds:0.00} s: {binaryBytes / 1e6 / binarySeconds:N1} MB/s, {lines / binarySeconds:N0} records/s; batch time by phase: {phases.Describe("binary")}");
 
             var (p50, p99, max, measured) = await MeasureLatencyAsync(cluster.BootstrapServers, dir.FullName, WatermarkMode.PerBatch, cancellationToken);
-            await Console.Error.WriteLineAsync($"agent bench: {measured:N0} lines at {LatencyLinesPerSecond:N0}/s, per-batch watermarks (default), append to acknowledgement p50 {p50:0.00} ms, p99 {p99:0.00} ms, max {max:0.00} ms");
+            await Console.Error.WriteLineAsync($"agent bench: {measured:N0} lines at {LatencyLinesPerSecond:N0}/s, per-batch watermarks (default), append to acknowledgement p50 {p50:0.00} ms, p99 {p99:0.00} ms, max {max:0.00} ms; batch time by phase: {phases.Describe("latency")}");
             var (bgP50, bgP99, bgMax, _) = await MeasureLatencyAsync(cluster.BootstrapServers, dir.FullName, WatermarkMode.Background, cancellationToken);
             await Console.Error.WriteLineAsync($"agent bench: {measured:N0} lines at {LatencyLinesPerSecond:N0}/s, background watermarks, append to acknowledgement p50 {bgP50:0.00} ms, p99 {bgP99:0.00} ms, max {bgMax:0.00} ms");
 
@@ -253,6 +256,54 @@ internal static class AgentBench
         // Skip the first second (connections, metadata) as warm-up.
         var measured = latencies.Skip(LatencyLinesPerSecond).Order().ToArray();
         return (Percentile(measured, 0.50), Percentile(measured, 0.99), measured[^1], measured.Length);
+    }
+
+    /// <summary>Sums the agent's <c>tributary.agent.batch.phase</c> histogram per stream and phase.</summary>
+    private sealed class PhaseTotals : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentDictionary<(string Stream, string Phase), (double Total, long Count)> _totals = new();
+
+        public PhaseTotals()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == AgentMetrics.MeterName && instrument.Name == "tributary.agent.batch.phase")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+            {
+                string? stream = null, phase = null;
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "stream")
+                    {
+                        stream = tag.Value as string;
+                    }
+                    else if (tag.Key == "phase")
+                    {
+                        phase = tag.Value as string;
+                    }
+                }
+
+                if (stream is not null && phase is not null)
+                {
+                    _totals.AddOrUpdate((stream, phase), (value, 1), (_, t) => (t.Total + value, t.Count + 1));
+                }
+            });
+            _listener.Start();
+        }
+
+        public string Describe(string stream)
+        {
+            var phases = _totals.Where(kv => kv.Key.Stream == stream).OrderBy(kv => kv.Key.Phase, StringComparer.Ordinal).ToList();
+            var batches = phases.Where(kv => kv.Key.Phase == "ack").Sum(kv => kv.Value.Count);
+            return $"{batches:N0} batches; " + string.Join(", ", phases.Select(kv => $"{kv.Key.Phase} {kv.Value.Total / 1000:0.00} s (mean {kv.Value.Total / Math.Max(1, kv.Value.Count):0.00} ms)"));
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static double Percentile(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
