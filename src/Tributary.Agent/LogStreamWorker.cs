@@ -745,6 +745,13 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     private LogFile? FindLive()
     {
+        if (_options.Pattern!.IndexOfAny(['*', '?']) < 0)
+        {
+            // A plain name: one stat instead of listing the directory at every end-of-file check.
+            var path = Path.Combine(_directory, _options.Pattern);
+            return UnixFile.TryStat(path) is { } only ? new LogFile(path, only) : null;
+        }
+
         LogFile? best = null;
         foreach (var path in SafeEnumerate())
         {
