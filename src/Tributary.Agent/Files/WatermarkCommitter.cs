@@ -4,7 +4,7 @@ namespace Tributary.Agent.Files;
 
 /// <summary>
 /// Writes a stream's watermarks on its own task, in order, coalescing: when several are queued only the
-/// newest is written (each write is a temp file, fsync, rename, directory fsync). Callers either await
+/// newest is written (each write is a temp file, fsync, rename). Callers either await
 /// durability (<see cref="WriteAsync"/>) or post and carry on (<see cref="Post"/>).
 /// </summary>
 internal sealed class WatermarkCommitter : IAsyncDisposable
