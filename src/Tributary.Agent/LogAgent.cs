@@ -119,14 +119,6 @@ public sealed class LogAgent : IAsyncDisposable
         }
     }
 
-    internal RecordPartitioner? PartitionerOf(string stream)
-    {
-        lock (_workers)
-        {
-            return _workers.TryGetValue(stream, out var w) ? w.Worker.Partitioner : null;
-        }
-    }
-
     /// <summary>Stops gracefully: each stream sends what it has read, waits for Kafka, and writes its final watermark.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {

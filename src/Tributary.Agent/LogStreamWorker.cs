@@ -91,9 +91,6 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     /// <summary>The watermark of the last acknowledged batch (on disk, or being written in background mode).</summary>
     public Watermark? Committed => _committed;
 
-    /// <summary>The partitioner (tests look at the locality partitioner's choice).</summary>
-    public RecordPartitioner Partitioner => _partitioner;
-
     /// <summary>Completes when the stream has been set up (metadata loaded, start file chosen or awaited).</summary>
     public Task Started => _started.Task;
 
