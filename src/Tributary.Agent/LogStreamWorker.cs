@@ -626,8 +626,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var after = copy.After!;
         copy.Dispose();
         _cursor = null;
+        // No watermark here: the last one (the truncated file's old head, an offset in the copy) still leads a
+        // restart to the copy and then to this file from 0. One written now, with a head taken from a
+        // just-truncated (nearly empty) file, could not tell a second truncation from growth.
         SetCursor(after, 0);
-        await CommitAsync(after, durable: true).ConfigureAwait(false);
     }
 
     private async Task OnTruncatedAsync(Cursor cursor)
@@ -658,7 +660,6 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"no copy found: restarting at offset 0 ({duplicates} bytes possibly shipped twice)");
             _cursor = null;
             SetCursor(restarted, 0);
-            await CommitAsync(restarted, durable: true).ConfigureAwait(false);
         }
     }
 
@@ -692,12 +693,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), Consumed, next.Path);
         _cursor = null;
         cursor.Dispose();
+        // The watermark stays at the end of the finished file until the new one has data: a restart then
+        // finds the finished file, and every file written after it (copies included) in order.
         Open(next.Path, 0, null);
-        if (_cursor is not null)
-        {
-            await CommitAsync(_cursor, durable: true).ConfigureAwait(false);
-        }
-
         return true;
     }
 
