@@ -10,6 +10,7 @@ internal static class BenchCommand
     {
         ["stream"] = StreamBench.RunAsync,
         ["archive"] = ArchiveBench.RunAsync,
+        ["agent"] = AgentBench.RunAsync,
     };
 
     public static Command Create()
