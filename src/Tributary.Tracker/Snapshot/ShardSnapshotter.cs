@@ -35,7 +35,17 @@ public sealed record SnapshotResult(
     long Rows,
     long Bytes,
     IReadOnlyList<string> FailedReplicas,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>Where the time went, summed over the sessions (so they can exceed <see cref="Elapsed"/>).</summary>
+    public SnapshotTimings Timings { get; init; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+}
+
+/// <summary>
+/// Time spent opening the consistent sessions and planning (wall clock), and, summed over sessions, reading rows
+/// from MySQL into column buffers, encoding Parquet, and writing to the object store.
+/// </summary>
+public sealed record SnapshotTimings(TimeSpan Open, TimeSpan Plan, TimeSpan Read, TimeSpan Encode, TimeSpan Store);
 
 /// <summary>The replica being read stopped being a usable replica (promoted, gone, or broken) mid-snapshot.</summary>
 public sealed class ReplicaLostException(string message, Exception? inner = null) : Exception(message, inner);
@@ -57,6 +67,9 @@ public sealed partial class ShardSnapshotter
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private long _readTicks;
+    private long _encodeTicks;
+    private long _storeTicks;
 
     /// <summary>Creates a snapshotter for one shard writing to <paramref name="store"/>.</summary>
     public ShardSnapshotter(ShardTopology topology, IObjectStore store, ILogger<ShardSnapshotter>? logger = null, TimeProvider? time = null)
@@ -118,11 +131,16 @@ public sealed partial class ShardSnapshotter
         try
         {
             Report(progress, "opening", replica, 0, 0, 0, 0, 0, stopwatch.Elapsed);
+            _readTicks = _encodeTicks = _storeTicks = 0;
+            var phase = Stopwatch.StartNew();
             (var position, var tables) = await OpenConsistentSessionsAsync(replica, sessions, cancellationToken).ConfigureAwait(false);
+            var openTime = phase.Elapsed;
             LogSnapshotOpened(_logger, _topology.Cluster, _topology.Shard, replica.ToString(), position.GtidSlavePos, sessions.Count, tables.Count);
 
             Report(progress, "planning", replica, tables.Count, 0, 0, 0, 0, stopwatch.Elapsed);
+            phase.Restart();
             var plans = await PlanAsync(sessions, tables, cancellationToken).ConfigureAwait(false);
+            var planTime = phase.Elapsed;
             var planRecords = tables.Select(t => new TablePlanRecord(t.FullName, plans[t.FullName].Count, ChunkPlanner.Fingerprint(plans[t.FullName]), t.Fingerprint)).ToList();
 
             var record = await LoadProgressAsync(paths, cancellationToken).ConfigureAwait(false);
@@ -237,7 +255,10 @@ public sealed partial class ShardSnapshotter
             Report(progress, "done", replica, tables.Count, allChunks.Count, allChunks.Count, rows, rows, stopwatch.Elapsed);
             LogSnapshotDone(_logger, _topology.Cluster, _topology.Shard, replica.ToString(), rows, allChunks.Count, resumedChunks);
             return new SnapshotResult(current.SnapshotId, current.Position, tables.Count, allChunks.Count, resumedChunks, rows,
-                current.Completed.Values.Sum(c => c.Bytes), [], stopwatch.Elapsed);
+                current.Completed.Values.Sum(c => c.Bytes), [], stopwatch.Elapsed)
+            {
+                Timings = new SnapshotTimings(openTime, planTime, TimeSpan.FromTicks(_readTicks), TimeSpan.FromTicks(_encodeTicks), TimeSpan.FromTicks(_storeTicks)),
+            };
         }
         catch (Exception ex) when (ex is MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } or IOException or EndOfStreamException && !cancellationToken.IsCancellationRequested)
         {
@@ -318,9 +339,16 @@ public sealed partial class ShardSnapshotter
         var buffers = layout.Columns.Select((c, i) => ColumnBuffer.Create(c, layout.Fields[i], Math.Min(rowGroupRows, _topology.Options.ChunkRows))).ToArray();
         using var output = new MemoryStream();
         long rows = 0;
+        long encodeTicks = 0;
+        var clock = Stopwatch.StartNew();
         await using (var writer = await ParquetWriter.CreateAsync(layout.Schema, output, TableLayout.ParquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             await using var command = ChunkPlanner.Command(session, chunk);
+            if (_topology.Options.UseBinaryProtocol)
+            {
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var inGroup = 0;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -333,31 +361,41 @@ public sealed partial class ShardSnapshotter
                 rows++;
                 if (++inGroup == rowGroupRows)
                 {
-                    await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
+                    encodeTicks += await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
                     inGroup = 0;
                 }
             }
 
             if (inGroup > 0 || rows == 0)
             {
-                await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
+                encodeTicks += await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
             }
         }
+
+        var total = clock.Elapsed.Ticks;
 
         var bytes = new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);
         var key = paths.Part(chunk.Table.Database, chunk.Table.Table, chunk.Index);
         await _store.PutAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _readTicks, total - encodeTicks);
+        Interlocked.Add(ref _encodeTicks, encodeTicks);
+        Interlocked.Add(ref _storeTicks, clock.Elapsed.Ticks - total);
         LogChunkDumped(_logger, chunk.Table.FullName, chunk.Index, rows, replica.ToString());
         return new ChunkRecord(chunk.Index, key, rows, bytes.Length, Convert.ToHexStringLower(XxHash64.Hash(bytes.Span)));
     }
 
-    private static async Task FlushAsync(ParquetWriter writer, ColumnBuffer[] buffers, CancellationToken cancellationToken)
+    private static async Task<long> FlushAsync(ParquetWriter writer, ColumnBuffer[] buffers, CancellationToken cancellationToken)
     {
-        using var group = writer.CreateRowGroup();
-        foreach (var buffer in buffers)
+        var start = Stopwatch.GetTimestamp();
+        using (var group = writer.CreateRowGroup())
         {
-            await buffer.WriteAsync(group, cancellationToken).ConfigureAwait(false);
+            foreach (var buffer in buffers)
+            {
+                await buffer.WriteAsync(group, cancellationToken).ConfigureAwait(false);
+            }
         }
+
+        return Stopwatch.GetElapsedTime(start).Ticks;
     }
 
     private async Task<bool> StillReplicaAsync(MySqlConnection session, MySqlEndpoint replica, CancellationToken cancellationToken)
