@@ -189,36 +189,66 @@ public sealed partial class ShardSnapshotter
             Report(progress, "dumping", replica, tables.Count, allChunks.Count, chunksDone, rowsDone, estimated, stopwatch.Elapsed);
 
             using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            async Task CompleteAsync(MySqlConnection session, ChunkPlan chunk, ChunkRecord done)
+            {
+                await progressLock.WaitAsync(failure.Token).ConfigureAwait(false);
+                try
+                {
+                    current.Completed[ChunkId(chunk)] = done;
+                    rowsDone += done.Rows;
+                    chunksDone++;
+                    await SaveProgressAsync(paths, current, failure.Token).ConfigureAwait(false);
+                    Report(progress, "dumping", replica, tables.Count, allChunks.Count, chunksDone, rowsDone, Math.Max(estimated, rowsDone), stopwatch.Elapsed);
+                }
+                finally
+                {
+                    progressLock.Release();
+                }
+
+                if (ChunkCompleted is { } hook)
+                {
+                    await hook(chunk, done, failure.Token).ConfigureAwait(false);
+                }
+
+                // A promoted replica accepts writes: whatever we read next could be newer than our position's peers.
+                if (!await StillReplicaAsync(session, replica, failure.Token).ConfigureAwait(false))
+                {
+                    throw new ReplicaLostException($"{replica} was promoted (@@read_only = 0) mid-snapshot");
+                }
+            }
+
+            // Each session reads its next chunk while the previous one is encoded and stored on another thread
+            // (at most one in flight per session), so the server keeps sending while the client encodes.
             var workers = sessions.Select(session => Task.Run(async () =>
             {
-                while (pending.TryDequeue(out var chunk))
+                (ChunkPlan Chunk, Task<ChunkRecord> Encoding)? inFlight = null;
+                try
                 {
-                    failure.Token.ThrowIfCancellationRequested();
-                    var done = await DumpChunkAsync(session, replica, paths, chunk, layouts[chunk.Table.FullName], failure.Token).ConfigureAwait(false);
-                    await progressLock.WaitAsync(failure.Token).ConfigureAwait(false);
-                    try
+                    while (pending.TryDequeue(out var chunk))
                     {
-                        current.Completed[ChunkId(chunk)] = done;
-                        rowsDone += done.Rows;
-                        chunksDone++;
-                        await SaveProgressAsync(paths, current, failure.Token).ConfigureAwait(false);
-                        var elapsed = stopwatch.Elapsed;
-                        Report(progress, "dumping", replica, tables.Count, allChunks.Count, chunksDone, rowsDone, Math.Max(estimated, rowsDone), elapsed);
-                    }
-                    finally
-                    {
-                        progressLock.Release();
+                        failure.Token.ThrowIfCancellationRequested();
+                        var encoding = await ReadChunkAsync(session, replica, paths, chunk, layouts[chunk.Table.FullName], failure.Token).ConfigureAwait(false);
+                        if (inFlight is { } previous)
+                        {
+                            inFlight = null;
+                            await CompleteAsync(session, previous.Chunk, await previous.Encoding.ConfigureAwait(false)).ConfigureAwait(false);
+                        }
+
+                        inFlight = (chunk, encoding);
                     }
 
-                    if (ChunkCompleted is { } hook)
+                    if (inFlight is { } last)
                     {
-                        await hook(chunk, done, failure.Token).ConfigureAwait(false);
+                        inFlight = null;
+                        await CompleteAsync(session, last.Chunk, await last.Encoding.ConfigureAwait(false)).ConfigureAwait(false);
                     }
-
-                    // A promoted replica accepts writes: whatever we read next could be newer than our position's peers.
-                    if (!await StillReplicaAsync(session, replica, failure.Token).ConfigureAwait(false))
+                }
+                finally
+                {
+                    if (inFlight is { } orphan)
                     {
-                        throw new ReplicaLostException($"{replica} was promoted (@@read_only = 0) mid-snapshot");
+                        // Observe it: its failure, if any, is an echo of the one propagating now.
+                        await orphan.Encoding.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
                     }
                 }
             }, failure.Token)).ToList();
@@ -333,55 +363,89 @@ public sealed partial class ShardSnapshotter
         return new Dictionary<string, IReadOnlyList<ChunkPlan>>(plans, StringComparer.Ordinal);
     }
 
-    private async Task<ChunkRecord> DumpChunkAsync(MySqlConnection session, MySqlEndpoint replica, SnapshotPaths paths, ChunkPlan chunk, TableLayout layout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one chunk over <paramref name="session"/> into column buffers (row groups beyond the first few are
+    /// encoded as they fill) and returns, once the session is free, the task that encodes the last row group
+    /// and stores the part on the thread pool.
+    /// </summary>
+    private async Task<Task<ChunkRecord>> ReadChunkAsync(MySqlConnection session, MySqlEndpoint replica, SnapshotPaths paths, ChunkPlan chunk, TableLayout layout, CancellationToken cancellationToken)
     {
         var rowGroupRows = _topology.Options.RowGroupRows;
         var buffers = layout.Columns.Select((c, i) => ColumnBuffer.Create(c, layout.Fields[i], Math.Min(rowGroupRows, _topology.Options.ChunkRows))).ToArray();
-        using var output = new MemoryStream();
+        var output = new MemoryStream();
+        ParquetWriter? writer = null;
         long rows = 0;
         long encodeTicks = 0;
         var clock = Stopwatch.StartNew();
-        await using (var writer = await ParquetWriter.CreateAsync(layout.Schema, output, TableLayout.ParquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false))
+        try
         {
-            await using var command = ChunkPlanner.Command(session, chunk);
-            if (_topology.Options.UseBinaryProtocol)
+            writer = await ParquetWriter.CreateAsync(layout.Schema, output, TableLayout.ParquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using (var command = ChunkPlanner.Command(session, chunk))
             {
-                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var inGroup = 0;
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                for (var i = 0; i < buffers.Length; i++)
+                if (_topology.Options.UseBinaryProtocol)
                 {
-                    buffers[i].Append(reader, i);
+                    await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                rows++;
-                if (++inGroup == rowGroupRows)
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                var inGroup = 0;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    encodeTicks += await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
-                    inGroup = 0;
-                }
-            }
+                    for (var i = 0; i < buffers.Length; i++)
+                    {
+                        buffers[i].Append(reader, i);
+                    }
 
-            if (inGroup > 0 || rows == 0)
-            {
-                encodeTicks += await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
+                    rows++;
+                    if (++inGroup == rowGroupRows)
+                    {
+                        encodeTicks += await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
+                        inGroup = 0;
+                    }
+                }
+
+                if (inGroup == 0 && rows > 0)
+                {
+                    buffers = [];
+                }
             }
         }
+        catch
+        {
+            if (writer is not null)
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+            }
 
-        var total = clock.Elapsed.Ticks;
+            await output.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
 
-        var bytes = new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);
-        var key = paths.Part(chunk.Table.Database, chunk.Table.Table, chunk.Index);
-        await _store.PutAsync(key, bytes, cancellationToken).ConfigureAwait(false);
-        Interlocked.Add(ref _readTicks, total - encodeTicks);
-        Interlocked.Add(ref _encodeTicks, encodeTicks);
-        Interlocked.Add(ref _storeTicks, clock.Elapsed.Ticks - total);
-        LogChunkDumped(_logger, chunk.Table.FullName, chunk.Index, rows, replica.ToString());
-        return new ChunkRecord(chunk.Index, key, rows, bytes.Length, Convert.ToHexStringLower(XxHash64.Hash(bytes.Span)));
+        Interlocked.Add(ref _readTicks, clock.Elapsed.Ticks - encodeTicks);
+        var parquet = writer;
+        return Task.Run(async () =>
+        {
+            await using (output.ConfigureAwait(false))
+            {
+                var encoding = Stopwatch.StartNew();
+                await using (parquet.ConfigureAwait(false))
+                {
+                    if (buffers.Length > 0)
+                    {
+                        await FlushAsync(parquet, buffers, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                Interlocked.Add(ref _encodeTicks, encodeTicks + encoding.Elapsed.Ticks);
+                var storing = Stopwatch.StartNew();
+                var bytes = new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);
+                var key = paths.Part(chunk.Table.Database, chunk.Table.Table, chunk.Index);
+                await _store.PutAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _storeTicks, storing.Elapsed.Ticks);
+                LogChunkDumped(_logger, chunk.Table.FullName, chunk.Index, rows, replica.ToString());
+                return new ChunkRecord(chunk.Index, key, rows, bytes.Length, Convert.ToHexStringLower(XxHash64.Hash(bytes.Span)));
+            }
+        }, cancellationToken);
     }
 
     private static async Task<long> FlushAsync(ParquetWriter writer, ColumnBuffer[] buffers, CancellationToken cancellationToken)
