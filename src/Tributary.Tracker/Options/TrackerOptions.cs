@@ -39,6 +39,9 @@ public sealed class TrackerOptions
     /// </summary>
     public bool UseBinaryProtocol { get; set; } = true;
 
+    /// <summary>Parquet compression codec of the parts: <c>Snappy</c>, <c>Lz4Raw</c>, <c>Zstd</c>, <c>Gzip</c> or <c>None</c>.</summary>
+    public string Compression { get; set; } = "Snappy";
+
     /// <summary>Top-level prefix of every object Tracker writes (<c>mysql</c>).</summary>
     public string Prefix { get; set; } = "mysql";
 }

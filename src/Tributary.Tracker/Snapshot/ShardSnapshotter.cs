@@ -67,6 +67,7 @@ public sealed partial class ShardSnapshotter
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ParquetOptions _parquetOptions;
     private long _readTicks;
     private long _encodeTicks;
     private long _storeTicks;
@@ -78,6 +79,7 @@ public sealed partial class ShardSnapshotter
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+        _parquetOptions = TableLayout.ParquetOptionsFor(topology.Options);
     }
 
     /// <summary>Called after each chunk is durable (part uploaded and progress written); used by tests and progress views.</summary>
@@ -379,7 +381,7 @@ public sealed partial class ShardSnapshotter
         var clock = Stopwatch.StartNew();
         try
         {
-            writer = await ParquetWriter.CreateAsync(layout.Schema, output, TableLayout.ParquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
+            writer = await ParquetWriter.CreateAsync(layout.Schema, output, _parquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
             await using (var command = ChunkPlanner.Command(session, chunk))
             {
                 if (_topology.Options.UseBinaryProtocol)
@@ -598,10 +600,10 @@ internal sealed class TableLayout
         Schema = new ParquetSchema(fields.SelectMany(f => f).Cast<Field>().ToArray());
     }
 
-    /// <summary>Snappy at its fastest level: the dump is CPU-bound on two cores.</summary>
-    public static ParquetOptions ParquetOptions { get; } = new()
+    /// <summary>Writer options: the configured codec at its fastest level (the dump is CPU-bound).</summary>
+    public static ParquetOptions ParquetOptionsFor(TrackerOptions options) => new()
     {
-        CompressionMethod = CompressionMethod.Snappy,
+        CompressionMethod = Enum.Parse<CompressionMethod>(options.Compression, ignoreCase: true),
         CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
         UseBigDecimal = true,
     };
