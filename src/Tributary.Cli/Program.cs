@@ -7,4 +7,5 @@ root.Subcommands.Add(DevBrokerCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
+root.Subcommands.Add(SnapshotCommand.Create());
 return await root.Parse(args).InvokeAsync();

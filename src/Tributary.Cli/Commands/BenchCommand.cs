@@ -11,6 +11,7 @@ internal static class BenchCommand
         ["stream"] = StreamBench.RunAsync,
         ["archive"] = ArchiveBench.RunAsync,
         ["agent"] = AgentBench.RunAsync,
+        ["tracker"] = TrackerBench.RunAsync,
     };
 
     public static Command Create()
