@@ -11,6 +11,7 @@ public sealed class RoaringLeakCollection;
 public sealed class RoaringLeakTests
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public void CreateAndDispose_ManyCycles_FreesEveryBitmapAndKeepsRssFlat()
     {
         var values = Enumerable.Range(0, 5000).Select(v => (uint)(v * 37)).ToArray();
