@@ -85,7 +85,8 @@ public sealed class ArchiveFaultTests
             await cluster.KillSiloAsync(victim, TestContext.Current.CancellationToken);
 
             ArchiveTestCluster.Produce(topic, 8000, 2000);
-            await ArchiveTestCluster.DrainAndFlushAsync(cluster, topic, Deadline);
+            // failure detection of the killed silo comes first: allow for it on a loaded machine
+            await ArchiveTestCluster.DrainAndFlushAsync(cluster, topic, 2 * Deadline);
             await ArchiveTestCluster.AssertExactlyOnceAsync(store, topic);
             Assert.Equal(before, await ReadAllAsync(store, file.Key));
             var files = await cluster.Client.GetGrain<IArchiveCatalogGrain>(topic).GetFilesAsync(file.Partition);

@@ -176,9 +176,9 @@ public sealed class ArchiveIngestGrain(
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/>; when an archive partition lost its buffer, forgets memory and runs it again
-    /// (the work replays from the checkpoint). Other failures forget memory and propagate: the pulling agent
-    /// redelivers, and the redelivery replays from the checkpoint.
+    /// Runs <paramref name="work"/>; on failure (a lost buffer, a dead silo, S3 errors past the SDK's retries)
+    /// forgets memory and runs it again, replaying from the checkpoint. After three attempts the failure
+    /// propagates: the pulling agent redelivers later, and the redelivery replays from the checkpoint.
     /// </summary>
     private async Task WithRecoveryAsync(Func<Task> work)
     {
@@ -195,7 +195,7 @@ public sealed class ArchiveIngestGrain(
                 ArchiveLog.Resetting(logger, _topic, _partition, state.State.Checkpoint, lost ? null : ex);
                 _router = null;
                 _actions.Clear();
-                if (!lost || attempt >= 3)
+                if (attempt >= 3)
                 {
                     // Only framework exception types cross grain boundaries.
                     throw lost ? new InvalidOperationException(ex.Message) : ex;
