@@ -24,6 +24,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     public const string CrcHeader = "crc32c";
 
     private const int FinishedKept = 16;
+    private const int OpenAttempts = 10;
     private static readonly KeyValuePair<string, object?> PhaseRead = new("phase", "read");
     private static readonly KeyValuePair<string, object?> PhaseProduce = new("phase", "produce");
     private static readonly KeyValuePair<string, object?> PhaseAck = new("phase", "ack");
@@ -535,14 +536,26 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
         _finished.Clear();
         _finished.AddRange(watermark.Finished);
+        // A file renamed or truncated between listing and opening: list again.
+        for (var attempt = 0; attempt < OpenAttempts && !TryOpenFromWatermark(watermark); attempt++)
+        {
+        }
+    }
+
+    private bool TryOpenFromWatermark(Watermark watermark)
+    {
         var files = ListFiles();
         foreach (var f in files.Where(f => f.Stat.Id == watermark.Id))
         {
             if (watermark.Head.Matches(f.Path) && f.Stat.Size >= watermark.Offset)
             {
-                Open(f.Path, watermark.Offset, watermark.Head);
+                if (!TryOpen(f, watermark.Offset, watermark.Head))
+                {
+                    return false;
+                }
+
                 _committed = watermark;
-                return;
+                return true;
             }
 
             // Same inode, other bytes: truncated in place (copy-truncate) or the inode was reused.
@@ -560,17 +573,14 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 SetCursor(new Cursor(handle, f.Path, f.Stat.Id, FileHead.Read(handle, f.Stat.Size), isCopy: false), 0);
             }
 
-            return;
+            return true;
         }
 
         // The file is gone (deleted, or rotated out of the patterns): continue with what came after it.
         var next = NextAfter(watermark.ModifiedNanos, watermark.Id, watermark.Head, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "deleted"));
         AgentLog.WatermarkFileGone(_logger, _name, watermark.Id.ToString(), next?.Path ?? "(waiting for the live file)");
-        if (next is { } n)
-        {
-            Open(n.Path, 0, null);
-        }
+        return next is not { } n || TryOpen(n, 0, null);
     }
 
     private void OpenLiveAtStart(StartPosition start)
@@ -580,23 +590,37 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             return;
         }
 
-        Open(live.Path, start == StartPosition.End && _committed is null ? live.Stat.Size : 0, null);
+        TryOpen(live, start == StartPosition.End && _committed is null ? live.Stat.Size : 0, null);
     }
 
-    private void Open(string path, long offset, FileHead? head)
+    /// <summary>
+    /// Opens a listed file if its path still names that inode and it has not shrunk since it was listed
+    /// (renamed or copy-truncated in between: the caller lists again, and finds the copy).
+    /// </summary>
+    private bool TryOpen(LogFile listed, long offset, FileHead? head)
     {
         SafeFileHandle handle;
         try
         {
-            handle = OpenHandle(path);
+            handle = OpenHandle(listed.Path);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return;
+            return false;
         }
 
+        // The head is read before the size is checked: a file that still has its listed size afterwards
+        // had not been truncated when its head was read.
+        var fingerprint = head ?? FileHead.Read(handle, listed.Stat.Size);
         var stat = UnixFile.Stat(handle);
-        SetCursor(new Cursor(handle, path, stat.Id, head ?? FileHead.Read(handle, stat.Size), isCopy: false), offset);
+        if (stat.Id != listed.Stat.Id || stat.Size < listed.Stat.Size)
+        {
+            handle.Dispose();
+            return false;
+        }
+
+        SetCursor(new Cursor(handle, listed.Path, stat.Id, fingerprint, isCopy: false), offset);
+        return true;
     }
 
     private void OpenCopy(string path, long offset, FileId reportedId, FileHead head, Cursor after)
@@ -688,14 +712,22 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         Frame(final: true);
         await FlushAsync().ConfigureAwait(false);
         AddFinished(cursor);
-        var next = NextAfter(stat.ModifiedNanos, cursor.ReportedId, cursor.Head, ListFiles()) ?? live.Value;
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rename"));
-        AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), Consumed, next.Path);
+        var finishedAt = Consumed;
         _cursor = null;
         cursor.Dispose();
         // The watermark stays at the end of the finished file until the new one has data: a restart then
         // finds the finished file, and every file written after it (copies included) in order.
-        Open(next.Path, 0, null);
+        for (var attempt = 0; attempt < OpenAttempts; attempt++)
+        {
+            var next = NextAfter(stat.ModifiedNanos, cursor.ReportedId, cursor.Head, ListFiles());
+            if (next is { } n && TryOpen(n, 0, null))
+            {
+                AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), finishedAt, n.Path);
+                break;
+            }
+        }
+
         return true;
     }
 

@@ -38,6 +38,7 @@ public sealed class AgentCrashTests
         }), cancellationToken);
 
         using var consumer = new TopicTally(fx.Topic);
+        var agentLog = new ConcurrentQueue<string>();
         using var stopWriter = new CancellationTokenSource();
         var writer = new RotatingWriter(fx.LogPath());
         var writing = Task.Run(() => writer.RunAsync(stopWriter.Token), cancellationToken);
@@ -46,7 +47,7 @@ public sealed class AgentCrashTests
         {
             for (var crash = 0; crash < Crashes; crash++)
             {
-                using var agent = AgentProcess.Start(configPath);
+                using var agent = AgentProcess.Start(configPath, agentLog);
                 // A random point: after a random amount of new data has reached Kafka.
                 var target = consumer.Total + random.Next(50, 1500);
                 await Eventually.HoldsAsync(() => Task.FromResult(consumer.Total), t => t >= target, TimeSpan.FromSeconds(30), $"crash {crash}: records in Kafka (agent log: {agent.Tail})");
@@ -59,7 +60,7 @@ public sealed class AgentCrashTests
 
             await stopWriter.CancelAsync();
             await writing;
-            using var last = AgentProcess.Start(configPath);
+            using var last = AgentProcess.Start(configPath, agentLog);
             try
             {
                 await Eventually.HoldsAsync(() => Task.FromResult(consumer.Distinct), d => d >= writer.Written, TimeSpan.FromSeconds(30), $"distinct lines in Kafka of {writer.Written} written");
@@ -80,7 +81,7 @@ public sealed class AgentCrashTests
         Assert.True(writer.RenameRotations >= 3, $"only {writer.RenameRotations} rename rotations happened");
         Assert.True(writer.CopyTruncateRotations >= 3, $"only {writer.CopyTruncateRotations} copy-truncate rotations happened");
         var missing = Enumerable.Range(0, writer.Written).Where(i => !consumer.Contains(RotatingWriter.Line(i))).ToList();
-        Assert.True(missing.Count == 0, $"{missing.Count} lines never shipped: {Ranges(missing)}; rotations: {string.Join(", ", writer.Rotations)}; files: {string.Join(", ", Directory.GetFiles(fx.Logs).Select(Path.GetFileName))}; watermark: {File.ReadAllText(Path.Combine(fx.Data, "watermarks", "app.json"))}");
+        Assert.True(missing.Count == 0, $"{missing.Count} lines never shipped: {Ranges(missing)}; agent: {string.Join(" | ", agentLog.Where(l => !l.Contains("started", StringComparison.Ordinal)))}; rotations: {string.Join(", ", writer.Rotations)}; files: {string.Join(", ", Directory.GetFiles(fx.Logs).Select(Path.GetFileName))}; watermark: {File.ReadAllText(Path.Combine(fx.Data, "watermarks", "app.json"))}");
         var duplicates = consumer.Total - consumer.Distinct;
         Assert.True(duplicates <= (long)Crashes * BatchMaxRecords, $"{duplicates} duplicates for {Crashes} crashes of at most {BatchMaxRecords} records per batch");
     }
@@ -232,10 +233,13 @@ public sealed class AgentCrashTests
     {
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _tail = new();
+        private readonly ConcurrentQueue<string> _all;
 
-        private AgentProcess(Process process)
+        private AgentProcess(Process process, ConcurrentQueue<string> all)
         {
             _process = process;
+            _all = all;
+            _all.Enqueue($"-- agent process {process.Id} --");
             _process.OutputDataReceived += (_, e) => Keep(e.Data);
             _process.ErrorDataReceived += (_, e) => Keep(e.Data);
             _process.BeginOutputReadLine();
@@ -244,7 +248,7 @@ public sealed class AgentCrashTests
 
         public string Tail => string.Join(" | ", _tail);
 
-        public static AgentProcess Start(string configPath)
+        public static AgentProcess Start(string configPath, ConcurrentQueue<string> all)
         {
             var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
             var start = new ProcessStartInfo(dotnet)
@@ -256,7 +260,7 @@ public sealed class AgentCrashTests
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Tributary.Agent.dll"));
             start.ArgumentList.Add("--config");
             start.ArgumentList.Add(configPath);
-            return new AgentProcess(Process.Start(start) ?? throw new InvalidOperationException("the agent process did not start"));
+            return new AgentProcess(Process.Start(start) ?? throw new InvalidOperationException("the agent process did not start"), all);
         }
 
         /// <summary>SIGKILL: no flush, no final watermark.</summary>
@@ -284,6 +288,7 @@ public sealed class AgentCrashTests
             }
 
             _tail.Enqueue(line);
+            _all.Enqueue(line.Length > 60 ? line[13..] : line);
             while (_tail.Count > 20)
             {
                 _tail.TryDequeue(out _);
