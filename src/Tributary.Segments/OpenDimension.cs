@@ -84,6 +84,28 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
         return added;
     }
 
+    /// <summary>Adds a dictionary value restored from a snapshot; returns its id (the next one).</summary>
+    public int AddRestoredValue(string? value, long? number)
+    {
+        if (value is null)
+        {
+            return _nullId = NewValue();
+        }
+
+        if (_strings is { } strings)
+        {
+            var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+            var buffer = new byte[max];
+            var length = System.Text.Encoding.UTF8.GetBytes(value, buffer);
+            return NewString(strings.GetOrAdd(buffer.AsSpan(0, length)));
+        }
+
+        var id = NewValue();
+        _longs![number!.Value] = id;
+        _longValues.Add(number.Value);
+        return id;
+    }
+
     /// <summary>Records <paramref name="id"/> for the next row; bitmaps catch up in batches (<see cref="Flush"/>).</summary>
     public void AddRow(int id)
     {

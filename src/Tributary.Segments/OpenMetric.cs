@@ -176,6 +176,33 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             }
         }
 
+        /// <summary>Appends a row restored from a snapshot: its listed updates, or its own sketch.</summary>
+        public void AddRestoredRow(ReadOnlySpan<uint> updates, HyperLogLog? sketch)
+        {
+            if (_count == _encoded.Length)
+            {
+                Array.Resize(ref _encoded, _encoded.Length + (_encoded.Length / 2));
+            }
+
+            var row = _count++;
+            if (sketch is not null)
+            {
+                Sketches[row] = sketch.Clone();
+                _encoded[row] = SketchMarker;
+            }
+            else if (updates.Length <= 1)
+            {
+                _encoded[row] = updates.IsEmpty ? 0 : updates[0];
+            }
+            else
+            {
+                var offset = Allocate((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)updates.Length));
+                _pool[offset] = (uint)updates.Length;
+                updates.CopyTo(_pool.AsSpan(offset + 2));
+                _encoded[row] = PoolTag | (uint)offset;
+            }
+        }
+
         /// <summary>The updates of <paramref name="row"/> when it holds a list, else empty.</summary>
         public ReadOnlySpan<uint> Listed(int row)
         {

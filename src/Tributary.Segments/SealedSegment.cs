@@ -261,7 +261,14 @@ public sealed class SealedSegment : ISegment
         public void AddTo(int row, HyperLogLog sketch) => throw new InvalidOperationException($"metric '{Spec.Name}' is {Spec.Type}, not hyperUnique");
     }
 
-    private sealed class SealedHyperUnique : IMetricColumn
+    /// <summary>Raw hyperUnique rows, for restoring an open segment from a snapshot.</summary>
+    internal interface IHyperUniqueRows
+    {
+        /// <summary>The row's updates (into <paramref name="updates"/>) or its own sketch.</summary>
+        HyperLogLog? ReadRow(int row, List<uint> updates);
+    }
+
+    private sealed class SealedHyperUnique : IMetricColumn, IHyperUniqueRows
     {
         private const uint PoolTag = 0x8000_0000;
         private const uint SketchMarker = 0xFFFF_FFFF;
@@ -315,6 +322,33 @@ public sealed class SealedSegment : ISegment
             var sketch = new HyperLogLog(_precision);
             AddTo(row, sketch);
             return sketch.Estimate();
+        }
+
+        public HyperLogLog? ReadRow(int row, List<uint> updates)
+        {
+            updates.Clear();
+            var entry = BinaryPrimitives.ReadUInt32LittleEndian(_entries.Span[(row * 4)..]);
+            if (entry == SketchMarker)
+            {
+                return _sketches[row];
+            }
+
+            if ((entry & PoolTag) != 0)
+            {
+                var pool = _pool.Span;
+                var offset = (int)(entry & ~PoolTag) * 4;
+                var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(pool[offset..]);
+                for (var i = 0; i < count; i++)
+                {
+                    updates.Add(BinaryPrimitives.ReadUInt32LittleEndian(pool[(offset + 4 + (i * 4))..]));
+                }
+            }
+            else if (entry != 0)
+            {
+                updates.Add(entry);
+            }
+
+            return null;
         }
 
         public void AddTo(int row, HyperLogLog sketch)
