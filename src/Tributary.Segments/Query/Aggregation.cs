@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tributary.Query;
 
 namespace Tributary.Segments.Query;
@@ -155,11 +156,13 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         var columns = plan.Columns;
         var radix = plan.Radix;
         var single = columns.Length == 1 ? columns[0] : null;
+        var groupStates = new IAggregatorState[BatchSize][];
         ForEachBatch(batch =>
         {
-            foreach (var r in batch)
+            // resolve every row's group first, then let each aggregator run over the whole batch
+            for (var j = 0; j < batch.Length; j++)
             {
-                var row = (int)r;
+                var row = (int)batch[j];
                 var time = min;
                 if (needTime)
                 {
@@ -189,11 +192,12 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                     }
                 }
 
-                var states = table!.Get(key) ?? table.Add(key, deferred ? AggregatorStates.CreateAll(query.Aggregations, sketches) : builder.GetStates(time, new GroupKey(plan.Decode(key))));
-                for (var i = 0; i < feeders.Length; i++)
-                {
-                    feeders[i].Add(states[i], row);
-                }
+                groupStates[j] = table!.Get(key) ?? table.Add(key, deferred ? AggregatorStates.CreateAll(query.Aggregations, sketches) : builder.GetStates(time, new GroupKey(plan.Decode(key))));
+            }
+
+            for (var i = 0; i < feeders.Length; i++)
+            {
+                feeders[i].AddEach(groupStates, i, batch);
             }
         });
 
@@ -334,12 +338,19 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     private void ForEachBatch(BatchAction action)
     {
         using var cursor = new RowCursor(rows, segment.RowCount);
-        var buffer = new uint[BatchSize];
-        int n;
-        while ((n = cursor.Read(buffer)) > 0)
+        var buffer = ArrayPool<uint>.Shared.Rent(BatchSize);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            action(buffer.AsSpan(0, n));
+            int n;
+            while ((n = cursor.Read(buffer.AsSpan(0, BatchSize))) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                action(buffer.AsSpan(0, n));
+            }
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(buffer);
         }
     }
 
