@@ -126,6 +126,7 @@ public sealed partial class ShardSnapshotGrain : Grain, IShardSnapshotGrain, IRe
             var snapshotter = new ShardSnapshotter(
                 ShardTopology.Resolve(_options, _cluster, _shard), store, _services.GetService<ILogger<ShardSnapshotter>>(), _time);
             var metrics = _services.GetService<TrackerMetrics>();
+            metrics?.Report(_cluster, _shard, 0, 0, 0, 0, null);
             var progress = new LatestProgress(p =>
             {
                 _progress = p;
