@@ -12,7 +12,8 @@ namespace Tributary.Cli.Bench;
 /// <c>bench tracker</c>: rows/s and MB/s snapshotting one realistic table (pins: ids, text, URLs, binary
 /// signatures, decimals, enums, timestamps) from a MariaDB replica into Parquet in an object store, against
 /// <c>mysqldump --single-transaction</c> to a file and <c>mydumper -t 2</c> to a folder, same replica, same
-/// table, same run. MB/s is over the table's InnoDB data size, the same denominator for all three. Each tool
+/// table, same run. Tracker writes to S3 on s3rver (<c>TRIBUTARY_S3_ENDPOINT</c> when set, else s3rver from <c>.tools/</c>
+/// started here), a fresh key prefix per round. MB/s is over the table's InnoDB data size, the same denominator for all three. Each tool
 /// runs twice after a warm-up scan; the faster run counts. Uses TRIBUTARY_MYSQL_* when set, otherwise starts
 /// <c>.ci/services/mariadb.sh</c>. Default 500K rows (fits in 3 minutes on 2 cores); <c>--events 5000000</c> for 5M.
 /// </summary>
@@ -32,6 +33,14 @@ internal static class TrackerBench
         await Console.Error.WriteLineAsync($"tracker bench: {rows:N0} rows, {sourceBytes / 1e6:0.0} MB of InnoDB data on replica {servers.Replica}");
 
         var work = Directory.CreateTempSubdirectory("tributary-tracker-bench-").FullName;
+        using var s3 = await S3Endpoint.StartAsync();
+        var bucket = $"bench-tracker-{DateTime.UtcNow:yyyyMMddHHmmss}";
+        using (var admin = new S3ObjectStore(StoreOptions(s3.Url, bucket, string.Empty)))
+        {
+            await admin.EnsureBucketAsync(cancellationToken);
+        }
+
+        await Console.Error.WriteLineAsync($"  store: S3 {s3.Url}/{bucket}");
         try
         {
             var readOnly = await ReadOnlyRateAsync(servers, rows, cancellationToken);
@@ -41,7 +50,7 @@ internal static class TrackerBench
             var mydumper = new List<(double Seconds, long Bytes)>();
             for (var round = 1; round <= Rounds; round++)
             {
-                tracker.Add(await TrackerAsync(servers, Path.Combine(work, $"tracker-{round}"), rows, cancellationToken));
+                tracker.Add(await TrackerAsync(servers, StoreOptions(s3.Url, bucket, $"round-{round}"), rows, cancellationToken));
                 await Console.Error.WriteLineAsync($"  round {round}: tracker {rows / tracker[^1].Seconds:N0} rows/s ({tracker[^1].Seconds:0.00} s, {tracker[^1].Bytes / 1e6:0.0} MB Parquet)");
                 mysqldump.Add(await MysqldumpAsync(servers, Path.Combine(work, $"dump-{round}.sql"), cancellationToken));
                 await Console.Error.WriteLineAsync($"  round {round}: mysqldump {rows / mysqldump[^1].Seconds:N0} rows/s ({mysqldump[^1].Seconds:0.00} s, {mysqldump[^1].Bytes / 1e6:0.0} MB SQL)");
@@ -58,7 +67,7 @@ internal static class TrackerBench
                 rows,
                 source_mb = Math.Round(sourceBytes / 1e6, 1),
                 connections = Connections,
-                store = "local-directory",
+                store = "s3",
                 rows_per_s = Math.Round(rows / t.Seconds),
                 mb_per_s = Math.Round(sourceBytes / 1e6 / t.Seconds, 1),
                 parquet_mb = Math.Round(t.Bytes / 1e6, 1),
@@ -84,7 +93,18 @@ internal static class TrackerBench
 
     private static SnapshotTimings? _lastTimings;
 
-    private static async Task<(double Seconds, long Bytes)> TrackerAsync(BenchMariaDb servers, string directory, long rows, CancellationToken cancellationToken)
+    private static S3ObjectStoreOptions StoreOptions(string url, string bucket, string prefix) => new()
+    {
+        Bucket = bucket,
+        Prefix = prefix,
+        ServiceUrl = url,
+        ForcePathStyle = true,
+        AccessKeyId = S3Endpoint.AccessKey,
+        SecretAccessKey = S3Endpoint.AccessKey,
+        DisableChunkEncoding = true,
+    };
+
+    private static async Task<(double Seconds, long Bytes)> TrackerAsync(BenchMariaDb servers, S3ObjectStoreOptions storeOptions, long rows, CancellationToken cancellationToken)
     {
         var options = new TrackerOptions { Connections = Connections, ChunkRows = 100_000, RowGroupRows = 100_000 };
         options.Clusters["bench"] = new TrackerClusterOptions
@@ -94,7 +114,8 @@ internal static class TrackerBench
             IncludeTables = [Table],
             Shards = [new TrackerShardOptions { Id = 0, Hosts = [servers.Replica.ToString()] }],
         };
-        var snapshotter = new ShardSnapshotter(ShardTopology.Resolve(options, "bench", 0), new LocalDirectoryObjectStore(directory));
+        using var store = new S3ObjectStore(storeOptions);
+        var snapshotter = new ShardSnapshotter(ShardTopology.Resolve(options, "bench", 0), store);
         var clock = Stopwatch.StartNew();
         var result = await snapshotter.RunAsync(DateOnly.FromDateTime(DateTime.UtcNow), null, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
