@@ -34,7 +34,12 @@ internal static class DemoCommand
                 stop.CancelAfter(TimeSpan.FromSeconds(s));
             }
 
-            var app = EmbeddedSilo.Build("embedded", new Dictionary<string, string?> { ["Tributary:HttpUrls"] = parse.GetValue(http) }, quiet: true);
+            var store = Path.Combine(Path.GetTempPath(), $"tributary-demo-segments-{Environment.ProcessId}");
+            var app = EmbeddedSilo.Build("embedded", new Dictionary<string, string?>
+            {
+                ["Tributary:HttpUrls"] = parse.GetValue(http),
+                ["Tributary:Segments:Store:LocalPath"] = store,
+            }, quiet: true);
             await app.StartAsync(cancellationToken);
             var settings = app.Services.GetRequiredService<TributarySettings>();
             var client = app.Services.GetRequiredService<IClusterClient>();
@@ -96,10 +101,34 @@ internal static class DemoCommand
             var (final, finalLag) = await RefreshAsync();
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"produced {produced:N0}, consumed {final:N0}, lag {finalLag:N0}");
+            await PrintQueriesAsync(client);
             await app.StopAsync(CancellationToken.None);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Asks the pin_engagement datasource a few questions through the query broker and prints the answers.</summary>
+    private static async Task PrintQueriesAsync(IClusterClient client)
+    {
+        var broker = client.GetGrain<Tributary.Segments.IQueryBrokerGrain>(0);
+        var interval = $"{DateTime.UtcNow.AddHours(-7):yyyy-MM-ddTHH}:00Z/{DateTime.UtcNow.AddHours(1):yyyy-MM-ddTHH}:00Z";
+        async Task<string> AskAsync(string title, string query, bool explain = false)
+        {
+            var response = await broker.QueryAsync(System.Text.Encoding.UTF8.GetBytes(query), explain);
+            var text = System.Text.Encoding.UTF8.GetString(response.Body);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/] (HTTP {response.StatusCode})");
+            AnsiConsole.WriteLine(text.Length > 1500 ? text[..1500] + " ..." : text);
+            return text;
+        }
+
+        await AskAsync("timeseries: events and unique users per minute", $$$"""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["{{{interval}}}"],"granularity":"minute","aggregations":[{"type":"longSum","name":"events","fieldName":"count"},{"type":"hyperUnique","name":"users","fieldName":"unique_users","round":true}],"context":{"skipEmptyBuckets":true}}""");
+        var top = await AskAsync("topN: 5 most engaged pins", $$"""{"queryType":"topN","dataSource":"pin_engagement","intervals":["{{interval}}"],"granularity":"all","dimension":"pin_id","metric":"events","threshold":5,"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}""");
+        using var doc = System.Text.Json.JsonDocument.Parse(top);
+        var pin = doc.RootElement.GetArrayLength() > 0 && doc.RootElement[0].GetProperty("result").GetArrayLength() > 0
+            ? doc.RootElement[0].GetProperty("result")[0].GetProperty("pin_id").GetString()
+            : "pin-1";
+        await AskAsync($"ID-filtered timeseries for {pin}, with explain", $$$"""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["{{{interval}}}"],"granularity":"all","filter":{"type":"selector","dimension":"pin_id","value":"{{{pin}}}"},"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}""", explain: true);
     }
 
     private static async Task<long> ProduceAsync(string bootstrap, string topic, int eventsPerSecond, CancellationToken cancellationToken)
