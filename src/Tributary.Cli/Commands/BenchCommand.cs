@@ -9,6 +9,7 @@ internal static class BenchCommand
     private static readonly Dictionary<string, Func<BenchSettings, CancellationToken, Task<string>>> Scenarios = new(StringComparer.Ordinal)
     {
         ["stream"] = StreamBench.RunAsync,
+        ["ingest"] = IngestBench.RunAsync,
     };
 
     public static Command Create()
