@@ -10,6 +10,7 @@ internal static class BenchCommand
     {
         ["stream"] = StreamBench.RunAsync,
         ["ingest"] = IngestBench.RunAsync,
+        ["query"] = QueryBench.RunAsync,
     };
 
     public static Command Create()
