@@ -246,7 +246,14 @@ public sealed class SegmentSinkTests
             catch (TimeoutException ex)
             {
                 var status = await IngestStatusAsync();
-                throw new TimeoutException(ex.Message + "; sinks: " + string.Join("; ", status), ex);
+                var timeline = await Cluster.Client.GetGrain<IDatasourceCatalogGrain>(Datasource).GetTimelineAsync();
+                var segments = new List<SegmentStatus>();
+                foreach (var segment in timeline.Segments)
+                {
+                    segments.Add(await Cluster.Client.GetGrain<ISegmentGrain>(segment.Key).GetStatusAsync());
+                }
+
+                throw new TimeoutException(ex.Message + "; sinks: " + string.Join("; ", status) + "; segments: " + string.Join("; ", segments), ex);
             }
         }
 

@@ -12,6 +12,8 @@ internal static class BenchCommand
         ["archive"] = ArchiveBench.RunAsync,
         ["agent"] = AgentBench.RunAsync,
         ["tracker"] = TrackerBench.RunAsync,
+        ["ingest"] = IngestBench.RunAsync,
+        ["query"] = QueryBench.RunAsync,
     };
 
     public static Command Create()

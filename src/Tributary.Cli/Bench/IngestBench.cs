@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Confluent.Kafka;
+using Tributary.Cli.Generate;
+using Tributary.Segments;
+using Tributary.Segments.Ingest;
+using Tributary.Streaming.Kafka;
+using Tributary.Streaming.Kafka.DevBroker;
+
+namespace Tributary.Cli.Bench;
+
+/// <summary>
+/// <c>bench ingest</c>: (1) end to end, events/s from Kafka (mock cluster, 16 partitions) through the segment sink into
+/// open segments, measured from 10% to 100% of the events; (2) the segment append alone (parse + append into hour x
+/// partition open segments) on one thread; (3) DuckDB's appender on the same, already parsed rows in the same run;
+/// (4) memory of the open segments per row.
+/// </summary>
+internal static class IngestBench
+{
+    private const int Partitions = 16;
+
+    public static async Task<string> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var events = settings.Events ?? 300_000;
+        var now = DateTimeOffset.UtcNow;
+        await Console.Error.WriteLineAsync($"ingest: generating {events:N0} events over the last 40 minutes");
+        var data = BenchData.Generate(events, now.AddMinutes(-45), TimeSpan.FromMinutes(40), seed: 11);
+
+        var (appendRate, bytesPerRow, bytesPerEvent, rows) = AppendAlone(data);
+        await Console.Error.WriteLineAsync($"ingest: segment append alone {appendRate:N0} rows/s on one core; {rows:N0} rows after rollup; {bytesPerRow:0.0} B/row, {bytesPerEvent:0.0} B/event in memory");
+        var duckRate = DuckDbAppend(data);
+        await Console.Error.WriteLineAsync($"ingest: DuckDB appender {duckRate:N0} rows/s (pre-parsed rows)");
+        var e2e = await EndToEndAsync(data, settings.BatchSize, cancellationToken);
+        await Console.Error.WriteLineAsync($"ingest: Kafka -> segments end to end {e2e:N0} events/s");
+        return JsonSerializer.Serialize(new
+        {
+            scenario = "ingest",
+            events,
+            partitions = Partitions,
+            e2e_events_per_s = Math.Round(e2e),
+            append_rows_per_s_per_core = Math.Round(appendRate),
+            duckdb_append_rows_per_s = Math.Round(duckRate),
+            bytes_per_row = Math.Round(bytesPerRow, 1),
+            bytes_per_event = Math.Round(bytesPerEvent, 1),
+            rows_after_rollup = rows,
+            cores = Environment.ProcessorCount,
+        });
+    }
+
+    private static (double Rate, double BytesPerRow, double BytesPerEvent, long Rows) AppendAlone(BenchData data)
+    {
+        double best = 0;
+        long memory = 0, rowCount = 0, eventCount = 0;
+        for (var round = 0; round < 3; round++)
+        {
+            var segments = new Dictionary<(long, int), OpenSegment>();
+            var parser = new RowParser(data.Spec);
+            var row = new ParsedRow(data.Spec);
+            var clock = Stopwatch.StartNew();
+            long appended = 0;
+            foreach (var e in data.Events)
+            {
+                if (!parser.TryParse(e.Value, row, out _))
+                {
+                    continue;
+                }
+
+                var key = (data.Spec.SegmentStart(row.TimestampMs), Murmur2Partitioner.Partition(e.Key, Partitions));
+                if (!segments.TryGetValue(key, out var segment))
+                {
+                    segment = new OpenSegment(data.Spec, new SegmentId(data.Spec.Name, key.Item1, key.Item2));
+                    segments[key] = segment;
+                }
+
+                segment.Append(row);
+                appended++;
+            }
+
+            var seconds = clock.Elapsed.TotalSeconds;
+            best = Math.Max(best, appended / seconds);
+            memory = segments.Values.Sum(s => s.MemoryUsage);
+            rowCount = segments.Values.Sum(s => (long)s.RowCount);
+            eventCount = appended;
+            foreach (var s in segments.Values)
+            {
+                s.Dispose();
+            }
+        }
+
+        return (best, (double)memory / Math.Max(1, rowCount), (double)memory / Math.Max(1, eventCount), rowCount);
+    }
+
+    private static double DuckDbAppend(BenchData data)
+    {
+        using var connection = new DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE events (ts TIMESTAMP, pin_id VARCHAR, action VARCHAR, device VARCHAR, app_version VARCHAR, user_id VARCHAR, ip VARCHAR)";
+            create.ExecuteNonQuery();
+        }
+
+        var clock = Stopwatch.StartNew();
+        using (var appender = connection.CreateAppender("events"))
+        {
+            foreach (var r in data.Parsed)
+            {
+                appender.CreateRow()
+                    .AppendValue(DateTimeOffset.FromUnixTimeMilliseconds(r.TimestampMs).UtcDateTime)
+                    .AppendValue(r.PinId).AppendValue(r.Action).AppendValue(r.Device).AppendValue(r.AppVersion)
+                    .AppendValue(r.UserId).AppendValue(r.Ip)
+                    .EndRow();
+            }
+        }
+
+        return data.Parsed.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> EndToEndAsync(BenchData data, int batchSize, CancellationToken cancellationToken)
+    {
+        using var cluster = MockKafkaCluster.Start(3);
+        var topic = "bench_ingest";
+        cluster.CreateTopic(topic, Partitions);
+        cluster.CreateTopic(topic + ".deadletter", 1);
+        using (var writer = new KafkaEventWriter(cluster.BootstrapServers, topic))
+        {
+            foreach (var e in data.Events)
+            {
+                writer.Write(e.Key, e.Value);
+            }
+
+            writer.Flush(TimeSpan.FromMinutes(2));
+        }
+
+        var root = Path.Combine(Path.GetTempPath(), $"tributary-bench-ingest-{Environment.ProcessId}");
+        Directory.CreateDirectory(Path.Combine(root, "datasources"));
+        var spec = (await File.ReadAllTextAsync(BenchData.SpecPath, cancellationToken)).Replace("\"topic\": \"pin_engagement\"", $"\"topic\": \"{topic}\"", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(root, "datasources", "pin_engagement.json"), spec, cancellationToken);
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{EmbeddedSilo.FreePort()}",
+            ["Tributary:SiloPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:Kafka:DevBroker:Enabled"] = "false",
+            ["Tributary:Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Tributary:Kafka:Settings:fetch.wait.max.ms"] = "10",
+            ["Tributary:Kafka:Settings:max.partition.fetch.bytes"] = "8388608",
+            ["Tributary:Streams:stats:Topics:0"] = "bench_ingest_unused",
+            ["Tributary:Streams:segments:Topics:0"] = topic,
+            ["Tributary:Streams:segments:ConsumerGroup"] = "bench-ingest",
+            ["Tributary:Streams:segments:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
+            ["Tributary:Segments:DatasourcesPath"] = Path.Combine(root, "datasources"),
+            ["Tributary:Segments:DeadLetterTopic"] = topic + ".deadletter",
+            ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
+        };
+        cluster.CreateTopic("bench_ingest_unused", 1);
+        var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
+        await app.StartAsync(cancellationToken);
+        try
+        {
+            var client = app.Services.GetRequiredService<IClusterClient>();
+            var sinks = Enumerable.Range(0, Partitions).Select(p => client.GetGrain<ISegmentIngestGrain>(TopicPartitionKey.Format(topic, p))).ToArray();
+            long total;
+            using (var watermarks = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "bench-watermarks" }).SetLogHandler((_, _) => { }).Build())
+            {
+                // The mock broker truncates partitions beyond 5 MB: wait for what it retained (every offset up to the high mark).
+                total = Enumerable.Range(0, Partitions).Sum(p => watermarks.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+            }
+
+            var start = total / 10;
+            var clock = Stopwatch.StartNew();
+            double? startAt = null;
+            long startCount = 0, seen = 0;
+            while (seen < total)
+            {
+                if (clock.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new TimeoutException($"the segment sink took {seen:N0} of {total:N0} events within 2 minutes");
+                }
+
+                var status = await Task.WhenAll(sinks.Select(s => s.GetStatusAsync().AsTask()));
+                seen = status.Sum(s => s.NextOffset);
+                if (startAt is null && seen >= start)
+                {
+                    startAt = clock.Elapsed.TotalSeconds;
+                    startCount = seen;
+                }
+
+                await Task.Delay(20, cancellationToken);
+            }
+
+            return (seen - startCount) / (clock.Elapsed.TotalSeconds - startAt!.Value);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort: the temp directory is reclaimed later
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Tributary.Segments;
+using Tributary.Streaming.Kafka;
+
+namespace Tributary.Cli.Bench;
+
+/// <summary>
+/// <c>bench query</c>: 24 hours x 16 partitions of generated events loaded into segment grains of an embedded silo
+/// and sealed; ID-filtered (pin_id) timeseries and topN asked through the <see cref="IQueryBrokerGrain"/> (P50/P99
+/// one at a time, then max QPS with 32 in flight), the same questions asked of DuckDB (in memory, same rows) in the
+/// same run, and the fraction of segments the broker scanned.
+/// </summary>
+internal static class QueryBench
+{
+    private const int Partitions = 16;
+    private const int Samples = 400;
+
+    public static async Task<string> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var events = settings.Events ?? 500_000;
+        var hourNow = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 3_600_000 * 3_600_000);
+        var start = hourNow.AddHours(-30);
+        await Console.Error.WriteLineAsync($"query: generating {events:N0} events over 24 h from {start:u}");
+        var data = BenchData.Generate(events, start, TimeSpan.FromHours(24), seed: 5, lateShare: 0, malformedShare: 0);
+        var interval = $"{start:yyyy-MM-ddTHH}:00Z/{start.AddHours(24):yyyy-MM-ddTHH}:00Z";
+        var random = new Random(3);
+        var pins = Enumerable.Range(0, 64).Select(_ => data.Parsed[random.Next(data.Parsed.Count)].PinId).ToArray();
+
+        var root = Path.Combine(Path.GetTempPath(), $"tributary-bench-query-{Environment.ProcessId}");
+        var app = EmbeddedSilo.Build("embedded", new Dictionary<string, string?>
+        {
+            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{EmbeddedSilo.FreePort()}",
+            ["Tributary:SiloPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
+            ["Tributary:Segments:PersistEveryEvents"] = "100000000",
+        }, quiet: true);
+        await app.StartAsync(cancellationToken);
+        try
+        {
+            var client = app.Services.GetRequiredService<IClusterClient>();
+            var loadClock = Stopwatch.StartNew();
+            var segments = await LoadAsync(client, data);
+            await Console.Error.WriteLineAsync($"query: loaded and sealed {segments} segments in {loadClock.Elapsed.TotalSeconds:0.0} s");
+            var broker = client.GetGrain<IQueryBrokerGrain>(0);
+
+            string Query(int i) => i % 2 == 0
+                ? $$$"""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["{{{interval}}}"],"granularity":"hour","filter":{"type":"selector","dimension":"pin_id","value":"{{{pins[i % pins.Length]}}}"},"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}"""
+                : $$$"""{"queryType":"topN","dataSource":"pin_engagement","intervals":["{{{interval}}}"],"granularity":"all","dimension":"action","metric":"events","threshold":5,"filter":{"type":"selector","dimension":"pin_id","value":"{{{pins[i % pins.Length]}}}"},"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}""";
+
+            // Scanned fraction, from the explain report of each distinct question.
+            double scanned = 0, considered = 0;
+            for (var i = 0; i < pins.Length; i++)
+            {
+                var r = await broker.QueryAsync(Encoding.UTF8.GetBytes(Query(i)), explain: true);
+                using var doc = JsonDocument.Parse(r.Explain ?? throw new InvalidOperationException(Encoding.UTF8.GetString(r.Body)));
+                scanned += doc.RootElement.GetProperty("scanned").GetInt32();
+                considered += doc.RootElement.GetProperty("segmentsConsidered").GetInt32();
+            }
+
+            var bodies = Enumerable.Range(0, Samples).Select(i => Encoding.UTF8.GetBytes(Query(i))).ToArray();
+            var latencies = new List<double>(Samples);
+            foreach (var body in bodies)
+            {
+                var clock = Stopwatch.StartNew();
+                var r = await broker.QueryAsync(body);
+                latencies.Add(clock.Elapsed.TotalMilliseconds);
+                if (r.StatusCode != 200)
+                {
+                    throw new InvalidOperationException(Encoding.UTF8.GetString(r.Body));
+                }
+            }
+
+            await Console.Error.WriteLineAsync($"query: Tributary P50 {Percentile(latencies, 0.5):0.00} ms, P99 {Percentile(latencies, 0.99):0.00} ms; scanned {scanned / considered:0.000} of segments");
+            var qps = await MaxQpsAsync(broker, bodies, cancellationToken);
+            await Console.Error.WriteLineAsync($"query: Tributary max {qps:N0} queries/s (32 in flight, 5 s)");
+            var (duckP50, duckP99) = DuckDb(data, pins, start);
+            await Console.Error.WriteLineAsync($"query: DuckDB P50 {duckP50:0.00} ms, P99 {duckP99:0.00} ms");
+            return JsonSerializer.Serialize(new
+            {
+                scenario = "query",
+                events,
+                segments,
+                p50_ms = Math.Round(Percentile(latencies, 0.5), 3),
+                p99_ms = Math.Round(Percentile(latencies, 0.99), 3),
+                max_qps = Math.Round(qps),
+                duckdb_p50_ms = Math.Round(duckP50, 3),
+                duckdb_p99_ms = Math.Round(duckP99, 3),
+                scanned_fraction = Math.Round(scanned / considered, 4),
+            });
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort: the temp directory is reclaimed later
+            }
+        }
+    }
+
+    private static async Task<int> LoadAsync(IClusterClient client, BenchData data)
+    {
+        var groups = new Dictionary<string, (List<long> Offsets, List<byte[]> Events)>(StringComparer.Ordinal);
+        var offsets = new long[Partitions];
+        foreach (var (e, r) in data.Events.Zip(data.Parsed))
+        {
+            var partition = Murmur2Partitioner.Partition(e.Key, Partitions);
+            var key = SegmentKey.Format(data.Spec.Name, data.Spec.SegmentStart(r.TimestampMs), partition);
+            if (!groups.TryGetValue(key, out var g))
+            {
+                g = ([], []);
+                groups[key] = g;
+            }
+
+            g.Offsets.Add(offsets[partition]++);
+            g.Events.Add(e.Value);
+        }
+
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (kv, _) =>
+        {
+            var grain = client.GetGrain<ISegmentGrain>(kv.Key);
+            for (var i = 0; i < kv.Value.Offsets.Count; i += 5_000)
+            {
+                var n = Math.Min(5_000, kv.Value.Offsets.Count - i);
+                await grain.AppendAsync(new SegmentAppendBatch { Offsets = [.. kv.Value.Offsets.Skip(i).Take(n)], Events = [.. kv.Value.Events.Skip(i).Take(n)] });
+            }
+
+            await grain.SealAsync();
+        });
+        return groups.Count;
+    }
+
+    private static async Task<double> MaxQpsAsync(IQueryBrokerGrain broker, byte[][] bodies, CancellationToken cancellationToken)
+    {
+        long done = 0;
+        var clock = Stopwatch.StartNew();
+        var duration = TimeSpan.FromSeconds(5);
+        var workers = Enumerable.Range(0, 32).Select(async w =>
+        {
+            var i = w;
+            while (clock.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            {
+                await broker.QueryAsync(bodies[i++ % bodies.Length]);
+                Interlocked.Increment(ref done);
+            }
+        });
+        await Task.WhenAll(workers);
+        return done / clock.Elapsed.TotalSeconds;
+    }
+
+    private static (double P50, double P99) DuckDb(BenchData data, string[] pins, DateTimeOffset start)
+    {
+        using var connection = new DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE events (ts TIMESTAMP, pin_id VARCHAR, action VARCHAR, device VARCHAR, app_version VARCHAR, user_id VARCHAR, ip VARCHAR)";
+            create.ExecuteNonQuery();
+        }
+
+        using (var appender = connection.CreateAppender("events"))
+        {
+            foreach (var r in data.Parsed)
+            {
+                appender.CreateRow()
+                    .AppendValue(DateTimeOffset.FromUnixTimeMilliseconds(r.TimestampMs).UtcDateTime)
+                    .AppendValue(r.PinId).AppendValue(r.Action).AppendValue(r.Device).AppendValue(r.AppVersion)
+                    .AppendValue(r.UserId).AppendValue(r.Ip)
+                    .EndRow();
+            }
+        }
+
+        var from = start.UtcDateTime;
+        var to = start.AddHours(24).UtcDateTime;
+        var latencies = new List<double>(Samples);
+        for (var i = 0; i < Samples; i++)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = i % 2 == 0
+                ? "SELECT date_trunc('hour', ts) AS h, count(*) FROM events WHERE pin_id = $pin AND ts >= $from AND ts < $to GROUP BY h ORDER BY h"
+                : "SELECT action, count(*) AS c FROM events WHERE pin_id = $pin AND ts >= $from AND ts < $to GROUP BY action ORDER BY c DESC, action LIMIT 5";
+            command.Parameters.Add(new DuckDBParameter("pin", pins[i % pins.Length]));
+            command.Parameters.Add(new DuckDBParameter("from", from));
+            command.Parameters.Add(new DuckDBParameter("to", to));
+            var clock = Stopwatch.StartNew();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    _ = reader.GetValue(1);
+                }
+            }
+
+            latencies.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        return (Percentile(latencies, 0.5), Percentile(latencies, 0.99));
+    }
+
+    private static double Percentile(List<double> values, double q)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+
+namespace Tributary.Silo.Tests;
+
+/// <summary>The Druid HTTP API of the embedded silo: errors as Druid's JSON with 400, datasources, explain header.</summary>
+[Collection(nameof(SiloHostTests))]
+public sealed class DruidQueryEndpointsTests
+{
+    [Fact]
+    public async Task DruidApi_BadQueryDatasourcesAndExplain_AnswerLikeDruid()
+    {
+        var http = FreePort();
+        var store = Path.Combine(Path.GetTempPath(), "tributary-http-" + Guid.NewGuid().ToString("N")[..8]);
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
+            ["Tributary:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tributary:Segments:Store:LocalPath"] = store,
+        };
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
+            var ct = TestContext.Current.CancellationToken;
+
+            using var bad = await client.PostAsync("/druid/v2?pretty", Json("""{"queryType":"topN","dataSource":"pin_engagement","intervals":["2026-01-01/2026-01-02"],"dimension":"action","metric":"n","aggregations":[{"type":"count","name":"n"}]}"""), ct);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            using (var error = JsonDocument.Parse(await bad.Content.ReadAsStringAsync(ct)))
+            {
+                Assert.Contains("threshold", error.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+                Assert.True(error.RootElement.TryGetProperty("errorClass", out _));
+            }
+
+            var datasources = await client.GetStringAsync("/druid/v2/datasources", ct);
+            Assert.Equal("[\"pin_engagement\"]", datasources);
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/druid/v2")
+            {
+                Content = Json("""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["2026-01-01/2026-01-02"],"granularity":"all","filter":{"type":"selector","dimension":"pin_id","value":"123"},"aggregations":[{"type":"count","name":"n"}]}"""),
+            };
+            request.Headers.Add("X-Tributary-Explain", "true");
+            using var ok = await client.SendAsync(request, ct);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.True(ok.Headers.Contains("X-Tributary-Explain"));
+            using var body = JsonDocument.Parse(await ok.Content.ReadAsStringAsync(ct));
+            Assert.Equal(0, body.RootElement.GetProperty("explain").GetProperty("scanned").GetInt32());
+            Assert.Equal(JsonValueKind.Array, body.RootElement.GetProperty("result").ValueKind);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
