@@ -122,6 +122,9 @@ public sealed class TributarySiloHostTests
         overrides["Tributary:Kafka:DevBroker:Enabled"] = "false";
         overrides["Tributary:Kafka:BootstrapServers"] = KafkaTestCluster.BootstrapServers;
         overrides["Tributary:Streams:stats:Topics:0"] = "missing-" + Guid.NewGuid().ToString("N");
+        // Every provider of the embedded profile reads the same (missing) topic.
+        overrides["Tributary:Streams:segments:Topics:0"] = overrides["Tributary:Streams:stats:Topics:0"];
+        overrides["Tributary:Streams:archive:Topics:0"] = overrides["Tributary:Streams:stats:Topics:0"];
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(TestContext.Current.CancellationToken));
         Assert.Contains("KafkaStreamOptions.Topics names 'missing-", Flatten(ex), StringComparison.Ordinal);
