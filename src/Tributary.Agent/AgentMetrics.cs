@@ -33,11 +33,8 @@ public static class AgentMetrics
     /// <summary>Rotations by kind (rename, copytruncate, deleted, inode_reuse).</summary>
     public static readonly Counter<long> Rotations = Meter.CreateCounter<long>("tributary.agent.rotations", "{rotation}", "Rotations seen, by kind");
 
-    /// <summary>Bytes that may be shipped twice (copy-truncate restarts at offset 0 without the copy's position being known).</summary>
+    /// <summary>Bytes that may be shipped twice: a file truncated to a non-zero size still starts with bytes already shipped, and is read again from 0.</summary>
     public static readonly Counter<long> PossibleDuplicateBytes = Meter.CreateCounter<long>("tributary.agent.possible_duplicate_bytes", "By", "Bytes possibly shipped twice after a truncation");
-
-    /// <summary>Bytes a rotation took away before they were read (no copy found).</summary>
-    public static readonly Counter<long> LostBytes = Meter.CreateCounter<long>("tributary.agent.unrecoverable_bytes", "By", "Bytes removed by rotation before they were read and not found in any copy");
 
     /// <summary>Times the locality-aware partitioner found no partition in the zone and used all.</summary>
     public static readonly Counter<long> LocalityFallbacks = Meter.CreateCounter<long>("tributary.agent.locality.fallbacks", "{fallback}", "Locality-aware partitioner fell back to all partitions");
@@ -47,6 +44,9 @@ public static class AgentMetrics
 
     /// <summary>Batch latency from the first record read to Kafka's acknowledgement.</summary>
     public static readonly Histogram<double> BatchLatency = Meter.CreateHistogram<double>("tributary.agent.batch.latency", "ms", "From reading a batch's first record to Kafka's acknowledgement");
+
+    /// <summary>Time per batch phase (<c>phase</c> = read, produce, ack, watermark): where a batch's time goes.</summary>
+    public static readonly Histogram<double> BatchPhase = Meter.CreateHistogram<double>("tributary.agent.batch.phase", "ms", "Time of each phase of a batch: reading and framing, handing records to the producer, waiting for acknowledgements, writing the watermark");
 
     /// <summary>Bytes not yet acknowledged per stream.</summary>
     public static readonly ObservableGauge<long> Lag = Meter.CreateObservableGauge("tributary.agent.lag", ObserveLag, "By", "Bytes written to the stream's files but not yet acknowledged by Kafka");

@@ -69,6 +69,9 @@ public sealed class LogAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>Raised on the stream's thread each time Kafka acknowledged a whole batch (keep handlers short).</summary>
+    public event Action<BatchAcknowledgement>? BatchAcknowledged;
+
     /// <summary>Heartbeat or audit records that could not be delivered.</summary>
     public long SideChannelErrors => Interlocked.Read(ref _sideErrors);
 
@@ -80,7 +83,7 @@ public sealed class LogAgent : IAsyncDisposable
         Directory.CreateDirectory(_options.DataDirectory);
         _producers = new ProducerPool(_logger);
         _side = _producers.Acquire(ProducerPool.Effective(_options.Kafka, null));
-        _context = new AgentContext(Host, _options.Zone, _options.DataDirectory, _options.Kafka, new WatermarkStore(_options.DataDirectory), _producers, _loggerFactory, string.IsNullOrEmpty(_options.Audit.Topic) ? null : PublishAudit);
+        _context = new AgentContext(Host, _options.Zone, _options.DataDirectory, _options.Kafka, new WatermarkStore(_options.DataDirectory), _producers, _loggerFactory, string.IsNullOrEmpty(_options.Audit.Topic) ? null : PublishAudit, b => BatchAcknowledged?.Invoke(b));
         await ReconcileAsync(startup: true, cancellationToken).ConfigureAwait(false);
         AgentLog.AgentStarted(_logger, Host, _options.Zone ?? "-", Streams.Count, _options.DataDirectory);
         _background = Task.Run(() => BackgroundAsync(_stop.Token), CancellationToken.None);
@@ -113,14 +116,6 @@ public sealed class LogAgent : IAsyncDisposable
         lock (_workers)
         {
             return _workers.TryGetValue(stream, out var w) ? w.Worker.Lag() : 0;
-        }
-    }
-
-    internal RecordPartitioner? PartitionerOf(string stream)
-    {
-        lock (_workers)
-        {
-            return _workers.TryGetValue(stream, out var w) ? w.Worker.Partitioner : null;
         }
     }
 

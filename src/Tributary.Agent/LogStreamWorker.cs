@@ -24,6 +24,11 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     public const string CrcHeader = "crc32c";
 
     private const int FinishedKept = 16;
+    private const int OpenAttempts = 10;
+    private static readonly KeyValuePair<string, object?> PhaseRead = new("phase", "read");
+    private static readonly KeyValuePair<string, object?> PhaseProduce = new("phase", "produce");
+    private static readonly KeyValuePair<string, object?> PhaseAck = new("phase", "ack");
+    private static readonly KeyValuePair<string, object?> PhaseWatermark = new("phase", "watermark");
     private static readonly HashSet<ErrorCode> Permanent = [ErrorCode.MsgSizeTooLarge, ErrorCode.InvalidMsg, ErrorCode.InvalidRecord, ErrorCode.RecordListTooLarge];
 
     private readonly LogStreamOptions _options;
@@ -42,6 +47,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly List<Pending> _batch = [];
     private readonly List<FinishedFile> _finished = [];
+    private readonly WatermarkCommitter _committer;
     private ProducerPool.Lease? _lease;
     private TopicLayout? _layout;
     private long _layoutLoaded;
@@ -74,6 +80,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _buf = new byte[Math.Max(1 << 20, _framer.RequiredBuffer + 8)];
         _partitioner = RecordPartitioner.Create(options.Partitioner, context.Zone);
         _quarantine = new QuarantineWriter(context.DataDirectory, _name);
+        _committer = new WatermarkCommitter(context.Watermarks, _name);
         _headers = [.. options.Headers.Select(h => (h.Key, Encoding.UTF8.GetBytes(h.Value)))];
         _streamTag = new KeyValuePair<string, object?>("stream", _name);
     }
@@ -82,11 +89,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     public LogStreamOptions Options => _options;
 
-    /// <summary>The last watermark written.</summary>
+    /// <summary>The watermark of the last acknowledged batch (on disk, or being written in background mode).</summary>
     public Watermark? Committed => _committed;
-
-    /// <summary>The partitioner (tests look at the locality partitioner's choice).</summary>
-    public RecordPartitioner Partitioner => _partitioner;
 
     /// <summary>Completes when the stream has been set up (metadata loaded, start file chosen or awaited).</summary>
     public Task Started => _started.Task;
@@ -123,6 +127,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     {
         await StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         AgentMetrics.UnregisterLag(_name);
+        await _committer.DisposeAsync().ConfigureAwait(false);
         _watcher?.Dispose();
         _cursor?.Dispose();
         _quarantine.Dispose();
@@ -374,8 +379,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var abort = _abort.Token;
         if (_batch.Count > 0)
         {
+            AgentMetrics.BatchPhase.Record(BatchAgeMs(), _streamTag, PhaseRead);
             await RefreshLayoutAsync(force: false, abort).ConfigureAwait(false);
             await SendAsync(abort).ConfigureAwait(false);
+            _context.OnAcknowledged(new BatchAcknowledgement(_name, _batch[0].Offset, Consumed, _batch.Count, _batchBytes, Stopwatch.GetTimestamp()));
         }
 
         var count = _batch.Count;
@@ -388,7 +395,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             AgentMetrics.BatchLatency.Record(BatchAgeMs(), _streamTag);
         }
 
-        Commit(cursor);
+        var watermarkStarted = Stopwatch.GetTimestamp();
+        await CommitAsync(cursor, durable: _options.Watermarks == WatermarkMode.PerBatch).ConfigureAwait(false);
+        AgentMetrics.BatchPhase.Record(Stopwatch.GetElapsedTime(watermarkStarted).TotalMilliseconds, _streamTag, PhaseWatermark);
         AgentMetrics.Records.Add(count, _streamTag);
         AgentMetrics.Bytes.Add(bytes, _streamTag);
         if (count > 0)
@@ -407,17 +416,23 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var producer = _lease!.Producer;
         var pending = (IReadOnlyList<Pending>)_batch;
         var backoff = 100;
+        // Fast path: one handler for the whole batch, delivery reports without fields (no copies back).
+        // After any failure the batch is sent again with one handler per record, which tells which failed.
+        var perRecord = false;
         while (pending.Count > 0)
         {
+            var producing = Stopwatch.GetTimestamp();
             var delivery = new BatchDelivery(pending.Count);
+            var shared = delivery.Handler;
             foreach (var p in pending)
             {
                 var tp = new TopicPartition(_options.Topic, new Partition(p.Partition));
+                var handler = perRecord ? r => delivery.Complete(r, p) : shared;
                 while (true)
                 {
                     try
                     {
-                        producer.Produce(tp, p.Message, r => delivery.Complete(p, r));
+                        producer.Produce(tp, p.Message, handler);
                         break;
                     }
                     catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
@@ -426,13 +441,16 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                     }
                     catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
                     {
-                        delivery.Complete(p, new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) });
+                        delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) }, p);
                         break;
                     }
                 }
             }
 
+            var acknowledging = Stopwatch.GetTimestamp();
+            AgentMetrics.BatchPhase.Record(Stopwatch.GetElapsedTime(producing, acknowledging).TotalMilliseconds, _streamTag, PhaseProduce);
             await delivery.Task.WaitAsync(abort).ConfigureAwait(false);
+            AgentMetrics.BatchPhase.Record(Stopwatch.GetElapsedTime(acknowledging).TotalMilliseconds, _streamTag, PhaseAck);
             foreach (var (p, error) in delivery.Rejected)
             {
                 _quarantine.Write(_cursor!.Path, _cursor.ReportedId.ToString(), p.Offset, p.Message.Value, $"rejected by Kafka: {error.Code} {error.Reason}");
@@ -440,22 +458,24 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 AgentLog.Rejected(_logger, _name, p.Message.Value.Length, p.Offset, error.Reason);
             }
 
-            if (delivery.Failed.Count == 0)
+            if (delivery.FailedCount == 0)
             {
                 return;
             }
 
             var firstError = delivery.FirstError!;
-            AgentMetrics.Errors.Add(delivery.Failed.Count, _streamTag, new KeyValuePair<string, object?>("kind", "delivery"));
-            AgentLog.DeliveryFailed(_logger, _name, delivery.Failed.Count, _options.Topic!, firstError.Code, firstError.Reason);
-            pending = delivery.Failed;
+            AgentMetrics.Errors.Add(delivery.FailedCount, _streamTag, new KeyValuePair<string, object?>("kind", "delivery"));
+            AgentLog.DeliveryFailed(_logger, _name, delivery.FailedCount, _options.Topic!, firstError.Code, firstError.Reason);
+            // Without per-record reports the failed records are unknown: send the whole batch again.
+            pending = perRecord ? delivery.Failed : pending;
+            perRecord = true;
             await Task.Delay(backoff, abort).ConfigureAwait(false);
             backoff = Math.Min(backoff * 2, 5000);
             await RefreshLayoutAsync(force: true, abort).ConfigureAwait(false);
         }
     }
 
-    private void Commit(Cursor cursor)
+    private Task CommitAsync(Cursor cursor, bool durable)
     {
         _quarantine.Sync();
         var stat = UnixFile.Stat(cursor.Handle);
@@ -480,8 +500,14 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             Path = cursor.Path,
             Finished = [.. _finished],
         };
-        _context.Watermarks.Write(_name, watermark);
         _committed = watermark;
+        if (durable)
+        {
+            return _committer.WriteAsync(watermark);
+        }
+
+        _committer.Post(watermark);
+        return Task.CompletedTask;
     }
 
     private async Task RefreshLayoutAsync(bool force, CancellationToken cancellationToken)
@@ -510,14 +536,26 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
         _finished.Clear();
         _finished.AddRange(watermark.Finished);
+        // A file renamed or truncated between listing and opening: list again.
+        for (var attempt = 0; attempt < OpenAttempts && !TryOpenFromWatermark(watermark); attempt++)
+        {
+        }
+    }
+
+    private bool TryOpenFromWatermark(Watermark watermark)
+    {
         var files = ListFiles();
         foreach (var f in files.Where(f => f.Stat.Id == watermark.Id))
         {
             if (watermark.Head.Matches(f.Path) && f.Stat.Size >= watermark.Offset)
             {
-                Open(f.Path, watermark.Offset, watermark.Head);
+                if (!TryOpen(f, watermark.Offset, watermark.Head))
+                {
+                    return false;
+                }
+
                 _committed = watermark;
-                return;
+                return true;
             }
 
             // Same inode, other bytes: truncated in place (copy-truncate) or the inode was reused.
@@ -535,17 +573,14 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 SetCursor(new Cursor(handle, f.Path, f.Stat.Id, FileHead.Read(handle, f.Stat.Size), isCopy: false), 0);
             }
 
-            return;
+            return true;
         }
 
         // The file is gone (deleted, or rotated out of the patterns): continue with what came after it.
         var next = NextAfter(watermark.ModifiedNanos, watermark.Id, watermark.Head, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "deleted"));
         AgentLog.WatermarkFileGone(_logger, _name, watermark.Id.ToString(), next?.Path ?? "(waiting for the live file)");
-        if (next is { } n)
-        {
-            Open(n.Path, 0, null);
-        }
+        return next is not { } n || TryOpen(n, 0, null);
     }
 
     private void OpenLiveAtStart(StartPosition start)
@@ -555,23 +590,37 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             return;
         }
 
-        Open(live.Path, start == StartPosition.End && _committed is null ? live.Stat.Size : 0, null);
+        TryOpen(live, start == StartPosition.End && _committed is null ? live.Stat.Size : 0, null);
     }
 
-    private void Open(string path, long offset, FileHead? head)
+    /// <summary>
+    /// Opens a listed file if its path still names that inode and it has not shrunk since it was listed
+    /// (renamed or copy-truncated in between: the caller lists again, and finds the copy).
+    /// </summary>
+    private bool TryOpen(LogFile listed, long offset, FileHead? head)
     {
         SafeFileHandle handle;
         try
         {
-            handle = OpenHandle(path);
+            handle = OpenHandle(listed.Path);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return;
+            return false;
         }
 
+        // The head is read before the size is checked: a file that still has its listed size afterwards
+        // had not been truncated when its head was read.
+        var fingerprint = head ?? FileHead.Read(handle, listed.Stat.Size);
         var stat = UnixFile.Stat(handle);
-        SetCursor(new Cursor(handle, path, stat.Id, head ?? FileHead.Read(handle, stat.Size), isCopy: false), offset);
+        if (stat.Id != listed.Stat.Id || stat.Size < listed.Stat.Size)
+        {
+            handle.Dispose();
+            return false;
+        }
+
+        SetCursor(new Cursor(handle, listed.Path, stat.Id, fingerprint, isCopy: false), offset);
+        return true;
     }
 
     private void OpenCopy(string path, long offset, FileId reportedId, FileHead head, Cursor after)
@@ -601,8 +650,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var after = copy.After!;
         copy.Dispose();
         _cursor = null;
+        // No watermark here: the last one (the truncated file's old head, an offset in the copy) still leads a
+        // restart to the copy and then to this file from 0. One written now, with a head taken from a
+        // just-truncated (nearly empty) file, could not tell a second truncation from growth.
         SetCursor(after, 0);
-        Commit(after);
     }
 
     private async Task OnTruncatedAsync(Cursor cursor)
@@ -614,6 +665,13 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         var copy = FindCopy(cursor.Head, offset, cursor.ReportedId, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "copytruncate"));
         var size = RandomAccess.GetLength(cursor.Handle);
+        // Truncated to a non-zero size: what is left still starts with the old bytes, shipped already.
+        var duplicates = cursor.Head.Length > 0 && cursor.Head.Matches(cursor.Handle) ? Math.Min(size, offset) : 0;
+        if (duplicates > 0)
+        {
+            AgentMetrics.PossibleDuplicateBytes.Add(duplicates, _streamTag);
+        }
+
         var restarted = new Cursor(cursor.Handle, cursor.Path, cursor.ReportedId, FileHead.Read(cursor.Handle, size), isCopy: false);
         if (copy is { } c)
         {
@@ -623,10 +681,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
         else
         {
-            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, "no copy found: restarting at offset 0");
+            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"no copy found: restarting at offset 0 ({duplicates} bytes possibly shipped twice)");
             _cursor = null;
             SetCursor(restarted, 0);
-            Commit(restarted);
         }
     }
 
@@ -655,15 +712,20 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         Frame(final: true);
         await FlushAsync().ConfigureAwait(false);
         AddFinished(cursor);
-        var next = NextAfter(stat.ModifiedNanos, cursor.ReportedId, cursor.Head, ListFiles()) ?? live.Value;
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rename"));
-        AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), Consumed, next.Path);
+        var finishedAt = Consumed;
         _cursor = null;
         cursor.Dispose();
-        Open(next.Path, 0, null);
-        if (_cursor is not null)
+        // The watermark stays at the end of the finished file until the new one has data: a restart then
+        // finds the finished file, and every file written after it (copies included) in order.
+        for (var attempt = 0; attempt < OpenAttempts; attempt++)
         {
-            Commit(_cursor);
+            var next = NextAfter(stat.ModifiedNanos, cursor.ReportedId, cursor.Head, ListFiles());
+            if (next is { } n && TryOpen(n, 0, null))
+            {
+                AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), finishedAt, n.Path);
+                break;
+            }
         }
 
         return true;
@@ -710,6 +772,13 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     private LogFile? FindLive()
     {
+        if (_options.Pattern!.IndexOfAny(['*', '?']) < 0)
+        {
+            // A plain name: one stat instead of listing the directory at every end-of-file check.
+            var path = Path.Combine(_directory, _options.Pattern);
+            return UnixFile.TryStat(path) is { } only ? new LogFile(path, only) : null;
+        }
+
         LogFile? best = null;
         foreach (var path in SafeEnumerate())
         {
@@ -833,11 +902,23 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         public void Dispose() => Handle.Dispose();
     }
 
-    private sealed class BatchDelivery(int count)
+    /// <summary>Counts a batch's delivery reports; one handler for the whole batch.</summary>
+    private sealed class BatchDelivery
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Lock _lock = new();
-        private int _remaining = count;
+        private int _remaining;
+        private int _failed;
+
+        public BatchDelivery(int count)
+        {
+            _remaining = count;
+            Handler = r => Complete(r, null);
+        }
+
+        public int FailedCount => Volatile.Read(ref _failed);
+
+        public Action<DeliveryReport<byte[]?, byte[]>> Handler { get; }
 
         public Task Task => _done.Task;
 
@@ -847,20 +928,25 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
         public Error? FirstError { get; private set; }
 
-        public void Complete(Pending pending, DeliveryReport<byte[]?, byte[]> report)
+        /// <summary>A delivery report; <paramref name="pending"/> is known only on the per-record path.</summary>
+        public void Complete(DeliveryReport<byte[]?, byte[]> report, Pending? pending)
         {
             if (report.Error.IsError)
             {
                 lock (_lock)
                 {
-                    if (Permanent.Contains(report.Error.Code))
+                    if (pending is not null && Permanent.Contains(report.Error.Code))
                     {
                         Rejected.Add((pending, report.Error));
                     }
                     else
                     {
                         FirstError ??= report.Error;
-                        Failed.Add(pending);
+                        _failed++;
+                        if (pending is not null)
+                        {
+                            Failed.Add(pending);
+                        }
                     }
                 }
             }
@@ -882,8 +968,11 @@ internal sealed class AgentContext(
     WatermarkStore watermarks,
     ProducerPool producers,
     ILoggerFactory loggerFactory,
-    Action<byte[]>? audit)
+    Action<byte[]>? audit,
+    Action<BatchAcknowledgement>? acknowledged = null)
 {
+    public void OnAcknowledged(BatchAcknowledgement batch) => acknowledged?.Invoke(batch);
+
     public string Host { get; } = host;
 
     public string? Zone { get; } = zone;
@@ -928,3 +1017,12 @@ internal sealed class AgentContext(
         audit(buffer.ToArray());
     }
 }
+
+/// <summary>Kafka acknowledged a batch of a stream (raised before its watermark is written).</summary>
+/// <param name="Stream">The stream.</param>
+/// <param name="FirstOffset">File offset of the batch's first record.</param>
+/// <param name="EndOffset">File offset just after the batch's last record.</param>
+/// <param name="Count">Records in the batch.</param>
+/// <param name="Bytes">Payload bytes in the batch.</param>
+/// <param name="Timestamp">When the last acknowledgement arrived (<see cref="Stopwatch.GetTimestamp"/>).</param>
+public sealed record BatchAcknowledgement(string Stream, long FirstOffset, long EndOffset, int Count, long Bytes, long Timestamp);

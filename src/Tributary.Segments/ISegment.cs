@@ -104,6 +104,14 @@ public interface IDimensionColumn
 
     /// <summary>A new bitmap of the rows whose value id is in [<paramref name="fromId"/>, <paramref name="toIdExclusive"/>) (bound filters over sorted dictionaries).</summary>
     RoaringBitmap SelectIdRange(int fromId, int toIdExclusive);
+
+    /// <summary>
+    /// The ids of the non-null values within the bounds (null bound = unbounded), by binary search: UTF-8 byte order
+    /// (Druid's lexicographic ordering) for string dimensions, numeric order for long dimensions (bounds parsed as
+    /// numbers). False when the dictionary is not sorted (<see cref="IsSorted"/>) or a long bound is not a number:
+    /// then evaluate the bound with <see cref="Select(Func{string?, bool})"/>.
+    /// </summary>
+    bool TryGetIdRange(string? lower, bool lowerStrict, string? upper, bool upperStrict, out int fromId, out int toIdExclusive);
 }
 
 /// <summary>A metric column, read by row id.</summary>

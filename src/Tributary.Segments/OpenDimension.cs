@@ -17,6 +17,8 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
     private int _nullId = -1;
     private int _cardinality;
     private int _flushedRows;
+    private uint[] _flushRows = [];
+    private int[] _flushCounts = [];
 
     public OpenDimension(DimensionSpec spec)
     {
@@ -46,7 +48,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
         get
         {
             Flush();
-            var bytes = Ids.AllocatedBytes + (_strings?.AllocatedBytes ?? 0) + ((_longs?.Count ?? 0) * 24L) + (_longValues.Capacity * 8L) + (_bitmaps.Capacity * 8L);
+            var bytes = (_flushRows.Length * 4L) + (_flushCounts.Length * 4L) + Ids.AllocatedBytes + (_strings?.AllocatedBytes ?? 0) + ((_longs?.Count ?? 0) * 24L) + (_longValues.Capacity * 8L) + (_bitmaps.Capacity * 8L);
             foreach (var bitmap in _bitmaps)
             {
                 bytes += bitmap.MemoryUsage + 64; // + the managed wrapper and its SafeHandle
@@ -82,6 +84,28 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
         return added;
     }
 
+    /// <summary>Adds a dictionary value restored from a snapshot; returns its id (the next one).</summary>
+    public int AddRestoredValue(string? value, long? number)
+    {
+        if (value is null)
+        {
+            return _nullId = NewValue();
+        }
+
+        if (_strings is { } strings)
+        {
+            var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+            var buffer = new byte[max];
+            var length = System.Text.Encoding.UTF8.GetBytes(value, buffer);
+            return NewString(strings.GetOrAdd(buffer.AsSpan(0, length)));
+        }
+
+        var id = NewValue();
+        _longs![number!.Value] = id;
+        _longValues.Add(number.Value);
+        return id;
+    }
+
     /// <summary>Records <paramref name="id"/> for the next row; bitmaps catch up in batches (<see cref="Flush"/>).</summary>
     public void AddRow(int id)
     {
@@ -104,11 +128,18 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
             return;
         }
 
-        var rows = new uint[pending];
+        var rows = _flushRows.Length >= pending ? _flushRows : _flushRows = new uint[pending];
         if (_cardinality <= pending * 4)
         {
             // counting sort by id: rows of each id come out ascending
-            var starts = new int[_cardinality + 1];
+            if (_flushCounts.Length < (_cardinality + 1) * 2)
+            {
+                _flushCounts = new int[(_cardinality + 1) * 2];
+            }
+
+            var starts = _flushCounts.AsSpan(0, _cardinality + 1);
+            var next = _flushCounts.AsSpan(_cardinality + 1, _cardinality + 1);
+            starts.Clear();
             for (var row = _flushedRows; row < Ids.Count; row++)
             {
                 starts[(int)Ids[row] + 1]++;
@@ -119,7 +150,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
                 starts[id] += starts[id - 1];
             }
 
-            var next = (int[])starts.Clone();
+            starts.CopyTo(next);
             for (var row = _flushedRows; row < Ids.Count; row++)
             {
                 rows[next[(int)Ids[row]]++] = (uint)row;
@@ -252,6 +283,13 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
 
     public RoaringBitmap SelectIdRange(int fromId, int toIdExclusive)
         => Union(Enumerable.Range(Math.Max(fromId, 0), Math.Max(0, Math.Min(toIdExclusive, _cardinality) - Math.Max(fromId, 0))));
+
+    public bool TryGetIdRange(string? lower, bool lowerStrict, string? upper, bool upperStrict, out int fromId, out int toIdExclusive)
+    {
+        // ids are in first-seen order while the segment is open
+        fromId = toIdExclusive = 0;
+        return false;
+    }
 
     private RoaringBitmap Union(IEnumerable<int> ids)
     {

@@ -109,6 +109,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
         public const int MaxListed = 64;
 
         private uint[] _encoded = new uint[1024];
+        private readonly Stack<int>[] _free = [.. Enumerable.Range(0, 6).Select(_ => new Stack<int>())]; // capacities 2, 4, ..., 64
         private uint[] _pool = new uint[1024];
         private int _poolLength;
         private int _count;
@@ -121,7 +122,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
         {
             get
             {
-                var bytes = (_encoded.Length * 4L) + (_pool.Length * 4L) + (Sketches.Count * 64L);
+                var bytes = (_encoded.Length * 4L) + (_pool.Length * 4L) + (Sketches.Count * 64L) + _free.Sum(f => f.Count * 4L);
                 foreach (var sketch in Sketches.Values)
                 {
                     bytes += sketch.IsDense ? 1L << Precision : sketch.SerializedSize;
@@ -162,7 +163,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             {
                 if (current != update)
                 {
-                    var offset = Allocate(4);
+                    var offset = Allocate(2);
                     _pool[offset] = 2;
                     _pool[offset + 2] = current;
                     _pool[offset + 3] = update;
@@ -172,6 +173,33 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             else
             {
                 AddListed(target, (int)(current & ~PoolTag), update);
+            }
+        }
+
+        /// <summary>Appends a row restored from a snapshot: its listed updates, or its own sketch.</summary>
+        public void AddRestoredRow(ReadOnlySpan<uint> updates, HyperLogLog? sketch)
+        {
+            if (_count == _encoded.Length)
+            {
+                Array.Resize(ref _encoded, _encoded.Length + (_encoded.Length / 2));
+            }
+
+            var row = _count++;
+            if (sketch is not null)
+            {
+                Sketches[row] = sketch.Clone();
+                _encoded[row] = SketchMarker;
+            }
+            else if (updates.Length <= 1)
+            {
+                _encoded[row] = updates.IsEmpty ? 0 : updates[0];
+            }
+            else
+            {
+                var offset = Allocate((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)updates.Length));
+                _pool[offset] = (uint)updates.Length;
+                updates.CopyTo(_pool.AsSpan(offset + 2));
+                _encoded[row] = PoolTag | (uint)offset;
             }
         }
 
@@ -253,13 +281,15 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
                     sketch.AddEncoded(update);
                     Sketches[row] = sketch;
                     _encoded[row] = SketchMarker;
+                    _free[SizeClass(capacity)].Push(offset);
                     return;
                 }
 
-                // the old list stays behind as garbage: at most as much as the live lists, and sealing drops it
+                // move to a list twice the size; the old one is reused by the next list of its size
                 var moved = Allocate(capacity * 2);
                 _pool.AsSpan(offset + 2, count).CopyTo(_pool.AsSpan(moved + 2));
                 _pool[moved] = (uint)count;
+                _free[SizeClass(capacity)].Push(offset);
                 offset = moved;
                 _encoded[row] = PoolTag | (uint)offset;
             }
@@ -268,8 +298,15 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             _pool[offset] = (uint)(count + 1);
         }
 
+        private static int SizeClass(int capacity) => System.Numerics.BitOperations.Log2((uint)capacity) - 1;
+
         private int Allocate(int capacity)
         {
+            if (_free[SizeClass(capacity)].TryPop(out var reused))
+            {
+                return reused;
+            }
+
             if (_poolLength + 2 + capacity > _pool.Length)
             {
                 Array.Resize(ref _pool, Math.Max(_pool.Length + (_pool.Length / 2), _poolLength + 2 + capacity));

@@ -115,6 +115,63 @@ public sealed class OpenSegment : ISegment
         }
     }
 
+    /// <summary>
+    /// Rebuilds an open segment from a snapshot written by <see cref="WriteSnapshotTo"/> (or <see cref="SealTo"/>). Rows, dictionaries, metrics (hyperUnique updates included) and event
+    /// counts come back exactly, and appending continues as if the segment had never been sealed.
+    /// </summary>
+    public static OpenSegment Restore(SealedSegment snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var segment = new OpenSegment(snapshot.Spec, snapshot.Id);
+        var sources = segment._dimensions.Select(d => snapshot.GetDimension(d.Spec.Name)!).ToArray();
+        for (var d = 0; d < sources.Length; d++)
+        {
+            for (var id = 0; id < sources[d].Cardinality; id++)
+            {
+                segment._dimensions[d].AddRestoredValue(sources[d].GetValue(id), sources[d].GetLong(id));
+            }
+        }
+
+        var metrics = segment.Spec.Metrics.Select(m => snapshot.GetMetric(m.Name)!).ToArray();
+        var updates = new List<uint>();
+        for (var row = 0; row < snapshot.RowCount; row++)
+        {
+            segment._time.Add((snapshot.GetTimestamp(row) - segment.IntervalStartMs) / segment._granularityMs);
+            for (var d = 0; d < sources.Length; d++)
+            {
+                segment._dimensions[d].AddRow(sources[d].GetId(row));
+            }
+
+            for (var m = 0; m < metrics.Length; m++)
+            {
+                switch (segment._metrics[m])
+                {
+                    case OpenMetric.LongMetric longMetric:
+                        longMetric.Values.Add(metrics[m].GetLong(row));
+                        break;
+                    case OpenMetric.DoubleMetric doubleMetric:
+                        doubleMetric.Values.Add(metrics[m].GetDouble(row));
+                        break;
+                    case OpenMetric.HyperUniqueMetric hll:
+                        var sketch = ((SealedSegment.IHyperUniqueRows)metrics[m]).ReadRow(row, updates);
+                        hll.AddRestoredRow(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(updates), sketch);
+                        break;
+                }
+            }
+
+            segment._rows++;
+            if (segment._rollup)
+            {
+                segment.InsertIntoTable(row);
+            }
+        }
+
+        segment._events = snapshot.EventCount;
+        segment._minTime = snapshot.MinTimestampMs;
+        segment._maxTime = snapshot.MaxTimestampMs;
+        return segment;
+    }
+
     /// <summary>Parses <paramref name="json"/> and appends it; false with the reason when it is malformed or outside this segment.</summary>
     public bool TryAppend(ReadOnlySpan<byte> json, RowParser parser, ParsedRow scratch, out string? error)
     {
@@ -226,6 +283,18 @@ public sealed class OpenSegment : ISegment
         return SegmentWriter.Write(this, destination);
     }
 
+    /// <summary>
+    /// Writes the segment as it is now in the sealed format without sealing it: the snapshot a SegmentGrain persists
+    /// periodically and hands to <see cref="Restore"/> after a restart. Appending continues afterwards.
+    /// </summary>
+    /// <returns>Bytes written.</returns>
+    public long WriteSnapshotTo(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return SegmentWriter.Write(this, destination);
+    }
+
     /// <summary>Seals into memory and loads the result: the immutable, compact form of this segment.</summary>
     public SealedSegment Seal()
     {
@@ -321,26 +390,38 @@ public sealed class OpenSegment : ISegment
 
     private void GrowTable()
     {
-        var table = new int[_table.Length * 2];
-        var mask = table.Length - 1;
+        _table = new int[_table.Length * 2];
         for (var row = 0; row < _rows; row++)
         {
-            var hash = (ulong)_time[row] * 0x9E3779B97F4A7C15UL;
-            for (var d = 0; d < _dimensions.Length; d++)
-            {
-                hash = (hash ^ (uint)_dimensions[d].Ids[row]) * 0xFF51AFD7ED558CCDUL;
-            }
+            Place(_table, row);
+        }
+    }
 
-            hash ^= hash >> 29;
-            var slot = (int)hash & mask;
-            while (table[slot] != 0)
-            {
-                slot = (slot + 1) & mask;
-            }
+    private void InsertIntoTable(int row)
+    {
+        Place(_table, row);
+        if (_rows * 4 > _table.Length * 3)
+        {
+            GrowTable();
+        }
+    }
 
-            table[slot] = row + 1;
+    private void Place(int[] table, int row)
+    {
+        var mask = table.Length - 1;
+        var hash = (ulong)_time[row] * 0x9E3779B97F4A7C15UL;
+        for (var d = 0; d < _dimensions.Length; d++)
+        {
+            hash = (hash ^ (uint)_dimensions[d].Ids[row]) * 0xFF51AFD7ED558CCDUL;
         }
 
-        _table = table;
+        hash ^= hash >> 29;
+        var slot = (int)hash & mask;
+        while (table[slot] != 0)
+        {
+            slot = (slot + 1) & mask;
+        }
+
+        table[slot] = row + 1;
     }
 }

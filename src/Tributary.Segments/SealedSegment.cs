@@ -261,7 +261,14 @@ public sealed class SealedSegment : ISegment
         public void AddTo(int row, HyperLogLog sketch) => throw new InvalidOperationException($"metric '{Spec.Name}' is {Spec.Type}, not hyperUnique");
     }
 
-    private sealed class SealedHyperUnique : IMetricColumn
+    /// <summary>Raw hyperUnique rows, for restoring an open segment from a snapshot.</summary>
+    internal interface IHyperUniqueRows
+    {
+        /// <summary>The row's updates (into <paramref name="updates"/>) or its own sketch.</summary>
+        HyperLogLog? ReadRow(int row, List<uint> updates);
+    }
+
+    private sealed class SealedHyperUnique : IMetricColumn, IHyperUniqueRows
     {
         private const uint PoolTag = 0x8000_0000;
         private const uint SketchMarker = 0xFFFF_FFFF;
@@ -315,6 +322,33 @@ public sealed class SealedSegment : ISegment
             var sketch = new HyperLogLog(_precision);
             AddTo(row, sketch);
             return sketch.Estimate();
+        }
+
+        public HyperLogLog? ReadRow(int row, List<uint> updates)
+        {
+            updates.Clear();
+            var entry = BinaryPrimitives.ReadUInt32LittleEndian(_entries.Span[(row * 4)..]);
+            if (entry == SketchMarker)
+            {
+                return _sketches[row];
+            }
+
+            if ((entry & PoolTag) != 0)
+            {
+                var pool = _pool.Span;
+                var offset = (int)(entry & ~PoolTag) * 4;
+                var count = (int)BinaryPrimitives.ReadUInt32LittleEndian(pool[offset..]);
+                for (var i = 0; i < count; i++)
+                {
+                    updates.Add(BinaryPrimitives.ReadUInt32LittleEndian(pool[(offset + 4 + (i * 4))..]));
+                }
+            }
+            else if (entry != 0)
+            {
+                updates.Add(entry);
+            }
+
+            return null;
         }
 
         public void AddTo(int row, HyperLogLog sketch)
@@ -521,6 +555,42 @@ public sealed class SealedSegment : ISegment
             return Union(Enumerable.Range(from, Math.Max(0, to - from)));
         }
 
+        public bool TryGetIdRange(string? lower, bool lowerStrict, string? upper, bool upperStrict, out int fromId, out int toIdExclusive)
+        {
+            var shift = _hasNull ? 1 : 0;
+            fromId = shift;
+            toIdExclusive = Cardinality;
+            if (Spec.Type == DimensionType.Long)
+            {
+                double low = double.NegativeInfinity, high = double.PositiveInfinity;
+                if ((lower is not null && !double.TryParse(lower, NumberStyles.Float, CultureInfo.InvariantCulture, out low))
+                    || (upper is not null && !double.TryParse(upper, NumberStyles.Float, CultureInfo.InvariantCulture, out high)))
+                {
+                    return false;
+                }
+
+                fromId = shift + FirstIndex(i => lowerStrict ? LongAt(i) > low : LongAt(i) >= low);
+                toIdExclusive = shift + FirstIndex(i => upperStrict ? LongAt(i) >= high : LongAt(i) > high);
+            }
+            else
+            {
+                var lowUtf8 = lower is null ? null : Encoding.UTF8.GetBytes(lower);
+                var highUtf8 = upper is null ? null : Encoding.UTF8.GetBytes(upper);
+                if (lowUtf8 is not null)
+                {
+                    fromId = shift + FirstIndex(i => Utf8At(i).SequenceCompareTo(lowUtf8) is var c && (lowerStrict ? c > 0 : c >= 0));
+                }
+
+                if (highUtf8 is not null)
+                {
+                    toIdExclusive = shift + FirstIndex(i => Utf8At(i).SequenceCompareTo(highUtf8) is var c && (upperStrict ? c >= 0 : c > 0));
+                }
+            }
+
+            toIdExclusive = Math.Max(fromId, toIdExclusive);
+            return true;
+        }
+
         public void Dispose()
         {
             foreach (var bitmap in _bitmaps)
@@ -530,6 +600,26 @@ public sealed class SealedSegment : ISegment
         }
 
         private RoaringBitmap Union(IEnumerable<int> ids) => RoaringBitmap.OrMany([.. ids.Select(GetRows)]);
+
+        /// <summary>First index in 0.._values whose value satisfies a predicate that is monotone (false ... true).</summary>
+        private int FirstIndex(Func<int, bool> atOrAfter)
+        {
+            int low = 0, high = _values;
+            while (low < high)
+            {
+                var mid = (low + high) >>> 1;
+                if (atOrAfter(mid))
+                {
+                    high = mid;
+                }
+                else
+                {
+                    low = mid + 1;
+                }
+            }
+
+            return low;
+        }
 
         private long LongAt(int index) => BinaryPrimitives.ReadInt64LittleEndian(_dictionary.Span[(8 + (index * 8))..]);
 

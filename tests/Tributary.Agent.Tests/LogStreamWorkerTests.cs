@@ -35,11 +35,14 @@ public sealed class LogStreamWorkerTests
         }
     }
 
-    [Fact]
-    public async Task StopAsync_ThenRestart_ResumesAtTheWatermarkWithoutDuplicates()
+    [Theory]
+    [InlineData(WatermarkMode.PerBatch)]
+    [InlineData(WatermarkMode.Background)]
+    public async Task StopAsync_ThenRestart_ResumesAtTheFinalWatermarkWithoutDuplicates(WatermarkMode mode)
     {
-        using var fx = new AgentFixture("resume");
+        using var fx = new AgentFixture("resume-" + mode.ToString().ToLowerInvariant());
         var stream = fx.Stream();
+        stream.Watermarks = mode;
         AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("r", 0, 300));
         await using (var agent = await StartAsync(fx, stream))
         {

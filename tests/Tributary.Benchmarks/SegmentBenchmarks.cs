@@ -82,7 +82,7 @@ public class SegmentBenchmarks
         return segment;
     }
 
-    private static string FindSpec()
+    internal static string FindSpec()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "silo-config", "datasources", "pin_engagement.json")))

@@ -10,6 +10,7 @@ public sealed class BlockedBloomFilterTests
     private static byte[] Key(string prefix, long i) => Encoding.ASCII.GetBytes(prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     [Theory]
+    [Trait("Category", "Slow")]
     [InlineData(0.01)]
     [InlineData(0.05)]
     [InlineData(0.001)]

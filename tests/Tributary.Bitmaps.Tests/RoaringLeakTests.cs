@@ -11,6 +11,7 @@ public sealed class RoaringLeakCollection;
 public sealed class RoaringLeakTests
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public void CreateAndDispose_ManyCycles_FreesEveryBitmapAndKeepsRssFlat()
     {
         var values = Enumerable.Range(0, 5000).Select(v => (uint)(v * 37)).ToArray();
@@ -36,11 +37,38 @@ public sealed class RoaringLeakTests
         Assert.Equal(live, RoaringBitmap.LiveNativeBitmaps);
     }
 
-    private static void Abandon(int count)
+    [Fact]
+    public void Finalizer_UndisposedIterators_FreesIteratorsAndBitmaps()
+    {
+        var live = RoaringBitmap.LiveNativeBitmaps;
+        Abandon(1000, withIterator: true);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(live, RoaringBitmap.LiveNativeBitmaps);
+    }
+
+    [Fact]
+    public void Dispose_BitmapWithOpenIterator_IteratorKeepsReading()
+    {
+        var bitmap = RoaringBitmap.FromValues([1, 2, 3]);
+        using var iterator = bitmap.GetBatchIterator();
+        bitmap.Dispose();
+        var buffer = new uint[4];
+        Assert.Equal(3, iterator.Read(buffer));
+        Assert.Equal([1u, 2u, 3u], buffer[..3]);
+    }
+
+    private static void Abandon(int count, bool withIterator = false)
     {
         for (var i = 0; i < count; i++)
         {
-            _ = RoaringBitmap.FromValues([(uint)i]);
+            var bitmap = RoaringBitmap.FromValues([(uint)i]);
+            if (withIterator)
+            {
+                _ = bitmap.GetBatchIterator();
+            }
         }
     }
 

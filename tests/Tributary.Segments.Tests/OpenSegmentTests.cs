@@ -76,6 +76,37 @@ public sealed class OpenSegmentTests
         }
     }
 
+    [Theory]
+    [InlineData(31, true, 0, 100)]
+    [InlineData(32, true, 3000, 3000)]
+    [InlineData(33, false, 2000, 500)]
+    public void Restore_SnapshotThenMoreEvents_MatchesReferenceOfAllEvents(int seed, bool rollup, int before, int after)
+    {
+        var events = TestData.Events(seed, before + after);
+        // a row with many users, so that the snapshot carries update lists and a full sketch
+        events.InsertRange(0, Enumerable.Range(0, 300).Select(i => new TestData.Event(TestData.HourStart + 1, "k7", "red", 2, i, i, i)));
+        var spec = TestData.Full(rollup);
+        using var first = SegmentReference.Build(spec, events[..(before + 300)]);
+        using var snapshot = new MemoryStream();
+        first.WriteSnapshotTo(snapshot);
+        Assert.False(first.IsSealed);
+        using var loaded = SealedSegment.Load(snapshot.ToArray());
+        using var restored = OpenSegment.Restore(loaded);
+        Assert.False(restored.IsSealed);
+        SegmentReference.AssertMatches(restored, events[..(before + 300)]);
+
+        var parser = new RowParser(spec);
+        var row = new ParsedRow(spec);
+        foreach (var e in events[(before + 300)..])
+        {
+            Assert.True(restored.TryAppend(e.Json(), parser, row, out var error), error);
+        }
+
+        SegmentReference.AssertMatches(restored, events);
+        using var resealed = restored.Seal();
+        SegmentReference.AssertMatches(resealed, events);
+    }
+
     [Fact]
     public void TryAppend_EventOutsideHour_RejectedWithReason()
     {

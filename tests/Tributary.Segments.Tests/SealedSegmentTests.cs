@@ -83,6 +83,38 @@ public sealed class SealedSegmentTests
     }
 
     [Fact]
+    public void TryGetIdRange_RandomBounds_MatchesPredicate()
+    {
+        using var open = SegmentReference.Build(TestData.Full(), TestData.Events(30, 3000));
+        Assert.False(open.GetDimension("key")!.TryGetIdRange("k1", false, "k5", false, out _, out _));
+        using var sealedSegment = open.Seal();
+        var random = new Random(30);
+        string?[] stringBounds = [null, "", "k", "k1", "k15", "k2", "k29", "k3", "z"];
+        string?[] longBounds = [null, "-4", "-3", "-1.5", "0", "2", "3", "3.5", "10"];
+        for (var i = 0; i < 400; i++)
+        {
+            var isLong = i % 2 == 1;
+            var dimension = sealedSegment.GetDimension(isLong ? "size" : "key")!;
+            var bounds = isLong ? longBounds : stringBounds;
+            var lower = bounds[random.Next(bounds.Length)];
+            var upper = bounds[random.Next(bounds.Length)];
+            bool lowerStrict = random.Next(2) == 0, upperStrict = random.Next(2) == 0;
+            Assert.True(dimension.TryGetIdRange(lower, lowerStrict, upper, upperStrict, out var from, out var to));
+            using var range = dimension.SelectIdRange(from, to);
+            using var expected = dimension.Select(v => v is not null && InBound(v, lower, lowerStrict, upper, upperStrict, isLong));
+            Assert.Equal(expected.ToArray(), range.ToArray());
+        }
+    }
+
+    private static int Compare(string a, string b, bool numeric)
+        => numeric ? double.Parse(a, CultureInfo.InvariantCulture).CompareTo(double.Parse(b, CultureInfo.InvariantCulture))
+                   : System.Text.Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b));
+
+    private static bool InBound(string value, string? lower, bool lowerStrict, string? upper, bool upperStrict, bool numeric)
+        => (lower is null || (Compare(value, lower, numeric) is var l && (lowerStrict ? l > 0 : l >= 0)))
+        && (upper is null || (Compare(value, upper, numeric) is var u && (upperStrict ? u < 0 : u <= 0)));
+
+    [Fact]
     public void Load_CorruptBytes_ThrowsNamingTheProblem()
     {
         using var open = SegmentReference.Build(TestData.Full(), TestData.Events(28, 500));

@@ -76,13 +76,13 @@ public sealed class TributarySiloHostTests
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
             var text = await Eventually.HoldsAsync(
                 () => client.GetStringAsync("/metrics", TestContext.Current.CancellationToken),
-                t => SumOf(t, "tributary_kafka_records_fetched_total") >= 500 && SumOf(t, "tributary_kafka_consumer_lag") == 0,
+                t => SumOf(t, "tributary_kafka_records_fetched_total", "stats") >= 500 && SumOf(t, "tributary_kafka_consumer_lag", "stats") == 0,
                 TimeSpan.FromSeconds(60), "500 fetched records and no lag in /metrics");
 
             Assert.Contains("# TYPE tributary_kafka_records_fetched_total counter", text, StringComparison.Ordinal);
             Assert.Contains("# TYPE tributary_kafka_consumer_lag gauge", text, StringComparison.Ordinal);
             Assert.Contains("tributary_kafka_records_fetched_total{partition=\"0\",provider=\"stats\",topic=\"pin_engagement\"}", text, StringComparison.Ordinal);
-            // The embedded profile also runs the segment sink's provider over the same topic: count the stats provider's partitions.
+            // One lag series per partition of pin_engagement for the stats provider (other sinks add their own).
             Assert.Equal(16, text.Split('\n').Count(l => l.StartsWith("tributary_kafka_consumer_lag{", StringComparison.Ordinal) && l.Contains("provider=\"stats\"", StringComparison.Ordinal)));
         }
         finally
@@ -91,9 +91,9 @@ public sealed class TributarySiloHostTests
         }
     }
 
-    private static double SumOf(string exposition, string metric)
+    private static double SumOf(string exposition, string metric, string provider)
         => exposition.Split('\n')
-            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal))
+            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && l.Contains($"provider=\"{provider}\"", StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     [Theory]
@@ -122,7 +122,9 @@ public sealed class TributarySiloHostTests
         overrides["Tributary:Kafka:DevBroker:Enabled"] = "false";
         overrides["Tributary:Kafka:BootstrapServers"] = KafkaTestCluster.BootstrapServers;
         overrides["Tributary:Streams:stats:Topics:0"] = "missing-" + Guid.NewGuid().ToString("N");
+        // Every provider of the embedded profile reads the same (missing) topic.
         overrides["Tributary:Streams:segments:Topics:0"] = overrides["Tributary:Streams:stats:Topics:0"];
+        overrides["Tributary:Streams:archive:Topics:0"] = overrides["Tributary:Streams:stats:Topics:0"];
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(TestContext.Current.CancellationToken));
         Assert.Contains("KafkaStreamOptions.Topics names 'missing-", Flatten(ex), StringComparison.Ordinal);

@@ -109,6 +109,7 @@ public sealed class MariaDbServers
             TreatTinyAsBoolean = false,
             GuidFormat = MySqlGuidFormat.None,
             AllowUserVariables = true,
+            IgnorePrepare = false,
             Pooling = false,
         }.ConnectionString);
         await connection.OpenAsync();

@@ -121,7 +121,7 @@ public interface IArchivePartitionGrain : IGrainWithStringKey
 [Alias("tributary.IArchiveCatalogGrain")]
 public interface IArchiveCatalogGrain : IGrainWithStringKey
 {
-    /// <summary>Records an uploaded file (idempotent: a re-upload replaces the entry), writes its manifest object and announces it.</summary>
+    /// <summary>Indexes an uploaded file whose manifest object is written (idempotent: a re-upload replaces the entry).</summary>
     [Alias("AddFile")]
     ValueTask AddFileAsync(ArchiveFileEntry file);
 

@@ -24,6 +24,7 @@ public readonly record struct FileId(ulong Device, ulong Inode)
 /// <summary>
 /// <c>statx(2)</c> through libc: its structure has the same layout on every Linux architecture, unlike
 /// <c>struct stat</c>, and it works both on paths and on open descriptors (<c>AT_EMPTY_PATH</c>).
+/// (.NET's <c>FileStatus</c> hides the inode, and Mono.Unix is not a dependency worth taking for two calls.)
 /// </summary>
 internal static unsafe partial class UnixFile
 {
@@ -78,28 +79,6 @@ internal static unsafe partial class UnixFile
         }
     }
 
-    /// <summary>fsync of a directory, so that a rename inside it is durable.</summary>
-    public static void SyncDirectory(string path)
-    {
-        var fd = Open(path, 0 /* O_RDONLY */);
-        if (fd < 0)
-        {
-            throw new IOException($"open({path}) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-
-        try
-        {
-            if (Fsync(fd) != 0)
-            {
-                throw new IOException($"fsync({path}) failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
     private static FileStat Read(byte* buffer)
     {
         var inode = *(ulong*)(buffer + 32);
@@ -113,13 +92,4 @@ internal static unsafe partial class UnixFile
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Tributary.Agent.Files;
 
 /// <summary>
@@ -31,9 +33,11 @@ public sealed record Watermark
     public List<FinishedFile> Finished { get; init; } = [];
 
     /// <summary>The file identity.</summary>
+    [JsonIgnore]
     public FileId Id => new(Device, Inode);
 
     /// <summary>The head fingerprint.</summary>
+    [JsonIgnore]
     public FileHead Head => new(HeadLength, HeadHash);
 }
 
@@ -45,5 +49,6 @@ public sealed record Watermark
 public sealed record FinishedFile(ulong Device, ulong Inode, int HeadLength, ulong HeadHash)
 {
     /// <summary>The head fingerprint.</summary>
+    [JsonIgnore]
     public FileHead Head => new(HeadLength, HeadHash);
 }

@@ -4,8 +4,8 @@ namespace Tributary.Agent.Files;
 
 /// <summary>
 /// One watermark file per stream under <c>{dataDirectory}/watermarks</c>, replaced atomically: written to a
-/// temporary file, fsynced, renamed over the old one, and the directory fsynced, so a crash leaves
-/// either the old or the new watermark, never a torn one.
+/// temporary file, fsynced, and renamed over the old one, so a crash leaves either the old or the new
+/// watermark, never a torn one.
 /// </summary>
 public sealed class WatermarkStore
 {
@@ -52,8 +52,9 @@ public sealed class WatermarkStore
             file.Flush(flushToDisk: true);
         }
 
+        // No directory fsync after the rename: if power loss forgets the rename, the previous watermark
+        // (complete, fsynced earlier) comes back and a restart re-sends a little more; nothing is lost.
         File.Move(temp, path, overwrite: true);
-        UnixFile.SyncDirectory(_directory);
     }
 
     /// <summary>Forgets a stream.</summary>

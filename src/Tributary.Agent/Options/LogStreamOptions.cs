@@ -20,6 +20,22 @@ public enum OverlongLinePolicy
     Quarantine,
 }
 
+/// <summary>When a batch's watermark is written relative to sending the next batch.</summary>
+public enum WatermarkMode
+{
+    /// <summary>
+    /// The next batch is sent only after the previous batch's watermark is on disk: a crash re-sends at most
+    /// one batch. Every batch waits for an fsync.
+    /// </summary>
+    PerBatch,
+
+    /// <summary>
+    /// Watermarks are written by a background task (newest first, coalesced) while the next batches are sent:
+    /// no batch waits for an fsync; a crash re-sends what was acknowledged since the last watermark write.
+    /// </summary>
+    Background,
+}
+
 /// <summary>Where a new stream starts when it has no watermark yet.</summary>
 public enum StartPosition
 {
@@ -72,8 +88,11 @@ public sealed class LogStreamOptions
     /// <summary>Payload bytes per batch at most.</summary>
     public int BatchMaxBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>How long a batch may wait for more records before it is sent.</summary>
-    public int BatchMaxDelayMs { get; set; } = 2;
+    /// <summary>How long a batch may wait for more records before it is sent (0: send what was read as soon as the file has no more; records arriving while a batch is in flight form the next one).</summary>
+    public int BatchMaxDelayMs { get; set; }
+
+    /// <summary>When watermarks are written (see <see cref="WatermarkMode"/>).</summary>
+    public WatermarkMode Watermarks { get; set; } = WatermarkMode.PerBatch;
 
     /// <summary>Where the stream starts without a watermark.</summary>
     public StartPosition StartAt { get; set; } = StartPosition.Beginning;

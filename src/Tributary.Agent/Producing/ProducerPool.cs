@@ -6,7 +6,7 @@ namespace Tributary.Agent.Producing;
 /// <summary>
 /// One Confluent producer per distinct effective configuration, shared by the streams that use it
 /// (a host with hundreds of pod logs must not start hundreds of librdkafka clients). Defaults:
-/// <c>acks=all</c>, <c>enable.idempotence=true</c>, <c>linger.ms=1</c>; any of them can be overridden.
+/// <c>acks=all</c>, <c>enable.idempotence=true</c>, <c>linger.ms=1</c>, status-only delivery reports; any of them can be overridden.
 /// </summary>
 public sealed class ProducerPool : IDisposable
 {
@@ -26,6 +26,8 @@ public sealed class ProducerPool : IDisposable
             ["enable.idempotence"] = "true",
             ["linger.ms"] = "1",
             ["client.id"] = "tributary-agent",
+            // Delivery reports carry only the status: values are not copied back into .NET per record.
+            ["dotnet.producer.delivery.report.fields"] = "status",
         };
         foreach (var (k, v) in agent)
         {

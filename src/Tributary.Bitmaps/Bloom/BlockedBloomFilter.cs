@@ -13,7 +13,7 @@ namespace Tributary.Bitmaps.Bloom;
 /// <remarks>
 /// <para>Parameters come from <see cref="BloomFilterParameters.ForFalsePositiveRate"/>, which uses the exact
 /// false-positive rate of a blocked filter (a Poisson mixture over block loads, see README). For 1% it picks
-/// k = 7 at about 9.9 bits per key.</para>
+/// k = 6 at 9.9 bits per key.</para>
 /// <para>Thread safety: <see cref="MayContain(ReadOnlySpan{byte})"/> is safe from many threads when nobody adds;
 /// <see cref="Add(ReadOnlySpan{byte})"/> needs exclusive access.</para>
 /// </remarks>

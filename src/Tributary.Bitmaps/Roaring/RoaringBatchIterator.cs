@@ -1,34 +1,23 @@
+using System.Runtime.InteropServices;
+
 namespace Tributary.Bitmaps.Roaring;
 
 /// <summary>
 /// Reads a bitmap's values in ascending batches (<c>roaring_read_uint32_iterator</c>), the cheap way to walk
-/// large row-id sets. Keeps the bitmap's handle referenced until disposed, so the bitmap cannot be freed under it.
+/// large row-id sets. Holds a reference on the bitmap's handle until disposed (or finalized), so the bitmap's
+/// native memory cannot be freed under the iterator.
 /// </summary>
+/// <remarks>Not thread-safe; the bitmap must not be mutated while iterating.</remarks>
 public sealed unsafe class RoaringBatchIterator : IDisposable
 {
-    private readonly RoaringBitmap _owner;
-    private readonly RoaringHandle _handle;
-    private nint _iterator;
-    private bool _addedRef;
+    private readonly IteratorHandle _iterator;
 
-    internal RoaringBatchIterator(RoaringBitmap owner, RoaringHandle handle)
-    {
-        _owner = owner;
-        _handle = handle;
-        handle.DangerousAddRef(ref _addedRef);
-        _iterator = NativeMethods.CreateIterator(handle);
-        if (_iterator == 0)
-        {
-            handle.DangerousRelease();
-            _addedRef = false;
-            throw new OutOfMemoryException("roaring_create_iterator returned NULL");
-        }
-    }
+    internal RoaringBatchIterator(RoaringHandle bitmap) => _iterator = IteratorHandle.Create(bitmap);
 
     /// <summary>Fills <paramref name="destination"/> with the next values; returns how many (0 at the end).</summary>
     public int Read(Span<uint> destination)
     {
-        ObjectDisposedException.ThrowIf(_iterator == 0, this);
+        ObjectDisposedException.ThrowIf(_iterator.IsClosed, this);
         if (destination.IsEmpty)
         {
             return 0;
@@ -36,32 +25,59 @@ public sealed unsafe class RoaringBatchIterator : IDisposable
 
         fixed (uint* p = destination)
         {
-            return (int)NativeMethods.ReadIterator(_iterator, p, (uint)destination.Length);
+            var read = (int)NativeMethods.ReadIterator(_iterator.DangerousGetHandle(), p, (uint)destination.Length);
+            GC.KeepAlive(_iterator);
+            return read;
         }
     }
 
     /// <summary>Positions the iterator at the first value &gt;= <paramref name="value"/>; <see langword="false"/> when there is none.</summary>
     public bool MoveToEqualOrLarger(uint value)
     {
-        ObjectDisposedException.ThrowIf(_iterator == 0, this);
-        return NativeMethods.MoveIteratorEqualOrLarger(_iterator, value);
+        ObjectDisposedException.ThrowIf(_iterator.IsClosed, this);
+        var moved = NativeMethods.MoveIteratorEqualOrLarger(_iterator.DangerousGetHandle(), value);
+        GC.KeepAlive(_iterator);
+        return moved;
     }
 
     /// <summary>Frees the native iterator and releases the bitmap.</summary>
-    public void Dispose()
+    public void Dispose() => _iterator.Dispose();
+
+    /// <summary>Owns the native iterator and the reference it holds on its bitmap's handle.</summary>
+    private sealed class IteratorHandle : SafeHandle
     {
-        if (_iterator != 0)
+        private RoaringHandle? _bitmap;
+
+        private IteratorHandle()
+            : base(0, ownsHandle: true)
         {
-            NativeMethods.FreeIterator(_iterator);
-            _iterator = 0;
         }
 
-        if (_addedRef)
+        public override bool IsInvalid => handle == 0;
+
+        public static IteratorHandle Create(RoaringHandle bitmap)
         {
-            _addedRef = false;
-            _handle.DangerousRelease();
+            var iterator = new IteratorHandle();
+            var added = false;
+            bitmap.DangerousAddRef(ref added);
+            var pointer = NativeMethods.CreateIterator(bitmap);
+            if (pointer == 0)
+            {
+                bitmap.DangerousRelease();
+                throw new OutOfMemoryException("roaring_create_iterator returned NULL");
+            }
+
+            iterator._bitmap = bitmap;
+            iterator.SetHandle(pointer);
+            return iterator;
         }
 
-        GC.KeepAlive(_owner);
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.FreeIterator(handle);
+            _bitmap?.DangerousRelease();
+            _bitmap = null;
+            return true;
+        }
     }
 }

@@ -314,7 +314,7 @@ public sealed unsafe class RoaringBitmap : IDisposable, IEnumerable<uint>, IEqua
     }
 
     /// <summary>A batch iterator over the values, ascending; dispose it before this bitmap.</summary>
-    public RoaringBatchIterator GetBatchIterator() => new(this, Handle);
+    public RoaringBatchIterator GetBatchIterator() => new(Handle);
 
     /// <inheritdoc />
     public IEnumerator<uint> GetEnumerator()

@@ -9,6 +9,9 @@ internal static class BenchCommand
     private static readonly Dictionary<string, Func<BenchSettings, CancellationToken, Task<string>>> Scenarios = new(StringComparer.Ordinal)
     {
         ["stream"] = StreamBench.RunAsync,
+        ["archive"] = ArchiveBench.RunAsync,
+        ["agent"] = AgentBench.RunAsync,
+        ["tracker"] = TrackerBench.RunAsync,
         ["ingest"] = IngestBench.RunAsync,
         ["query"] = QueryBench.RunAsync,
     };

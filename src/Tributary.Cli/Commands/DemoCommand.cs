@@ -1,14 +1,21 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Confluent.Kafka;
 using Spectre.Console;
+using Tributary.Agent;
+using Tributary.Archive;
+using Tributary.Agent.Options;
 using Tributary.Cli.Generate;
 using Tributary.Silo;
 
 namespace Tributary.Cli.Commands;
 
 /// <summary>
-/// <c>tributary demo</c>: the embedded silo (in-process dev broker, memory storage), generated traffic
-/// into <c>pin_engagement</c>, and the per-partition consumer grains shown live with their lag.
+/// <c>tributary demo</c>: the whole pipeline on one machine. Generated pin-engagement events are
+/// appended to a rotating log file; the log agent ships them to <c>pin_engagement</c> on the embedded
+/// silo's dev broker; the per-partition grains consume them (shown live with their lag) into segments
+/// and the Parquet archive. At the end it asks the query broker a few questions and lists the
+/// archived files.
 /// </summary>
 internal static class DemoCommand
 {
@@ -34,11 +41,12 @@ internal static class DemoCommand
                 stop.CancelAfter(TimeSpan.FromSeconds(s));
             }
 
-            var store = Path.Combine(Path.GetTempPath(), $"tributary-demo-segments-{Environment.ProcessId}");
+            var work = Directory.CreateTempSubdirectory("tributary-demo-").FullName;
             var app = EmbeddedSilo.Build("embedded", new Dictionary<string, string?>
             {
                 ["Tributary:HttpUrls"] = parse.GetValue(http),
-                ["Tributary:Segments:Store:LocalPath"] = store,
+                ["Tributary:Segments:Store:LocalPath"] = Path.Combine(work, "segments"),
+                ["Tributary:Archive:Store:LocalPath"] = Path.Combine(work, "archive"),
             }, quiet: true);
             await app.StartAsync(cancellationToken);
             var settings = app.Services.GetRequiredService<TributarySettings>();
@@ -48,9 +56,30 @@ internal static class DemoCommand
 
             AnsiConsole.MarkupLine($"[bold]Tributary demo[/]: embedded silo, dev broker at [blue]{settings.Kafka.BootstrapServers}[/]");
             AnsiConsole.MarkupLine($"Orleans dashboard: [link]{parse.GetValue(http)}/dashboard[/]   health: {parse.GetValue(http)}/healthz");
-            AnsiConsole.MarkupLine($"Generating {eventsPerSecond:N0} events/s into [green]{topic}[/] ({partitions} partitions); Ctrl-C to stop.");
+            var logs = Directory.CreateDirectory(Path.Combine(work, "logs")).FullName;
+            AnsiConsole.MarkupLine($"Writing {eventsPerSecond:N0} events/s to [green]{Markup.Escape(Path.Combine(logs, LogFile))}[/] (rotated by rename); the log agent ships them to [green]{topic}[/] ({partitions} partitions); Ctrl-C to stop.");
+            long shipped = 0;
+            await using var agent = new LogAgent(new AgentOptions
+            {
+                DataDirectory = Path.Combine(work, "agent"),
+                Kafka = { ["bootstrap.servers"] = settings.Kafka.BootstrapServers! },
+                Streams =
+                {
+                    new LogStreamOptions
+                    {
+                        Name = "pin_engagement",
+                        Directory = logs,
+                        Pattern = LogFile,
+                        Topic = topic,
+                        Partitioner = new PartitionerOptions { Type = PartitionerKind.Murmur2, KeyField = "pin_id" },
+                        BatchMaxDelayMs = 20,
+                    },
+                },
+            });
+            agent.BatchAcknowledged += ack => Interlocked.Add(ref shipped, ack.Count);
+            await agent.StartAsync(cancellationToken);
 
-            var producer = Task.Run(() => ProduceAsync(settings.Kafka.BootstrapServers!, topic, eventsPerSecond, stop.Token), CancellationToken.None);
+            var producer = Task.Run(() => WriteLogsAsync(logs, eventsPerSecond, stop.Token), CancellationToken.None);
             using var watermarks = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = settings.Kafka.BootstrapServers, GroupId = "tributary-demo-watch" }).Build();
             var interactive = AnsiConsole.Profile.Capabilities.Interactive;
             var table = new Table().AddColumns("partition", "grain", "records", "next offset", "high watermark", "lag", "dup. dropped", "silo");
@@ -70,7 +99,7 @@ internal static class DemoCommand
                         lag.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), stats.DuplicatesDropped.ToString(System.Globalization.CultureInfo.InvariantCulture), stats.Silo ?? "");
                 }
 
-                table.Caption($"total {total:N0} records consumed, lag {totalLag:N0}");
+                table.Caption($"agent shipped {Interlocked.Read(ref shipped):N0}; total {total:N0} records consumed, lag {totalLag:N0}");
                 return (total, totalLag);
             }
 
@@ -96,12 +125,33 @@ internal static class DemoCommand
                 }
             }
 
-            var produced = await producer;
-            await Task.Delay(1500, CancellationToken.None);
+            var written = await producer;
+            // A graceful stop ships the last batch and writes the final watermark.
+            await agent.StopAsync(CancellationToken.None);
+            var shippedTotal = Interlocked.Read(ref shipped);
+            var caughtUp = Stopwatch.StartNew();
             var (final, finalLag) = await RefreshAsync();
+            while (final < shippedTotal && caughtUp.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(250, CancellationToken.None);
+                (final, finalLag) = await RefreshAsync();
+            }
+
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"produced {produced:N0}, consumed {final:N0}, lag {finalLag:N0}");
+            AnsiConsole.MarkupLine($"written to logs {written:N0}, shipped by the agent {shippedTotal:N0}, consumed {final:N0}, lag {finalLag:N0}");
             await PrintQueriesAsync(client);
+            await PrintArchiveAsync(client, topic, partitions, Path.Combine(work, "archive"));
+
+            // Memory grain storage is itself a grain: on the single embedded silo it can stop before the
+            // segment grains' last writes. Nothing durable is at stake in the demo, so keep that noise out.
+            foreach (var category in new[] { "Default", "Tributary", "Orleans.Runtime.Silo", "Microsoft.Hosting.Lifetime" })
+            {
+                app.Configuration[$"Logging:LogLevel:{category}"] = "None";
+            }
+
+            // Setting keys does not signal a change; a reload makes the logger filters pick them up.
+            ((IConfigurationRoot)app.Configuration).Reload();
+
             await app.StopAsync(CancellationToken.None);
             return 0;
         });
@@ -131,12 +181,45 @@ internal static class DemoCommand
         await AskAsync($"ID-filtered timeseries for {pin}, with explain", $$$"""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["{{{interval}}}"],"granularity":"all","filter":{"type":"selector","dimension":"pin_id","value":"{{{pin}}}"},"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}""", explain: true);
     }
 
-    private static async Task<long> ProduceAsync(string bootstrap, string topic, int eventsPerSecond, CancellationToken cancellationToken)
+    /// <summary>Seals the open archive files (as a shutdown would) and lists what the archive wrote.</summary>
+    private static async Task PrintArchiveAsync(IClusterClient client, string topic, int partitions, string root)
     {
-        using var writer = new KafkaEventWriter(bootstrap, topic);
+        for (var p = 0; p < partitions; p++)
+        {
+            await client.GetGrain<IArchiveIngestGrain>(TopicPartitionKey.Format(topic, p)).FlushAsync();
+        }
+
+        var catalog = client.GetGrain<IArchiveCatalogGrain>(topic);
+        var files = new List<ArchiveFileEntry>();
+        for (var p = 0; p < partitions; p++)
+        {
+            files.AddRange(await catalog.GetFilesAsync(p));
+        }
+
+        var table = new Table().AddColumns("file", "rows", "offsets", "bytes", "dead letters");
+        foreach (var file in files.OrderByDescending(f => f.Rows).ThenBy(f => f.Key, StringComparer.Ordinal).Take(20))
+        {
+            table.AddRow(Markup.Escape(file.Key), file.Rows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                $"{file.FirstOffset}-{file.LastOffset}", file.Bytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                file.DeadLetters.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.MarkupLine($"[bold]archive[/]: {files.Count} Parquet files, {files.Sum(f => f.Rows):N0} rows, {files.Sum(f => f.DeadLetters):N0} malformed lines dead-lettered beside them, under [blue]{Markup.Escape(root)}[/] (largest 20 shown)");
+        AnsiConsole.Write(table);
+    }
+
+    private const string LogFile = "events.log";
+
+    /// <summary>Appends generated events to <c>logs/events.log</c>, rotating it by rename every 50,000 lines, as an application would.</summary>
+    private static async Task<long> WriteLogsAsync(string directory, int eventsPerSecond, CancellationToken cancellationToken)
+    {
         var generator = new PinEngagementGenerator(new GeneratorOptions { Seed = Environment.TickCount, Start = DateTimeOffset.UtcNow, EventsPerSecond = eventsPerSecond });
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         var perTick = Math.Max(1, eventsPerSecond / 10);
+        var path = Path.Combine(directory, LogFile);
+        long written = 0;
+        var rotations = 0;
+        var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
@@ -144,16 +227,28 @@ internal static class DemoCommand
                 for (var i = 0; i < perTick; i++)
                 {
                     var e = generator.Next();
-                    writer.Write(e.Key, e.Value);
+                    file.Write(e.Value);
+                    file.WriteByte((byte)'\n');
+                    if (++written % 50_000 == 0)
+                    {
+                        await file.DisposeAsync();
+                        File.Move(path, $"{path}.{++rotations}");
+                        file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                    }
                 }
+
+                await file.FlushAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException)
         {
             // duration reached or Ctrl-C
         }
+        finally
+        {
+            await file.DisposeAsync();
+        }
 
-        writer.Flush(TimeSpan.FromSeconds(30));
-        return writer.Delivered;
+        return written;
     }
 }

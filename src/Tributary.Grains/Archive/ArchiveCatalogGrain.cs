@@ -9,12 +9,12 @@ namespace Tributary.Grains.Archive;
 /// <summary>
 /// The manifest of one topic's archive (key: the topic): per Kafka partition the ordered files with their
 /// offsets, row counts and event-time ranges. The durable manifest is the store itself, one JSON object per
-/// file under <c>{topic}/_manifest/{partition}/{firstOffset:D20}.json</c> (written before the file is
-/// announced), so the grain keeps no Orleans state and rebuilds itself by listing on activation.
+/// file under <c>{topic}/_manifest/{partition}/{firstOffset:D20}.json</c> (written and announced by the
+/// archive partition before it calls <see cref="AddFileAsync"/>), so the grain keeps no Orleans state and
+/// rebuilds itself by listing on activation.
 /// </summary>
 public sealed class ArchiveCatalogGrain(
     IObjectStore store,
-    IArchiveNotifier notifier,
     IOptions<ArchiveOptions> options,
     ILogger<ArchiveCatalogGrain> logger) : Grain, IArchiveCatalogGrain
 {
@@ -54,11 +54,10 @@ public sealed class ArchiveCatalogGrain(
     }
 
     /// <inheritdoc />
-    public async ValueTask AddFileAsync(ArchiveFileEntry file)
+    public ValueTask AddFileAsync(ArchiveFileEntry file)
     {
-        await store.PutAsync(HivePath.ManifestEntry(file.Topic, file.Partition, file.FirstOffset), file.ToInfo().ToJson());
         Add(file);
-        await notifier.AnnounceAsync(file);
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -92,6 +91,12 @@ public sealed class ArchiveCatalogGrain(
         }
 
         _progress[progress.Partition] = progress;
+        if (_files.Keys.Any(p => !_progress.ContainsKey(p)))
+        {
+            // A partition that has files but has not reported since this activation may still hold one open.
+            return;
+        }
+
         var late = (long)options.Value.LateWindow.TotalMilliseconds;
         var watermark = _progress.Values.Min(p => p.WatermarkMs);
         var open = _progress.Values.SelectMany(p => p.OpenOutputPartitions).ToHashSet(StringComparer.Ordinal);

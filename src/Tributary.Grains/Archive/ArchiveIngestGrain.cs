@@ -59,6 +59,7 @@ public sealed class ArchiveIngestGrain(
     private int _partition;
     private long _replayed;
     private long _progressSentAtCheckpoint = -1;
+    private long _deliveredNext;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -104,16 +105,11 @@ public sealed class ArchiveIngestGrain(
             return;
         }
 
-        try
+        await WithRecoveryAsync(async () =>
         {
             var router = await RouterAsync();
             var first = items[0].Item.Offset;
-            if (first > router.NextOffset && state.State.Started)
-            {
-                // Records between the checkpoint and this delivery went to an activation that is gone.
-                await ReplayFromKafkaAsync(router.NextOffset, first);
-            }
-            else if (!state.State.Started)
+            if (!state.State.Started)
             {
                 // First run of this partition: start where the provider starts (committed offset or earliest),
                 // and make that the durable starting point before anything is buffered.
@@ -123,23 +119,21 @@ public sealed class ArchiveIngestGrain(
                 state.State.UploadedThrough = router.DurableMarks();
                 await state.WriteStateAsync();
             }
+            else if (first > router.NextOffset)
+            {
+                // Records between the checkpoint and this delivery went to buffers that are gone.
+                await ReplayFromKafkaAsync(router.NextOffset, first);
+            }
 
             foreach (var item in items)
             {
                 router.Route(item.Item.ToArchiveRecord(), _actions);
             }
 
+            _deliveredNext = Math.Max(_deliveredNext, items[^1].Item.Offset + 1);
             await ApplyAsync();
             await PersistAsync();
-        }
-        catch (Exception ex)
-        {
-            // Memory is ahead of what is durable: forget it; the redelivery replays from the checkpoint.
-            ArchiveLog.Resetting(logger, _topic, _partition, state.State.Checkpoint, ex is BufferLostException ? null : ex);
-            _router = null;
-            _actions.Clear();
-            throw;
-        }
+        });
     }
 
     /// <inheritdoc />
@@ -154,24 +148,60 @@ public sealed class ArchiveIngestGrain(
     /// <inheritdoc />
     public async ValueTask<ArchiveIngestStatus> FlushAsync()
     {
-        if (_router is { OpenFiles.Count: > 0 } router)
+        if (!state.State.Started)
+        {
+            return Status();
+        }
+
+        await WithRecoveryAsync(async () =>
+        {
+            var fresh = _router is null && _deliveredNext == 0;
+            var router = await RouterAsync();
+            if (fresh)
+            {
+                // A new activation does not know how far the pulling agent delivered to the previous one:
+                // archive everything Kafka holds (later deliveries of it are dropped as duplicates).
+                await ReplayFromKafkaAsync(router.NextOffset, long.MaxValue);
+            }
+            else if (_deliveredNext > router.NextOffset)
+            {
+                await ReplayFromKafkaAsync(router.NextOffset, _deliveredNext);
+            }
+
+            router.SealAll(_actions);
+            await ApplyAsync();
+            await PersistAsync();
+        });
+        return Status();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/>; on failure (a lost buffer, a dead silo, S3 errors past the SDK's retries)
+    /// forgets memory and runs it again, replaying from the checkpoint. After three attempts the failure
+    /// propagates: the pulling agent redelivers later, and the redelivery replays from the checkpoint.
+    /// </summary>
+    private async Task WithRecoveryAsync(Func<Task> work)
+    {
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
-                router.SealAll(_actions);
-                await ApplyAsync();
-                await PersistAsync();
+                await work();
+                return;
             }
             catch (Exception ex)
             {
-                ArchiveLog.Resetting(logger, _topic, _partition, state.State.Checkpoint, ex);
+                var lost = ex is BufferLostException;
+                ArchiveLog.Resetting(logger, _topic, _partition, state.State.Checkpoint, lost ? null : ex);
                 _router = null;
                 _actions.Clear();
-                throw;
+                if (attempt >= 3)
+                {
+                    // Only framework exception types cross grain boundaries.
+                    throw lost ? new InvalidOperationException(ex.Message) : ex;
+                }
             }
         }
-
-        return Status();
     }
 
     private ArchiveIngestStatus Status() => new()
@@ -305,7 +335,7 @@ public sealed class ArchiveIngestGrain(
     /// <summary>Re-reads [<paramref name="from"/>, <paramref name="to"/>) of the partition straight from Kafka and routes it.</summary>
     private async Task ReplayFromKafkaAsync(long from, long to)
     {
-        var kafka = ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider!).Options;
+        var kafka = KafkaOptions();
         var config = new ConsumerConfig(kafka.Settings.Concat(kafka.ConsumerSettings).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value))
         {
             BootstrapServers = kafka.BootstrapServers,
@@ -313,6 +343,8 @@ public sealed class ArchiveIngestGrain(
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
+            // a checkpoint below the log start (retention) resumes at the oldest record, never at the end
+            AutoOffsetReset = AutoOffsetReset.Earliest,
         };
         var router = _router!;
         long count = 0;
@@ -374,6 +406,20 @@ public sealed class ArchiveIngestGrain(
 
         _replayed += count;
         ArchiveLog.Replayed(logger, _topic, _partition, from, to, count);
+    }
+
+    /// <summary>The options of the Kafka provider feeding this grain (found by namespace and topic when no delivery named it yet).</summary>
+    private KafkaStreamOptions KafkaOptions()
+    {
+        if (_provider is not null)
+        {
+            return ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
+        }
+
+        return ServiceProvider.GetKeyedServices<KafkaProviderRuntime>(KeyedService.AnyKey)
+            .Select(r => r.Options)
+            .FirstOrDefault(o => o.StreamNamespace == StreamNamespace && o.Topics.Contains(_topic, StringComparer.Ordinal))
+            ?? throw new InvalidOperationException($"no Kafka stream provider with StreamNamespace '{StreamNamespace}' consumes topic '{_topic}'");
     }
 
     private sealed class BufferLostException(string message) : Exception(message);

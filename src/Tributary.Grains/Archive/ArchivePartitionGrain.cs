@@ -16,6 +16,7 @@ namespace Tributary.Grains.Archive;
 /// </summary>
 public sealed class ArchivePartitionGrain(
     IObjectStore store,
+    IArchiveNotifier notifier,
     IOptions<ArchiveOptions> options,
     ILogger<ArchivePartitionGrain> logger) : Grain, IArchivePartitionGrain
 {
@@ -85,6 +86,10 @@ public sealed class ArchivePartitionGrain(
                     await observer.OnUploadedAsync(info);
                 }
 
+                // The manifest object and the announcement are written here, in parallel across output
+                // partitions, so the per-topic catalog grain only indexes (it was the bottleneck when it wrote them).
+                await store.PutAsync(HivePath.ManifestEntry(info.Topic, info.Partition, info.FirstOffset), info.ToInfo().ToJson());
+                await notifier.AnnounceAsync(info);
                 await GrainFactory.GetGrain<IArchiveCatalogGrain>(_topic).AddFileAsync(info);
                 await DropBufferAsync();
                 (sealedFiles ??= []).Add(info);

@@ -125,7 +125,13 @@ public sealed partial class ShardSnapshotGrain : Grain, IShardSnapshotGrain, IRe
                 ?? throw new InvalidOperationException("no IObjectStore is registered in the silo: Tracker writes its snapshots through it.");
             var snapshotter = new ShardSnapshotter(
                 ShardTopology.Resolve(_options, _cluster, _shard), store, _services.GetService<ILogger<ShardSnapshotter>>(), _time);
-            var progress = new LatestProgress(p => _progress = p);
+            var metrics = _services.GetService<TrackerMetrics>();
+            metrics?.Report(_cluster, _shard, 0, 0, 0, 0, null);
+            var progress = new LatestProgress(p =>
+            {
+                _progress = p;
+                metrics?.Report(p.Cluster, p.Shard, p.RowsDone, p.RowsEstimated, p.ChunksDone, p.ChunksTotal, p.Eta);
+            });
 
             // The snapshot is I/O and CPU on the thread pool; only its outcome comes back to the grain.
             var result = await Task.Run(() => snapshotter.RunAsync(date, progress, _stopping.Token));
@@ -152,6 +158,7 @@ public sealed partial class ShardSnapshotGrain : Grain, IShardSnapshotGrain, IRe
             outcome = Status() with { State = ShardSnapshotState.Failed, FinishedAt = _time.GetUtcNow(), LastError = ex.Message };
         }
 
+        _services.GetService<TrackerMetrics>()?.Finished(_cluster, _shard, outcome.RowsDone, outcome.ChunksDone, outcome.ChunksTotal);
         _running = null;
         _state.State.Last = outcome;
         await _state.WriteStateAsync();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tributary.Query;
 
 namespace Tributary.Segments.Query;
@@ -65,7 +66,7 @@ internal sealed class GroupPlan
 }
 
 /// <summary>The row loops of timeseries, topN and groupBy over one segment's matching rows.</summary>
-internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowSet rows, AggregatePartialBuilder builder, Feeder[] feeders, CancellationToken cancellationToken)
+internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowSet rows, AggregatePartialBuilder builder, Feeder[] feeders, ICardinalitySketchFactory sketches, CancellationToken cancellationToken)
 {
     private const int BatchSize = 4096;
     private const long MaxDenseKeys = 1 << 22;
@@ -135,23 +136,33 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         return min;
     }
 
-    /// <summary>topN and groupBy over dictionary columns: states found by dictionary-id key, values decoded once per group.</summary>
+    /// <summary>
+    /// topN and groupBy over dictionary columns: states found by dictionary-id key, values decoded once per group.
+    /// A topN ranked by an aggregator keeps its states private until the end and hands the builder only the groups that
+    /// can make the per-segment cut (everything tied with the last one included, so the builder's exact ranking decides),
+    /// instead of finalizing and sorting every value of a high-cardinality dimension.
+    /// </summary>
     public long GroupByIds(GroupPlan plan)
     {
         var dense = plan.KeySpace <= MaxDenseKeys && plan.KeySpace <= Math.Max(4096, 2 * rows.Count(segment.RowCount));
+        // a post-aggregator of the same name would be what ranks, so only plain aggregator names qualify
+        var rankBy = query is TopNQuery { Metric: NumericTopNMetric numeric } && !query.PostAggregations.Any(p => p.Name == numeric.Metric) ? IndexOfAggregator(numeric.Metric) : -1;
+        var deferred = rankBy >= 0;
         var tables = new Dictionary<long, GroupTable>();
         var needTime = !query.Granularity.IsAll || !_sorted;
         var min = needTime ? long.MaxValue : MinTime();
         var lastTime = long.MinValue;
-        GroupTable? table = needTime ? null : Table(tables, Granularity.AllBucket, dense, plan.KeySpace);
+        GroupTable? table = needTime ? null : Table(tables, Granularity.AllBucket, dense, plan.KeySpace, min);
         var columns = plan.Columns;
         var radix = plan.Radix;
         var single = columns.Length == 1 ? columns[0] : null;
+        var groupStates = new IAggregatorState[BatchSize][];
         ForEachBatch(batch =>
         {
-            foreach (var r in batch)
+            // resolve every row's group first, then let each aggregator run over the whole batch
+            for (var j = 0; j < batch.Length; j++)
             {
-                var row = (int)r;
+                var row = (int)batch[j];
                 var time = min;
                 if (needTime)
                 {
@@ -160,7 +171,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                     {
                         lastTime = time;
                         min = Math.Min(min, time);
-                        table = Table(tables, query.Granularity.Truncate(time), dense, plan.KeySpace);
+                        table = Table(tables, query.Granularity.Truncate(time), dense, plan.KeySpace, time);
                     }
                 }
 
@@ -181,14 +192,83 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                     }
                 }
 
-                var states = table!.Get(key) ?? table.Add(key, builder.GetStates(time, new GroupKey(plan.Decode(key))));
-                for (var i = 0; i < feeders.Length; i++)
-                {
-                    feeders[i].Add(states[i], row);
-                }
+                groupStates[j] = table!.Get(key) ?? table.Add(key, deferred ? AggregatorStates.CreateAll(query.Aggregations, sketches) : builder.GetStates(time, new GroupKey(plan.Decode(key))));
+            }
+
+            for (var i = 0; i < feeders.Length; i++)
+            {
+                feeders[i].AddEach(groupStates, i, batch);
             }
         });
+
+        if (deferred)
+        {
+            var take = ((TopNQuery)query).SegmentThreshold;
+            foreach (var bucketTable in tables.Values)
+            {
+                foreach (var (key, states) in Candidates(bucketTable.Groups(), rankBy, take))
+                {
+                    var target = builder.GetStates(bucketTable.FirstTime, new GroupKey(plan.Decode(key)));
+                    for (var i = 0; i < states.Length; i++)
+                    {
+                        target[i].Merge(states[i]);
+                    }
+                }
+            }
+        }
+
         return min;
+    }
+
+    /// <summary>
+    /// The groups whose ranking value is at least the <paramref name="take"/>-th best (highest first, null last): a
+    /// superset of the top <paramref name="take"/> that includes every tie at the cut.
+    /// </summary>
+    private static IEnumerable<(long Key, IAggregatorState[] States)> Candidates(List<(long Key, IAggregatorState[] States)> groups, int rankBy, int take)
+    {
+        if (groups.Count <= take)
+        {
+            return groups;
+        }
+
+        var values = new double[groups.Count];
+        var nonNull = 0;
+        for (var i = 0; i < groups.Count; i++)
+        {
+            var value = AsDouble(groups[i].States[rankBy].Result());
+            values[i] = value ?? double.NaN;
+            nonNull += value is null ? 0 : 1;
+        }
+
+        if (nonNull < take)
+        {
+            return groups;
+        }
+
+        var sorted = values.Where(v => !double.IsNaN(v)).ToArray();
+        Array.Sort(sorted);
+        var cut = sorted[^take];
+        return groups.Where((_, i) => !double.IsNaN(values[i]) && values[i] >= cut);
+    }
+
+    private static double? AsDouble(object? value) => value switch
+    {
+        long l => l,
+        double d => double.IsNaN(d) ? null : d,
+        _ => null,
+    };
+
+    private int IndexOfAggregator(string name)
+    {
+        for (var i = 0; i < query.Aggregations.Count; i++)
+        {
+            if (query.Aggregations[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The general path (a <c>__time</c> or metric grouping dimension): group keys built from each row's values.</summary>
@@ -220,11 +300,11 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         return min;
     }
 
-    private static GroupTable Table(Dictionary<long, GroupTable> tables, long bucket, bool dense, long keySpace)
+    private static GroupTable Table(Dictionary<long, GroupTable> tables, long bucket, bool dense, long keySpace, long time)
     {
         if (!tables.TryGetValue(bucket, out var table))
         {
-            table = new GroupTable(dense ? new IAggregatorState[]?[keySpace] : null);
+            table = new GroupTable(dense ? new IAggregatorState[]?[keySpace] : null, time);
             tables[bucket] = table;
         }
 
@@ -258,21 +338,50 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     private void ForEachBatch(BatchAction action)
     {
         using var cursor = new RowCursor(rows, segment.RowCount);
-        var buffer = new uint[BatchSize];
-        int n;
-        while ((n = cursor.Read(buffer)) > 0)
+        var buffer = ArrayPool<uint>.Shared.Rent(BatchSize);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            action(buffer.AsSpan(0, n));
+            int n;
+            while ((n = cursor.Read(buffer.AsSpan(0, BatchSize))) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                action(buffer.AsSpan(0, n));
+            }
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(buffer);
         }
     }
 
     private delegate void BatchAction(ReadOnlySpan<uint> rows);
 
     /// <summary>The groups of one bucket: an array indexed by key when the key space is small, else a hash map.</summary>
-    private sealed class GroupTable(IAggregatorState[]?[]? dense)
+    private sealed class GroupTable(IAggregatorState[]?[]? dense, long firstTime)
     {
         private readonly Dictionary<long, IAggregatorState[]>? _sparse = dense is null ? [] : null;
+
+        /// <summary>A row time inside the bucket (the builder maps it back to the bucket).</summary>
+        public long FirstTime { get; } = firstTime;
+
+        public List<(long Key, IAggregatorState[] States)> Groups()
+        {
+            if (_sparse is not null)
+            {
+                return [.. _sparse.Select(kv => (kv.Key, kv.Value))];
+            }
+
+            var groups = new List<(long, IAggregatorState[])>();
+            for (var key = 0; key < dense!.Length; key++)
+            {
+                if (dense[key] is { } states)
+                {
+                    groups.Add((key, states));
+                }
+            }
+
+            return groups;
+        }
 
         public IAggregatorState[]? Get(long key) => dense is not null ? dense[key] : _sparse!.GetValueOrDefault(key);
 

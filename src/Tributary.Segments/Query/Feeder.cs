@@ -21,6 +21,15 @@ internal abstract class Feeder
         }
     }
 
+    /// <summary>Feeds row <c>rows[j]</c> into aggregator <paramref name="aggregator"/> of <c>groups[j]</c>, for every j.</summary>
+    public virtual void AddEach(IAggregatorState[][] groups, int aggregator, ReadOnlySpan<uint> rows)
+    {
+        for (var j = 0; j < rows.Length; j++)
+        {
+            Add(groups[j][aggregator], (int)rows[j]);
+        }
+    }
+
     public static Feeder Create(ISegment segment, AggregatorSpec spec)
     {
         if (spec.Type == AggregatorType.Count)
@@ -61,6 +70,14 @@ internal abstract class Feeder
         public override void Add(IAggregatorState state, int row) => ((CountState)state).Count++;
 
         public override void AddBatch(IAggregatorState state, ReadOnlySpan<uint> rows) => ((CountState)state).Count += rows.Length;
+
+        public override void AddEach(IAggregatorState[][] groups, int aggregator, ReadOnlySpan<uint> rows)
+        {
+            for (var j = 0; j < rows.Length; j++)
+            {
+                ((CountState)groups[j][aggregator]).Count++;
+            }
+        }
     }
 
     /// <summary>The input column does not exist: every value is null, which no aggregator but count notices.</summary>
@@ -90,6 +107,14 @@ internal abstract class Feeder
             }
 
             ((LongSumState)state).Add(sum);
+        }
+
+        public override void AddEach(IAggregatorState[][] groups, int aggregator, ReadOnlySpan<uint> rows)
+        {
+            for (var j = 0; j < rows.Length; j++)
+            {
+                ((LongSumState)groups[j][aggregator]).Add(metric.GetLong((int)rows[j]));
+            }
         }
     }
 

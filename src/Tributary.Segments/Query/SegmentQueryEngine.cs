@@ -86,7 +86,7 @@ public static class SegmentQueryEngine
         }
 
         var feeders = query.Aggregations.Select(a => Feeder.Create(segment, a)).ToArray();
-        var executor = new Aggregation(segment, query, rows, builder, feeders, cancellationToken);
+        var executor = new Aggregation(segment, query, rows, builder, feeders, sketches, cancellationToken);
         long minTime;
         if (query.GroupDimensions.Count == 0)
         {

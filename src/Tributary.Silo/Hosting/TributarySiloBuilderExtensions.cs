@@ -52,6 +52,8 @@ public static class TributarySiloBuilderExtensions
             silo.AddTributarySegments(segments, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
         }
 
+        // Tracker (MySQL shard snapshots, silo-config/tracker.json) when Tributary:Tracker:Enabled is true.
+        silo.AddTributaryTrackerFromConfiguration(configuration);
         return silo;
     }
 

@@ -22,6 +22,7 @@ public static class TributarySiloHost
         builder.Configuration
             .AddJsonFile(Path.Combine(configDir, "appsettings.json"), optional: false)
             .AddJsonFile(Path.Combine(configDir, $"appsettings.{profile}.json"), optional: false)
+            .AddJsonFile(Path.Combine(configDir, "tracker.json"), optional: true)
             .AddEnvironmentVariables()
             .AddCommandLine(rest);
         configureOverrides?.Invoke(builder.Configuration);
@@ -62,6 +63,7 @@ public static class TributarySiloHost
         app.MapGet("/metrics", (PrometheusMetricsExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapOrleansDashboard("/dashboard");
         app.MapDruidQueryApi();
+        app.MapTrackerApi();
         return app;
     }
 

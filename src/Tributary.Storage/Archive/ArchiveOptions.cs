@@ -122,6 +122,13 @@ public sealed class ArchiveOptions
     /// <summary>Compression. Default snappy.</summary>
     public ArchiveCompression Compression { get; set; } = ArchiveCompression.Snappy;
 
+    /// <summary>
+    /// Compression effort. Default <see cref="System.IO.Compression.CompressionLevel.Fastest"/>: with zstd,
+    /// <c>SmallestSize</c> (Parquet.Net's own default) costs about 30 times the CPU for files 15% smaller
+    /// (measured on pin-engagement events).
+    /// </summary>
+    public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.Fastest;
+
     /// <summary>A file is cut once the key and value bytes of its records reach this. Default 64 MiB.</summary>
     public long MaxFileBytes { get; set; } = 64L << 20;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tributary.Storage;
 
@@ -19,6 +20,7 @@ public static class ObjectStoreServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<IOptions<S3ObjectStoreOptions>>().Value;
             var store = new S3ObjectStore(o);
+            StorageLog.S3StoreCreated(sp.GetRequiredService<ILoggerFactory>().CreateLogger<S3ObjectStore>(), store.Location, OptionsDescriber.Describe(o));
             if (o.CreateBucketIfMissing)
             {
                 // Runs once at first resolution, on a thread-pool thread (never a grain thread).

@@ -109,6 +109,7 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
                 ArchiveCompression.None => CompressionMethod.None,
                 _ => CompressionMethod.Snappy,
             },
+            CompressionLevel = options.CompressionLevel,
         };
         var writer = await ParquetWriter.CreateAsync(schema, output, parquetOptions, append: false, cancellationToken).ConfigureAwait(false);
         return new ParquetArchiveWriter(writer, schema, partition, options);

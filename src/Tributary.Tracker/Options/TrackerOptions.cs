@@ -33,6 +33,15 @@ public sealed class TrackerOptions
     /// <summary>Seconds to wait for a TCP connection to a host.</summary>
     public int ConnectTimeoutSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Read chunks with server-side prepared statements (MySQL's binary row protocol: no number/date text
+    /// formatting on the server and no parsing on the client). Turn off behind proxies that do not support them.
+    /// </summary>
+    public bool UseBinaryProtocol { get; set; } = true;
+
+    /// <summary>Parquet compression codec of the parts: <c>Snappy</c>, <c>Lz4Raw</c>, <c>Zstd</c>, <c>Gzip</c> or <c>None</c>.</summary>
+    public string Compression { get; set; } = "Snappy";
+
     /// <summary>Top-level prefix of every object Tracker writes (<c>mysql</c>).</summary>
     public string Prefix { get; set; } = "mysql";
 }

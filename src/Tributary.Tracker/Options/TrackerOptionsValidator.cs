@@ -42,6 +42,12 @@ public sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
             errors.Add($"{root}:MaxLagSeconds: must not be negative (got {options.MaxLagSeconds}).");
         }
 
+        if (!Enum.TryParse<Parquet.CompressionMethod>(options.Compression, ignoreCase: true, out var codec)
+            || codec is not (Parquet.CompressionMethod.Snappy or Parquet.CompressionMethod.Lz4Raw or Parquet.CompressionMethod.Zstd or Parquet.CompressionMethod.Gzip or Parquet.CompressionMethod.None))
+        {
+            errors.Add($"{root}:Compression: '{options.Compression}' is not one of Snappy, Lz4Raw, Zstd, Gzip, None.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Prefix) || options.Prefix.Contains('/', StringComparison.Ordinal))
         {
             errors.Add($"{root}:Prefix: must be one path segment without '/' (got '{options.Prefix}').");

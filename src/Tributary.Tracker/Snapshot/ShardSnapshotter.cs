@@ -35,7 +35,17 @@ public sealed record SnapshotResult(
     long Rows,
     long Bytes,
     IReadOnlyList<string> FailedReplicas,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>Where the time went, summed over the sessions (so they can exceed <see cref="Elapsed"/>).</summary>
+    public SnapshotTimings Timings { get; init; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+}
+
+/// <summary>
+/// Time spent opening the consistent sessions and planning (wall clock), and, summed over sessions, reading rows
+/// from MySQL into column buffers, encoding Parquet, and writing to the object store.
+/// </summary>
+public sealed record SnapshotTimings(TimeSpan Open, TimeSpan Plan, TimeSpan Read, TimeSpan Encode, TimeSpan Store);
 
 /// <summary>The replica being read stopped being a usable replica (promoted, gone, or broken) mid-snapshot.</summary>
 public sealed class ReplicaLostException(string message, Exception? inner = null) : Exception(message, inner);
@@ -57,6 +67,10 @@ public sealed partial class ShardSnapshotter
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ParquetOptions _parquetOptions;
+    private long _readTicks;
+    private long _encodeTicks;
+    private long _storeTicks;
 
     /// <summary>Creates a snapshotter for one shard writing to <paramref name="store"/>.</summary>
     public ShardSnapshotter(ShardTopology topology, IObjectStore store, ILogger<ShardSnapshotter>? logger = null, TimeProvider? time = null)
@@ -65,6 +79,7 @@ public sealed partial class ShardSnapshotter
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+        _parquetOptions = TableLayout.ParquetOptionsFor(topology.Options);
     }
 
     /// <summary>Called after each chunk is durable (part uploaded and progress written); used by tests and progress views.</summary>
@@ -118,11 +133,16 @@ public sealed partial class ShardSnapshotter
         try
         {
             Report(progress, "opening", replica, 0, 0, 0, 0, 0, stopwatch.Elapsed);
+            _readTicks = _encodeTicks = _storeTicks = 0;
+            var phase = Stopwatch.StartNew();
             (var position, var tables) = await OpenConsistentSessionsAsync(replica, sessions, cancellationToken).ConfigureAwait(false);
+            var openTime = phase.Elapsed;
             LogSnapshotOpened(_logger, _topology.Cluster, _topology.Shard, replica.ToString(), position.GtidSlavePos, sessions.Count, tables.Count);
 
             Report(progress, "planning", replica, tables.Count, 0, 0, 0, 0, stopwatch.Elapsed);
+            phase.Restart();
             var plans = await PlanAsync(sessions, tables, cancellationToken).ConfigureAwait(false);
+            var planTime = phase.Elapsed;
             var planRecords = tables.Select(t => new TablePlanRecord(t.FullName, plans[t.FullName].Count, ChunkPlanner.Fingerprint(plans[t.FullName]), t.Fingerprint)).ToList();
 
             var record = await LoadProgressAsync(paths, cancellationToken).ConfigureAwait(false);
@@ -171,36 +191,66 @@ public sealed partial class ShardSnapshotter
             Report(progress, "dumping", replica, tables.Count, allChunks.Count, chunksDone, rowsDone, estimated, stopwatch.Elapsed);
 
             using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            async Task CompleteAsync(MySqlConnection session, ChunkPlan chunk, ChunkRecord done)
+            {
+                await progressLock.WaitAsync(failure.Token).ConfigureAwait(false);
+                try
+                {
+                    current.Completed[ChunkId(chunk)] = done;
+                    rowsDone += done.Rows;
+                    chunksDone++;
+                    await SaveProgressAsync(paths, current, failure.Token).ConfigureAwait(false);
+                    Report(progress, "dumping", replica, tables.Count, allChunks.Count, chunksDone, rowsDone, Math.Max(estimated, rowsDone), stopwatch.Elapsed);
+                }
+                finally
+                {
+                    progressLock.Release();
+                }
+
+                if (ChunkCompleted is { } hook)
+                {
+                    await hook(chunk, done, failure.Token).ConfigureAwait(false);
+                }
+
+                // A promoted replica accepts writes: whatever we read next could be newer than our position's peers.
+                if (!await StillReplicaAsync(session, replica, failure.Token).ConfigureAwait(false))
+                {
+                    throw new ReplicaLostException($"{replica} was promoted (@@read_only = 0) mid-snapshot");
+                }
+            }
+
+            // Each session reads its next chunk while the previous one is encoded and stored on another thread
+            // (at most one in flight per session), so the server keeps sending while the client encodes.
             var workers = sessions.Select(session => Task.Run(async () =>
             {
-                while (pending.TryDequeue(out var chunk))
+                (ChunkPlan Chunk, Task<ChunkRecord> Encoding)? inFlight = null;
+                try
                 {
-                    failure.Token.ThrowIfCancellationRequested();
-                    var done = await DumpChunkAsync(session, replica, paths, chunk, layouts[chunk.Table.FullName], failure.Token).ConfigureAwait(false);
-                    await progressLock.WaitAsync(failure.Token).ConfigureAwait(false);
-                    try
+                    while (pending.TryDequeue(out var chunk))
                     {
-                        current.Completed[ChunkId(chunk)] = done;
-                        rowsDone += done.Rows;
-                        chunksDone++;
-                        await SaveProgressAsync(paths, current, failure.Token).ConfigureAwait(false);
-                        var elapsed = stopwatch.Elapsed;
-                        Report(progress, "dumping", replica, tables.Count, allChunks.Count, chunksDone, rowsDone, Math.Max(estimated, rowsDone), elapsed);
-                    }
-                    finally
-                    {
-                        progressLock.Release();
+                        failure.Token.ThrowIfCancellationRequested();
+                        var encoding = await ReadChunkAsync(session, replica, paths, chunk, layouts[chunk.Table.FullName], failure.Token).ConfigureAwait(false);
+                        if (inFlight is { } previous)
+                        {
+                            inFlight = null;
+                            await CompleteAsync(session, previous.Chunk, await previous.Encoding.ConfigureAwait(false)).ConfigureAwait(false);
+                        }
+
+                        inFlight = (chunk, encoding);
                     }
 
-                    if (ChunkCompleted is { } hook)
+                    if (inFlight is { } last)
                     {
-                        await hook(chunk, done, failure.Token).ConfigureAwait(false);
+                        inFlight = null;
+                        await CompleteAsync(session, last.Chunk, await last.Encoding.ConfigureAwait(false)).ConfigureAwait(false);
                     }
-
-                    // A promoted replica accepts writes: whatever we read next could be newer than our position's peers.
-                    if (!await StillReplicaAsync(session, replica, failure.Token).ConfigureAwait(false))
+                }
+                finally
+                {
+                    if (inFlight is { } orphan)
                     {
-                        throw new ReplicaLostException($"{replica} was promoted (@@read_only = 0) mid-snapshot");
+                        // Observe it: its failure, if any, is an echo of the one propagating now.
+                        await orphan.Encoding.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
                     }
                 }
             }, failure.Token)).ToList();
@@ -237,7 +287,10 @@ public sealed partial class ShardSnapshotter
             Report(progress, "done", replica, tables.Count, allChunks.Count, allChunks.Count, rows, rows, stopwatch.Elapsed);
             LogSnapshotDone(_logger, _topology.Cluster, _topology.Shard, replica.ToString(), rows, allChunks.Count, resumedChunks);
             return new SnapshotResult(current.SnapshotId, current.Position, tables.Count, allChunks.Count, resumedChunks, rows,
-                current.Completed.Values.Sum(c => c.Bytes), [], stopwatch.Elapsed);
+                current.Completed.Values.Sum(c => c.Bytes), [], stopwatch.Elapsed)
+            {
+                Timings = new SnapshotTimings(openTime, planTime, TimeSpan.FromTicks(_readTicks), TimeSpan.FromTicks(_encodeTicks), TimeSpan.FromTicks(_storeTicks)),
+            };
         }
         catch (Exception ex) when (ex is MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } or IOException or EndOfStreamException && !cancellationToken.IsCancellationRequested)
         {
@@ -312,52 +365,103 @@ public sealed partial class ShardSnapshotter
         return new Dictionary<string, IReadOnlyList<ChunkPlan>>(plans, StringComparer.Ordinal);
     }
 
-    private async Task<ChunkRecord> DumpChunkAsync(MySqlConnection session, MySqlEndpoint replica, SnapshotPaths paths, ChunkPlan chunk, TableLayout layout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one chunk over <paramref name="session"/> into column buffers (row groups beyond the first few are
+    /// encoded as they fill) and returns, once the session is free, the task that encodes the last row group
+    /// and stores the part on the thread pool.
+    /// </summary>
+    private async Task<Task<ChunkRecord>> ReadChunkAsync(MySqlConnection session, MySqlEndpoint replica, SnapshotPaths paths, ChunkPlan chunk, TableLayout layout, CancellationToken cancellationToken)
     {
         var rowGroupRows = _topology.Options.RowGroupRows;
         var buffers = layout.Columns.Select((c, i) => ColumnBuffer.Create(c, layout.Fields[i], Math.Min(rowGroupRows, _topology.Options.ChunkRows))).ToArray();
-        using var output = new MemoryStream();
+        var output = new MemoryStream();
+        ParquetWriter? writer = null;
         long rows = 0;
-        await using (var writer = await ParquetWriter.CreateAsync(layout.Schema, output, TableLayout.ParquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false))
+        long encodeTicks = 0;
+        var clock = Stopwatch.StartNew();
+        try
         {
-            await using var command = ChunkPlanner.Command(session, chunk);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var inGroup = 0;
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            writer = await ParquetWriter.CreateAsync(layout.Schema, output, _parquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using (var command = ChunkPlanner.Command(session, chunk))
             {
-                for (var i = 0; i < buffers.Length; i++)
+                if (_topology.Options.UseBinaryProtocol)
                 {
-                    buffers[i].Append(reader, i);
+                    await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                rows++;
-                if (++inGroup == rowGroupRows)
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                var inGroup = 0;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
-                    inGroup = 0;
-                }
-            }
+                    for (var i = 0; i < buffers.Length; i++)
+                    {
+                        buffers[i].Append(reader, i);
+                    }
 
-            if (inGroup > 0 || rows == 0)
-            {
-                await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
+                    rows++;
+                    if (++inGroup == rowGroupRows)
+                    {
+                        encodeTicks += await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
+                        inGroup = 0;
+                    }
+                }
+
+                if (inGroup == 0 && rows > 0)
+                {
+                    buffers = [];
+                }
             }
         }
+        catch
+        {
+            if (writer is not null)
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+            }
 
-        var bytes = new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);
-        var key = paths.Part(chunk.Table.Database, chunk.Table.Table, chunk.Index);
-        await _store.PutAsync(key, bytes, cancellationToken).ConfigureAwait(false);
-        LogChunkDumped(_logger, chunk.Table.FullName, chunk.Index, rows, replica.ToString());
-        return new ChunkRecord(chunk.Index, key, rows, bytes.Length, Convert.ToHexStringLower(XxHash64.Hash(bytes.Span)));
+            await output.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        Interlocked.Add(ref _readTicks, clock.Elapsed.Ticks - encodeTicks);
+        var parquet = writer;
+        return Task.Run(async () =>
+        {
+            await using (output.ConfigureAwait(false))
+            {
+                var encoding = Stopwatch.StartNew();
+                await using (parquet.ConfigureAwait(false))
+                {
+                    if (buffers.Length > 0)
+                    {
+                        await FlushAsync(parquet, buffers, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                Interlocked.Add(ref _encodeTicks, encodeTicks + encoding.Elapsed.Ticks);
+                var storing = Stopwatch.StartNew();
+                var bytes = new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);
+                var key = paths.Part(chunk.Table.Database, chunk.Table.Table, chunk.Index);
+                await _store.PutAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _storeTicks, storing.Elapsed.Ticks);
+                LogChunkDumped(_logger, chunk.Table.FullName, chunk.Index, rows, replica.ToString());
+                return new ChunkRecord(chunk.Index, key, rows, bytes.Length, Convert.ToHexStringLower(XxHash64.Hash(bytes.Span)));
+            }
+        }, cancellationToken);
     }
 
-    private static async Task FlushAsync(ParquetWriter writer, ColumnBuffer[] buffers, CancellationToken cancellationToken)
+    private static async Task<long> FlushAsync(ParquetWriter writer, ColumnBuffer[] buffers, CancellationToken cancellationToken)
     {
-        using var group = writer.CreateRowGroup();
-        foreach (var buffer in buffers)
+        var start = Stopwatch.GetTimestamp();
+        using (var group = writer.CreateRowGroup())
         {
-            await buffer.WriteAsync(group, cancellationToken).ConfigureAwait(false);
+            foreach (var buffer in buffers)
+            {
+                await buffer.WriteAsync(group, cancellationToken).ConfigureAwait(false);
+            }
         }
+
+        return Stopwatch.GetElapsedTime(start).Ticks;
     }
 
     private async Task<bool> StillReplicaAsync(MySqlConnection session, MySqlEndpoint replica, CancellationToken cancellationToken)
@@ -496,10 +600,10 @@ internal sealed class TableLayout
         Schema = new ParquetSchema(fields.SelectMany(f => f).Cast<Field>().ToArray());
     }
 
-    /// <summary>Snappy at its fastest level: the dump is CPU-bound on two cores.</summary>
-    public static ParquetOptions ParquetOptions { get; } = new()
+    /// <summary>Writer options: the configured codec at its fastest level (the dump is CPU-bound).</summary>
+    public static ParquetOptions ParquetOptionsFor(TrackerOptions options) => new()
     {
-        CompressionMethod = CompressionMethod.Snappy,
+        CompressionMethod = Enum.Parse<CompressionMethod>(options.Compression, ignoreCase: true),
         CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
         UseBigDecimal = true,
     };

@@ -121,6 +121,9 @@ public sealed class ShardTopology
             AllowPublicKeyRetrieval = true,
             SslMode = MySqlSslMode.Preferred,
             ApplicationName = "tributary-tracker",
+
+            // Chunk reads are prepared: the binary protocol spares the server formatting and the client parsing text.
+            IgnorePrepare = !Options.UseBinaryProtocol,
         }.ConnectionString;
 
     /// <summary>Opens a connection to <paramref name="host"/>; a data session (<paramref name="utcSession"/>) runs in UTC.</summary>

@@ -1,0 +1,40 @@
+using Tributary.Storage;
+
+namespace Tributary.Segments.Tests;
+
+public sealed class SegmentStoreTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"segment-store-{Guid.NewGuid():N}");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task SealToAsync_ThenLoadAsync_AnswersLikeReference()
+    {
+        var store = new LocalDirectoryObjectStore(_root);
+        var events = TestData.Events(40, 3000);
+        using var open = SegmentReference.Build(TestData.Full(), events);
+        using var sealedSegment = await SegmentStore.SealToAsync(store, open, TestContext.Current.CancellationToken);
+        Assert.Equal("segments/full/2026-11-23T10/0.tseg", SegmentStore.ObjectKey(open.Id));
+        using var loaded = await SegmentStore.LoadAsync(store, open.Id, TestContext.Current.CancellationToken);
+        Assert.NotNull(loaded);
+        SegmentReference.AssertMatches(loaded, events);
+    }
+
+    [Fact]
+    public async Task LoadAsync_Missing_Null()
+    {
+        var store = new LocalDirectoryObjectStore(_root);
+        Assert.Null(await SegmentStore.LoadAsync(store, new SegmentId("full", TestData.HourStart, 9), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task LoadAsync_CorruptObject_ErrorNamesKey()
+    {
+        var store = new LocalDirectoryObjectStore(_root);
+        var id = new SegmentId("full", TestData.HourStart, 1);
+        await store.PutAsync(SegmentStore.ObjectKey(id), new byte[100], TestContext.Current.CancellationToken);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => SegmentStore.LoadAsync(store, id, TestContext.Current.CancellationToken));
+        Assert.Contains("segments/full/2026-11-23T10/1.tseg", error.Message, StringComparison.Ordinal);
+    }
+}
