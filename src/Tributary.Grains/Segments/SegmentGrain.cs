@@ -49,8 +49,8 @@ public sealed class SegmentGrainState
 /// the chunks; a sealed segment loads lazily on its first query after activation.
 /// </summary>
 /// <remarks>
-/// Chunk format: repeated <c>[offset int64 LE][length int32 LE][event bytes]</c>. Chunk names carry their first
-/// offset, so a retry after a crash between upload and state write overwrites the same object.
+/// Chunk format: repeated <c>[offset int64 LE][length int32 LE][event bytes]</c>. Chunk names carry their first and
+/// last offsets and a unique suffix; a chunk uploaded by a write that then failed is never listed, so never read.
 /// </remarks>
 public sealed class SegmentGrain : Grain, ISegmentGrain
 {
@@ -297,22 +297,37 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
                 at += 12 + e.Length;
             }
 
-            var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}/open/{_pending[0].Offset:D20}.events");
+            // Unique per write: two activations of one segment (briefly possible after a silo failure) never
+            // overwrite each other's chunk; only the chunks listed in the winning state write are ever read.
+            var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}/open/{_pending[0].Offset:D20}-{_pending[^1].Offset:D20}-{Guid.NewGuid():N}.events");
             await _store.PutAsync(name, buffer);
-            if (!s.Chunks.Contains(name))
+            s.Chunks.Add(name);
+            var persisted = s.PersistedOffset;
+            s.PersistedOffset = _maxApplied;
+            try
             {
-                s.Chunks.Add(name);
+                await _state.WriteStateAsync();
+            }
+            catch
+            {
+                s.Chunks.Remove(name);
+                s.PersistedOffset = persisted;
+                throw;
             }
         }
+        else
+        {
+            s.PersistedOffset = _maxApplied;
+            await _state.WriteStateAsync();
+        }
 
-        s.PersistedOffset = _maxApplied;
-        await _state.WriteStateAsync();
         _pending.Clear();
     }
 
     private async Task ReloadChunksAsync(CancellationToken cancellationToken)
     {
         var s = _state.State;
+        var reloaded = -1L;
         foreach (var name in s.Chunks)
         {
             await using var stream = await _store.OpenReadAsync(name, cancellationToken)
@@ -325,9 +340,10 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             {
                 var offset = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
                 var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[(at + 8)..]);
-                if (offset <= s.PersistedOffset)
+                if (offset <= s.PersistedOffset && offset > reloaded)
                 {
                     _open!.TryAppend(bytes.Slice(at + 12, length), _parser!, _scratch!, out _);
+                    reloaded = offset;
                 }
 
                 at += 12 + length;
