@@ -196,8 +196,6 @@ internal static class ArchiveBench
             ["Tributary:GatewayPort"] = EmbeddedSilo.FreePort().ToString(inv),
             ["Tributary:Kafka:DevBroker:Enabled"] = "false",
             ["Tributary:Kafka:BootstrapServers"] = bootstrap,
-            // The profile's stats provider must name a topic that exists here: the (tiny) announcement topic.
-            ["Tributary:Streams:stats:Topics:0"] = "_tributary.archive.files",
             ["Tributary:Streams:archive:Topics:0"] = Topic,
             ["Tributary:Streams:archive:StreamNamespace"] = ArchiveIngestGrain.StreamNamespace,
             ["Tributary:Streams:archive:ConsumerGroup"] = "bench-archive",
@@ -223,6 +221,11 @@ internal static class ArchiveBench
         foreach (var (key, value) in FetchSettings)
         {
             overrides[$"Tributary:Kafka:Settings:{key}"] = value;
+        }
+
+        foreach (var (key, value) in EmbeddedSilo.OnlyStreams("archive"))
+        {
+            overrides[key] = value;
         }
 
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);

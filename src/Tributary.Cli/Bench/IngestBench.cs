@@ -147,7 +147,6 @@ internal static class IngestBench
             ["Tributary:Kafka:BootstrapServers"] = cluster.BootstrapServers,
             ["Tributary:Kafka:Settings:fetch.wait.max.ms"] = "10",
             ["Tributary:Kafka:Settings:max.partition.fetch.bytes"] = "8388608",
-            ["Tributary:Streams:stats:Topics:0"] = "bench_ingest_unused",
             ["Tributary:Streams:segments:Topics:0"] = topic,
             ["Tributary:Streams:segments:ConsumerGroup"] = "bench-ingest",
             ["Tributary:Streams:segments:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
@@ -156,6 +155,11 @@ internal static class IngestBench
             ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
         };
         cluster.CreateTopic("bench_ingest_unused", 1);
+        foreach (var (key, value) in EmbeddedSilo.OnlyStreams("segments"))
+        {
+            overrides[key] = value;
+        }
+
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
         await app.StartAsync(cancellationToken);
         try

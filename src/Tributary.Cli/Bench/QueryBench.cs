@@ -31,14 +31,13 @@ internal static class QueryBench
         var pins = Enumerable.Range(0, 64).Select(_ => data.Parsed[random.Next(data.Parsed.Count)].PinId).ToArray();
 
         var root = Path.Combine(Path.GetTempPath(), $"tributary-bench-query-{Environment.ProcessId}");
-        var app = EmbeddedSilo.Build("embedded", new Dictionary<string, string?>
-        {
-            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{EmbeddedSilo.FreePort()}",
-            ["Tributary:SiloPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
-            ["Tributary:Segments:PersistEveryEvents"] = "100000000",
-        }, quiet: true);
+        var overrides = EmbeddedSilo.OnlyStreams("segments");
+        overrides["Tributary:HttpUrls"] = $"http://127.0.0.1:{EmbeddedSilo.FreePort()}";
+        overrides["Tributary:SiloPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture);
+        overrides["Tributary:GatewayPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture);
+        overrides["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store");
+        overrides["Tributary:Segments:PersistEveryEvents"] = "100000000";
+        var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
         await app.StartAsync(cancellationToken);
         try
         {

@@ -145,6 +145,11 @@ internal static class StreamBench
             overrides[$"Tributary:Kafka:Settings:{key}"] = value;
         }
 
+        foreach (var (key, value) in EmbeddedSilo.OnlyStreams("stats"))
+        {
+            overrides[key] = value;
+        }
+
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
         await app.StartAsync(cancellationToken);
         try

@@ -33,6 +33,12 @@ public static class TributarySiloBuilderExtensions
         foreach (var name in settings.Streams.Keys)
         {
             var section = configuration.GetSection($"{TributarySettings.SectionName}:Streams:{name}");
+            // Tributary:Streams:{name}:Enabled=false drops a provider a profile defines (benchmarks, one-sink silos).
+            if (!section.GetValue("Enabled", true))
+            {
+                continue;
+            }
+
             silo.AddKafkaStreams(name, options => options
                 .Bind(section)
                 .PostConfigure(o => ApplyKafkaDefaults(o, settings.Kafka)));
