@@ -55,6 +55,25 @@ public sealed class TributarySiloHostTests
     }
 
     [Fact]
+    public async Task Build_StreamDisabled_ItsProviderIsNotStarted()
+    {
+        var overrides = Ports(out _);
+        overrides["Tributary:Streams:archive:Enabled"] = "false";
+        overrides["Tributary:Archive:Enabled"] = "false";
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            Assert.NotNull(app.Services.GetKeyedService<Tributary.Streaming.Kafka.KafkaProviderRuntime>("stats"));
+            Assert.Null(app.Services.GetKeyedService<Tributary.Streaming.Kafka.KafkaProviderRuntime>("archive"));
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Metrics_AfterConsuming_ExposesFetchedRecordsAndLagPerPartition()
     {
         var overrides = Ports(out var http);
