@@ -33,12 +33,16 @@ deps_apt() {
   log "installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
   # policy-rc.d keeps the packages' own services from starting: the build starts what it needs itself.
+  local added_policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
     $sudo chmod +x /usr/sbin/policy-rc.d
-    trap '$sudo rm -f /usr/sbin/policy-rc.d' RETURN
+    added_policy=1
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+  [ -n "$added_policy" ] && $sudo rm -f /usr/sbin/policy-rc.d
+  return $rc
 }
 
 deps_npm() {
