@@ -26,12 +26,12 @@ internal static class EmbeddedSilo
     }
 
     /// <summary>
-    /// Overrides that keep only the named stream providers of the embedded profile (<c>stats</c>, <c>segments</c>,
-    /// <c>archive</c>) and switch off the sinks of the others, so a benchmark measures one pipeline.
+    /// Adds to <paramref name="overrides"/> what keeps only the named stream providers of the embedded profile
+    /// (<c>stats</c>, <c>segments</c>, <c>archive</c>) and switches off the sinks of the others, so a benchmark
+    /// measures one pipeline.
     /// </summary>
-    public static Dictionary<string, string?> OnlyStreams(params string[] keep)
+    public static void KeepOnlyStreams(IDictionary<string, string?> overrides, params string[] keep)
     {
-        var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var stream in new[] { "stats", "segments", "archive" }.Except(keep, StringComparer.Ordinal))
         {
             overrides[$"Tributary:Streams:{stream}:Enabled"] = "false";
@@ -39,7 +39,6 @@ internal static class EmbeddedSilo
 
         overrides["Tributary:Segments:Enabled"] = keep.Contains("segments", StringComparer.Ordinal) ? "true" : "false";
         overrides["Tributary:Archive:Enabled"] = keep.Contains("archive", StringComparer.Ordinal) ? "true" : "false";
-        return overrides;
     }
 
     /// <summary>A free TCP port on 127.0.0.1 (the OS picks it).</summary>

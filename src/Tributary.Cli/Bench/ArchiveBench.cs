@@ -22,13 +22,6 @@ internal static class ArchiveBench
     private const int Partitions = 16;
     private static readonly string[] Fields = ["ts:Timestamp", "pin_id:Long", "user_id:Long", "action:String", "ip:String", "device:String", "app_version:String"];
 
-    private static readonly Dictionary<string, string> FetchSettings = new(StringComparer.Ordinal)
-    {
-        ["fetch.wait.max.ms"] = "10",
-        ["max.partition.fetch.bytes"] = "8388608",
-        ["queued.min.messages"] = "100000",
-    };
-
     public static async Task<string> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
         // The mock broker keeps about 5 MB per partition (and pin popularity is skewed): 200k events
@@ -142,7 +135,7 @@ internal static class ArchiveBench
 
     private static double RawConsumerRate(string bootstrap, long events, List<(int Partition, Tributary.Storage.Archive.ArchiveRecord Record)> consumed)
     {
-        var config = new ConsumerConfig(new Dictionary<string, string>(FetchSettings))
+        var config = new ConsumerConfig(BenchFetch.Copy())
         {
             BootstrapServers = bootstrap,
             GroupId = "bench-archive-raw",
@@ -218,15 +211,8 @@ internal static class ArchiveBench
             overrides[$"Tributary:Archive:Fields:{i}:Type"] = type;
         }
 
-        foreach (var (key, value) in FetchSettings)
-        {
-            overrides[$"Tributary:Kafka:Settings:{key}"] = value;
-        }
-
-        foreach (var (key, value) in EmbeddedSilo.OnlyStreams("archive"))
-        {
-            overrides[key] = value;
-        }
+        BenchFetch.AddTo(overrides);
+        EmbeddedSilo.KeepOnlyStreams(overrides, "archive");
 
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
         await app.StartAsync(cancellationToken);

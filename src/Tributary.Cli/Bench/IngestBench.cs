@@ -155,10 +155,7 @@ internal static class IngestBench
             ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
         };
         cluster.CreateTopic("bench_ingest_unused", 1);
-        foreach (var (key, value) in EmbeddedSilo.OnlyStreams("segments"))
-        {
-            overrides[key] = value;
-        }
+        EmbeddedSilo.KeepOnlyStreams(overrides, "segments");
 
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
         await app.StartAsync(cancellationToken);

@@ -31,7 +31,8 @@ internal static class QueryBench
         var pins = Enumerable.Range(0, 64).Select(_ => data.Parsed[random.Next(data.Parsed.Count)].PinId).ToArray();
 
         var root = Path.Combine(Path.GetTempPath(), $"tributary-bench-query-{Environment.ProcessId}");
-        var overrides = EmbeddedSilo.OnlyStreams("segments");
+        var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
+        EmbeddedSilo.KeepOnlyStreams(overrides, "segments");
         overrides["Tributary:HttpUrls"] = $"http://127.0.0.1:{EmbeddedSilo.FreePort()}";
         overrides["Tributary:SiloPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture);
         overrides["Tributary:GatewayPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture);

@@ -17,14 +17,6 @@ internal static class StreamBench
     private const string Topic = "bench_stream";
     private const int Partitions = 16;
 
-    // Both sides read with the same fetch settings, so the ratio measures the provider, not the tuning.
-    private static readonly Dictionary<string, string> FetchSettings = new(StringComparer.Ordinal)
-    {
-        ["fetch.wait.max.ms"] = "10",
-        ["max.partition.fetch.bytes"] = "8388608",
-        ["queued.min.messages"] = "100000",
-    };
-
     public static async Task<string> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
         // librdkafka's mock broker keeps at most 5 MB or 100,000 records per partition and truncates older
@@ -95,7 +87,7 @@ internal static class StreamBench
     private static double RawConsumerRate(string bootstrap, string topic, long events)
     {
         // ConsumerConfig wraps the dictionary it is given: copy, or the provider would inherit group.id and friends.
-        var config = new ConsumerConfig(new Dictionary<string, string>(FetchSettings, StringComparer.Ordinal))
+        var config = new ConsumerConfig(BenchFetch.Copy())
         {
             BootstrapServers = bootstrap,
             GroupId = "bench-raw",
@@ -140,15 +132,8 @@ internal static class StreamBench
             ["Tributary:Streams:stats:ConsumerGroup"] = "bench-provider",
             ["Tributary:Streams:stats:BatchSize"] = batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        foreach (var (key, value) in FetchSettings)
-        {
-            overrides[$"Tributary:Kafka:Settings:{key}"] = value;
-        }
-
-        foreach (var (key, value) in EmbeddedSilo.OnlyStreams("stats"))
-        {
-            overrides[key] = value;
-        }
+        BenchFetch.AddTo(overrides);
+        EmbeddedSilo.KeepOnlyStreams(overrides, "stats");
 
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
         await app.StartAsync(cancellationToken);
