@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Tributary.Grains.Segments;
 using Tributary.Query;
@@ -72,6 +73,39 @@ public sealed class SegmentSinkTests
         Assert.Equal(12_000, await env.CountAsync());
         const string byPin = """{"queryType":"topN","dataSource":"DS","intervals":["2000-01-01/2100-01-01"],"granularity":"all","dimension":"pin_id","metric":"events","threshold":50,"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}""";
         await env.AssertMatchesReferenceAsync(byPin, [.. first, .. second]);
+    }
+
+    [Fact]
+    public async Task Append_SenderSentPastWhatTheSegmentApplied_RefusesTheBatchUnappliedUntilTheGapIsReplayed()
+    {
+        await using var env = await SegmentEnvironment.StartAsync(silos: 1);
+        var hour = (Now() / 3_600_000 * 3_600_000) - 3_600_000;
+        var segment = env.Cluster.Client.GetGrain<ISegmentGrain>(SegmentKey.Format(env.Datasource, hour, 0));
+        SegmentAppendBatch Batch(long first, long last, long previousSent) => new()
+        {
+            Offsets = [.. Enumerable.Range((int)first, (int)(last - first + 1)).Select(o => (long)o)],
+            Events = [.. Enumerable.Range((int)first, (int)(last - first + 1)).Select(o => Encoding.UTF8.GetBytes(Event(hour + (o * 1_000L), "p1", "click", "ios", o)))],
+            WatermarkMs = hour,
+            PreviousSent = previousSent,
+        };
+
+        var first = await segment.AppendAsync(Batch(0, 2, -1));
+        Assert.Equal(3, first.Appended);
+
+        // The sender had sent offsets 3-10 to an activation that died unpersisted: offsets 11-12 must not be applied
+        // past that gap, or the replay of 3-10 would be dropped as duplicates.
+        var refused = await segment.AppendAsync(Batch(11, 12, previousSent: 10));
+        Assert.True(refused.Refused);
+        Assert.Equal(0, refused.Appended);
+        Assert.Equal(2, refused.PreviousMaxOffset);
+
+        var replay = await segment.AppendAsync(Batch(0, 12, previousSent: -1));
+        Assert.False(replay.Refused);
+        Assert.Equal(10, replay.Appended);
+        Assert.Equal(3, replay.Duplicates);
+        var status = await segment.GetStatusAsync();
+        Assert.Equal(13, status.EventCount);
+        Assert.Equal(12, status.MaxOffsetApplied);
     }
 
     [Fact]
@@ -343,6 +377,8 @@ public sealed class SegmentSinkTests
             {
                 var settings = TributarySiloHost.LoadSettings(siloBuilder.Configuration);
                 siloBuilder.AddTributary(settings, siloBuilder.Configuration);
+                var name = siloBuilder.Configuration["Orleans:Name"] ?? siloBuilder.Configuration["SiloName"] ?? "silo";
+                siloBuilder.Services.AddLogging(l => FileTestLog.AddIfEnabled(l, name));
             }
         }
     }

@@ -15,6 +15,13 @@ public sealed record SegmentAppendBatch
 
     /// <summary>The sink's event-time watermark (largest event time read from the partition), Unix ms.</summary>
     [Id(2)] public long WatermarkMs { get; init; } = long.MinValue;
+
+    /// <summary>
+    /// The largest offset this sender sent the segment before this batch (in the sender's current run), or -1 when it
+    /// knows of none. A segment that has applied less lost events with a dead activation: it refuses the whole batch,
+    /// so it never applies an offset past a gap (which its offset-based replay filter would then hide for good).
+    /// </summary>
+    [Id(3)] public long PreviousSent { get; init; } = -1;
 }
 
 /// <summary>What a segment did with a batch and how far it is durable.</summary>
@@ -41,6 +48,12 @@ public sealed record SegmentAppendResult
     /// a dead activation and must replay from its checkpoint.
     /// </summary>
     [Id(5)] public long PreviousMaxOffset { get; init; } = -1;
+
+    /// <summary>
+    /// True when the segment refused the batch unapplied because it had applied less than
+    /// <see cref="SegmentAppendBatch.PreviousSent"/>; the sender must replay from its checkpoint.
+    /// </summary>
+    [Id(6)] public bool Refused { get; init; }
 }
 
 /// <summary>An event a segment refused.</summary>

@@ -106,6 +106,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         _id = new SegmentId(datasource, hour, partition);
         var s = _state.State;
         _maxApplied = s.PersistedOffset;
+        SegmentLog.Activated(_logger, _key, s.PersistedOffset, s.Chunks.Count);
         if (!s.Sealed)
         {
             _open = new OpenSegment(_spec, _id);
@@ -151,6 +152,14 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     {
         ArgumentNullException.ThrowIfNull(batch);
         var previous = _maxApplied;
+        if (batch.PreviousSent > _maxApplied)
+        {
+            // Events the sender sent an earlier activation were lost with it: applying this batch would leave a gap
+            // that the replay could never fill (offsets at or below the maximum are dropped as duplicates).
+            SegmentLog.Refused(_logger, _key, batch.PreviousSent, _maxApplied);
+            return Result(0, 0, null, previous) with { Refused = true };
+        }
+
         var appended = 0;
         var duplicates = 0;
         List<SegmentRejection>? rejected = null;
@@ -182,6 +191,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
 
         _duplicates += duplicates;
+        SegmentLog.Appended(_logger, _key, batch.Offsets.Length > 0 ? batch.Offsets[0] : -1, batch.Offsets.Length > 0 ? batch.Offsets[^1] : -1, batch.Offsets.Length, previous, appended, duplicates);
         if (!_registered && appended > 0)
         {
             await RegisterAsync();
@@ -314,6 +324,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
                 s.PersistedOffset = persisted;
                 throw;
             }
+
+            SegmentLog.Persisted(_logger, _key, s.PersistedOffset, _pending.Count, name);
         }
         else
         {

@@ -59,6 +59,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     public const string StreamNamespace = "tributary.segments";
 
     private const int ReplayChunk = 5_000;
+    private const int MaxLostRetries = 3;
     private readonly IPersistentState<SegmentIngestState> _state;
     private readonly DatasourceRegistry _registry;
     private readonly DeadLetterProducer _deadLetters;
@@ -75,6 +76,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     private string? _provider;
     private IKafkaCheckpointer? _checkpointer;
     private bool _loaded;
+    private bool _recover;
     private long _next;
     private long _watermark;
     private long _routed;
@@ -134,22 +136,27 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         var records = items.Select(i => i.Item).ToList();
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await ProcessAsync(records);
-        }
-        catch (SegmentLostException ex)
-        {
-            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-            Reset();
-            await ProcessAsync(records);
-        }
-        catch (Exception ex)
-        {
-            // Memory is ahead of what is durable: forget it; the redelivery (or next batch) replays from the checkpoint.
-            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-            Reset();
-            throw;
+            try
+            {
+                await ProcessAsync(records);
+                return;
+            }
+            catch (SegmentLostException ex) when (attempt < MaxLostRetries)
+            {
+                // A segment lost events with a dead activation: replay from the checkpoint, then this delivery.
+                SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
+                Reset();
+            }
+            catch (Exception ex)
+            {
+                // Memory is ahead of what is durable: forget it; the next delivery (or the next tick, if none comes)
+                // replays from the checkpoint.
+                SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
+                Reset();
+                throw;
+            }
         }
     }
 
@@ -185,6 +192,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     private void Reset()
     {
         _loaded = false;
+        _recover = true;
         _tracked.Clear();
         _marks.Clear();
     }
@@ -206,15 +214,18 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         _next = s.Checkpoint;
+        SegmentLog.SinkLoaded(_logger, _topic, _partition, s.Checkpoint, firstDelivered ?? -1);
         _watermark = s.WatermarkMs;
         _marks.Clear();
         _marks.Add((s.Checkpoint, s.WatermarkMs));
         _loaded = true;
+        _recover = false;
     }
 
     private async Task ProcessAsync(List<KafkaRecord> records)
     {
         await LoadAsync(records[0].Offset);
+        SegmentLog.SinkDelivered(_logger, _topic, _partition, records[0].Offset, records[^1].Offset, records.Count, _next);
         if (records[0].Offset > _next)
         {
             // Records between the checkpoint and this delivery went to an activation that is gone.
@@ -299,33 +310,50 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
                 Offsets = [.. groups[k].Offsets],
                 Events = [.. groups[k].Events],
                 WatermarkMs = _watermark,
+                PreviousSent = _tracked.TryGetValue(k, out var known) ? known.LastSent : -1,
             }).AsTask()).ToList();
             var results = await Task.WhenAll(calls);
             var byOffset = records.Where(r => r.Offset >= 0).ToDictionary(r => r.Offset);
+            string? lost = null;
             for (var i = 0; i < keys.Count; i++)
             {
                 var result = results[i];
-                Track(keys[i], result, groups[keys[i]].Offsets[^1]);
+
+                // Every segment's answer is taken (its rejections dead-lettered) before a loss is acted on: a replay
+                // would not reject those offsets again.
+                lost ??= Track(keys[i], result, groups[keys[i]].Offsets[^1]);
                 _routed += result.Appended;
                 foreach (var rejection in result.Rejected)
                 {
                     deadLetters.Add((byOffset[rejection.Offset], rejection.Reason, rejection.Reason.Contains("sealed", StringComparison.Ordinal)));
                 }
             }
+
+            await DeadLetterAsync(deadLetters);
+            if (lost is not null)
+            {
+                throw new SegmentLostException(lost);
+            }
+        }
+        else
+        {
+            await DeadLetterAsync(deadLetters);
         }
 
-        await DeadLetterAsync(deadLetters);
         await SealPassedAsync();
     }
 
-    private void Track(string key, SegmentAppendResult result, long lastSent)
+    /// <summary>Records what a segment answered; returns why the segment lost events, or null when it did not.</summary>
+    private string? Track(string key, SegmentAppendResult result, long lastSent)
     {
-        if (_tracked.TryGetValue(key, out var known) && known.LastSent > result.PreviousMaxOffset)
+        _tracked.TryGetValue(key, out var known);
+        if (result.Refused || (known is not null && known.LastSent > result.PreviousMaxOffset))
         {
-            throw new SegmentLostException($"segment {key} applied only through offset {result.PreviousMaxOffset} but was sent offset {known.LastSent}");
+            return $"segment {key} applied only through offset {result.PreviousMaxOffset} but was sent offset {known?.LastSent ?? lastSent}";
         }
 
         _tracked[key] = new Tracked(Math.Max(lastSent, known?.LastSent ?? -1), result.FirstUnpersistedOffset);
+        return null;
     }
 
     private async Task DeadLetterAsync(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
@@ -444,6 +472,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         await _state.WriteStateAsync();
+        SegmentLog.SinkCheckpoint(_logger, _topic, _partition, checkpoint, _next);
         _lastCheckpointWriteMs = nowMs;
 
         // Only a written checkpoint reaches Kafka, so a new owner of the queue never starts past an unpersisted record.
@@ -471,6 +500,14 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     {
         try
         {
+            if (!_loaded && _recover && _state.State.Started && _provider is not null)
+            {
+                // A failed delivery reset this sink and no delivery has come since (it may have been the last one):
+                // re-read from the checkpoint to the end of the partition now.
+                await LoadAsync(null);
+                await ReplayFromKafkaAsync(_next, long.MaxValue);
+            }
+
             await FlushCoreAsync(force: true);
         }
         catch (SegmentLostException ex)

@@ -24,4 +24,25 @@ internal static partial class SegmentLog
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Segment sink periodic persist of {Topic}[{Partition}] failed; retrying at the next tick")]
     public static partial void PersistTickFailed(ILogger logger, string topic, int partition, Exception exception);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Debug, Message = "Segment {Key} activated: persisted offset {Offset}, {Chunks} chunks")]
+    public static partial void Activated(ILogger logger, string key, long offset, int chunks);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Debug, Message = "Segment {Key} append {First}-{Last} ({Count}): previous max {Previous}, appended {Appended}, duplicates {Duplicates}")]
+    public static partial void Appended(ILogger logger, string key, long first, long last, int count, long previous, int appended, int duplicates);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "Segment {Key} persisted through offset {Offset} ({Pending} events, chunk {Chunk})")]
+    public static partial void Persisted(ILogger logger, string key, long offset, int pending, string chunk);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Debug, Message = "Segment sink of {Topic}[{Partition}] loaded checkpoint {Checkpoint}; first delivered {First}")]
+    public static partial void SinkLoaded(ILogger logger, string topic, int partition, long checkpoint, long first);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Debug, Message = "Segment sink of {Topic}[{Partition}] checkpoint {Checkpoint} (next {Next})")]
+    public static partial void SinkCheckpoint(ILogger logger, string topic, int partition, long checkpoint, long next);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Debug, Message = "Segment sink of {Topic}[{Partition}] delivered {First}-{Last} ({Count}); next {Next}")]
+    public static partial void SinkDelivered(ILogger logger, string topic, int partition, long first, long last, int count, long next);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Segment {Key} refused a batch: its sender had sent through offset {Sent} but only {Applied} is applied here (events lost with a dead activation); the sender replays")]
+    public static partial void Refused(ILogger logger, string key, long sent, long applied);
 }
