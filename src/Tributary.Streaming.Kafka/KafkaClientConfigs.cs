@@ -21,6 +21,15 @@ internal static class KafkaClientConfigs
         // Latency matters more than fetch efficiency at the tail; throughput comes from prefetching.
         config.FetchWaitMaxMs ??= 50;
         config.QueuedMinMessages ??= 20_000;
+
+        // Once a partition's prefetch queue passes queued.min.messages or queued.max.messages.kbytes, librdkafka waits
+        // fetch.queue.backoff.ms (1 s by default) before fetching it again: a partition then trickles in one fetch a
+        // second. The provider bounds memory with its own per-partition buffer, so fetch again soon.
+        if (config.Get("fetch.queue.backoff.ms") is null)
+        {
+            config.Set("fetch.queue.backoff.ms", "20");
+        }
+
         return config;
     }
 

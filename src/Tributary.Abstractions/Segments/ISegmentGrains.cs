@@ -62,8 +62,8 @@ public interface IQueryBrokerGrain : IGrainWithIntegerKey
 [Alias("tributary.ISegmentIngestGrain")]
 public interface ISegmentIngestGrain : IGrainWithStringKey
 {
-    /// <summary>Progress and counters.</summary>
-    [Alias("GetStatus")]
+    /// <summary>Progress and counters; answered between the turns of a delivery (it only reads), so a busy sink still reports.</summary>
+    [Alias("GetStatus"), Orleans.Concurrency.AlwaysInterleave]
     ValueTask<SegmentIngestStatus> GetStatusAsync();
 
     /// <summary>Persists every segment with pending events, then moves the checkpoint to the next offset.</summary>

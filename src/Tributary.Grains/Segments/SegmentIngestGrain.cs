@@ -68,6 +68,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     private readonly ILogger<SegmentIngestGrain> _logger;
     private readonly Dictionary<string, Tracked> _tracked = new(StringComparer.Ordinal);
     private readonly List<(long Offset, long WatermarkBefore)> _marks = [];
+    private readonly List<Task> _unacknowledged = [];
     private string _topic = string.Empty;
     private int _partition;
     private DatasourceSpec? _spec;
@@ -77,6 +78,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     private IKafkaCheckpointer? _checkpointer;
     private bool _loaded;
     private bool _recover;
+    private bool _reread;
     private long _next;
     private long _watermark;
     private long _routed;
@@ -193,6 +195,8 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     {
         _loaded = false;
         _recover = true;
+        _reread = true;
+        _unacknowledged.Clear();
         _tracked.Clear();
         _marks.Clear();
     }
@@ -202,6 +206,13 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         if (_loaded)
         {
             return;
+        }
+
+        if (_reread)
+        {
+            // Memory may be ahead of what is durable (counters, dead letters whose send failed): start from storage.
+            await _state.ReadStateAsync();
+            _reread = false;
         }
 
         var s = _state.State;
@@ -356,17 +367,23 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         return null;
     }
 
-    private async Task DeadLetterAsync(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
+    private Task DeadLetterAsync(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
     {
         var s = _state.State;
         var fresh = deadLetters.Where(d => d.Record.Offset > s.DeadLetteredThrough).OrderBy(d => d.Record.Offset).ToList();
         if (fresh.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
+        // Acknowledgements are awaited before the next state write (the checkpoint), not here: one Kafka round trip per
+        // checkpoint instead of per delivery. The checkpoint and DeadLetteredThrough are written together after them.
         var topic = _options.DeadLetterTopic.Replace("{datasource}", _spec?.Name ?? _topic, StringComparison.Ordinal);
-        await Task.WhenAll(fresh.Select(d => _deadLetters.SendAsync(topic, _topic, _partition, d.Record.Offset, d.Record.Key, d.Record.Value, d.Reason)));
+        foreach (var d in fresh)
+        {
+            _unacknowledged.Add(_deadLetters.SendAsync(topic, _topic, _partition, d.Record.Offset, d.Record.Key, d.Record.Value, d.Reason));
+        }
+
         foreach (var d in fresh)
         {
             if (d.Late)
@@ -380,6 +397,18 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         s.DeadLetteredThrough = fresh[^1].Record.Offset;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes the state once every dead letter sent so far is acknowledged (so the state never claims one that failed).</summary>
+    private async Task WriteStateAsync()
+    {
+        if (_unacknowledged.Count > 0)
+        {
+            await Task.WhenAll(_unacknowledged);
+            _unacknowledged.Clear();
+        }
+
         await _state.WriteStateAsync();
     }
 
@@ -471,7 +500,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             _tracked.Remove(key);
         }
 
-        await _state.WriteStateAsync();
+        await WriteStateAsync();
         SegmentLog.SinkCheckpoint(_logger, _topic, _partition, checkpoint, _next);
         _lastCheckpointWriteMs = nowMs;
 
