@@ -12,6 +12,8 @@ internal static class BenchFetch
         ["fetch.wait.max.ms"] = "10",
         ["max.partition.fetch.bytes"] = "8388608",
         ["queued.min.messages"] = "100000",
+        // The provider's default too (librdkafka's 1 s backoff once a prefetch queue fills would throttle the raw peer).
+        ["fetch.queue.backoff.ms"] = "20",
     };
 
     /// <summary>A fresh copy of <see cref="Settings"/> for one consumer.</summary>

@@ -145,8 +145,6 @@ internal static class IngestBench
             ["Tributary:GatewayPort"] = EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Tributary:Kafka:DevBroker:Enabled"] = "false",
             ["Tributary:Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Tributary:Kafka:Settings:fetch.wait.max.ms"] = "10",
-            ["Tributary:Kafka:Settings:max.partition.fetch.bytes"] = "8388608",
             ["Tributary:Streams:segments:Topics:0"] = topic,
             ["Tributary:Streams:segments:ConsumerGroup"] = "bench-ingest",
             ["Tributary:Streams:segments:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
@@ -155,6 +153,7 @@ internal static class IngestBench
             ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
         };
         cluster.CreateTopic("bench_ingest_unused", 1);
+        BenchFetch.AddTo(overrides);
         EmbeddedSilo.KeepOnlyStreams(overrides, "segments");
 
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
