@@ -135,6 +135,24 @@ internal static class ArchiveTestCluster
         return Enumerable.Range(0, Partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value).ToArray();
     }
 
+    /// <summary>
+    /// Activates every partition's ingest grain from <paramref name="silo"/> (through its own grain factory), so that
+    /// with their local placement they and their archive partitions live there; returns their statuses.
+    /// </summary>
+    public static Task<ArchiveIngestStatus[]> ActivateIngestGrainsAsync(SiloHandle silo, string topic)
+    {
+        var grains = ((InProcessSiloHandle)silo).ServiceProvider.GetRequiredService<IGrainFactory>();
+        return Task.WhenAll(Enumerable.Range(0, Partitions).Select(p => grains.GetGrain<IArchiveIngestGrain>(TopicPartitionKey.Format(topic, p)).GetStatusAsync().AsTask()));
+    }
+
+    /// <summary>The offset the archive's consumer group committed to Kafka for <paramref name="topic"/>[<paramref name="partition"/>]; -1 when none.</summary>
+    public static long CommittedOffset(TestCluster cluster, string topic, int partition)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = KafkaTestCluster.BootstrapServers, GroupId = $"group-{cluster.Options.ServiceId}" }).Build();
+        var committed = consumer.Committed([new TopicPartition(topic, partition)], TimeSpan.FromSeconds(10));
+        return committed[0].Offset.IsSpecial ? -1 : committed[0].Offset.Value;
+    }
+
     /// <summary>Waits until every ingest grain has routed its partition to the end, then seals all open files.</summary>
     public static async Task DrainAndFlushAsync(TestCluster cluster, string topic, TimeSpan deadline)
     {

@@ -50,6 +50,51 @@ public sealed class ParquetArchiveWriterTests
         Assert.Equal(ArchiveTestData.Start.AddSeconds(5).UtcDateTime, first.Timestamps[5]);
     }
 
+    [Theory]
+    [InlineData(ArchiveFormat.Parquet)]
+    [InlineData(ArchiveFormat.Raw)]
+    public async Task TryAdd_RowGroupsLargerThanFirstColumnBuffers_EveryRowReadsBack(ArchiveFormat format)
+    {
+        // Column buffers start small and grow to the row group size: 2,300 rows in groups of 1,000 grow them
+        // several times, fill them exactly and reuse them after a flush.
+        var options = ArchiveTestData.Options(o => (o.Format, o.RowGroupRows) = (format, 1000));
+        var records = ArchiveTestData.Records(2300, malformedEvery: 0);
+        using var stream = new MemoryStream();
+        await using (var writer = await ParquetArchiveWriter.CreateAsync(stream, 2, options, Ct))
+        {
+            foreach (var r in records)
+            {
+                Assert.True(writer.TryAdd(new RoutedRecord(r, r.TimestampMs, null), out var reason), reason);
+                if (writer.RowGroupFull)
+                {
+                    await writer.FlushRowGroupAsync(Ct);
+                }
+            }
+
+            await writer.CompleteAsync(Ct);
+        }
+
+        stream.Position = 0;
+        var groups = new List<ArchiveRowGroup>();
+        await foreach (var g in ParquetArchiveReader.ReadAsync(stream, Ct))
+        {
+            groups.Add(g);
+        }
+
+        Assert.Equal([1000, 1000, 300], groups.Select(g => g.Offsets.Length));
+        Assert.Equal(Enumerable.Range(0, 2300).Select(i => (long)i), groups.SelectMany(g => g.Offsets));
+        if (format == ArchiveFormat.Parquet)
+        {
+            Assert.Equal(Enumerable.Range(0, 2300).Select(i => (long?)i), groups.SelectMany(g => (long?[])g.Columns["user_id"]));
+            Assert.Equal(Enumerable.Range(0, 2300).Select(i => (long?)(1000 + (i % 7))), groups.SelectMany(g => (long?[])g.Columns["pin_id"]));
+            Assert.All(groups.SelectMany(g => (string?[])g.Columns["action"]), a => Assert.Equal("view", a));
+        }
+        else
+        {
+            Assert.Equal(records.Select(r => r.Value), groups.SelectMany(g => (byte[]?[])g.Columns["value"]));
+        }
+    }
+
     [Fact]
     public async Task TryAdd_RawFormat_KeepsKeyValueAndHeaders()
     {

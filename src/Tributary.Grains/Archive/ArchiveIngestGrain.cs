@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Tributary.Archive;
@@ -38,8 +39,14 @@ public sealed class ArchiveIngestState
 /// buffers are lost (this activation or an archive partition's died) the grain re-reads its partition from
 /// the checkpoint straight from Kafka, up to the first record it is given: the router, fed the same records
 /// with the same durable marks, rebuilds the same files, and marks drop what was already uploaded.
+/// <para>
+/// Placed on the silo that first calls it (<see cref="PreferLocalPlacementAttribute"/>): normally the silo whose
+/// pulling agent reads the partition, so a delivery never crosses silos, and its archive partitions (also
+/// local) build and upload the files in the same process. The archive's load follows the queue balancer.
+/// </para>
 /// </remarks>
 [ImplicitStreamSubscription(StreamNamespace)]
+[PreferLocalPlacement]
 public sealed class ArchiveIngestGrain(
     [PersistentState("archive-ingest", "tributary")] IPersistentState<ArchiveIngestState> state,
     IOptions<ArchiveOptions> options,
@@ -74,6 +81,15 @@ public sealed class ArchiveIngestGrain(
         // Flush on shutdown: a cut that depends on timing, made safe by the durable upload marks.
         if (_router is null || _router.OpenFiles.Count == 0)
         {
+            return;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A non-graceful stop (killed, or declared dead) deactivates with a cancelled token while a new activation
+            // may already own the partition elsewhere. A timing-dependent cut uploaded late by this zombie would
+            // overwrite the new owner's file of the same name with other rows; the new owner replays instead.
+            ArchiveLog.FlushSkipped(logger, _topic, _partition, state.State.Checkpoint, reason.ToString());
             return;
         }
 

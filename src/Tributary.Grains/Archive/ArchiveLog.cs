@@ -16,6 +16,9 @@ internal static partial class ArchiveLog
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Archive of {Topic}[{Partition}] could not flush on deactivation; the next owner replays from checkpoint {Checkpoint}")]
     public static partial void FlushOnDeactivateFailed(ILogger logger, string topic, int partition, long checkpoint, Exception exception);
 
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Archive of {Topic}[{Partition}] did not flush on a non-graceful deactivation ({Reason}); the next owner replays from checkpoint {Checkpoint}")]
+    public static partial void FlushSkipped(ILogger logger, string topic, int partition, long checkpoint, string reason);
+
     [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Output partition {Topic}/{OutputPartition} is complete: wrote {Key}")]
     public static partial void SuccessWritten(ILogger logger, string topic, string outputPartition, string key);
 
