@@ -115,6 +115,36 @@ public sealed class OpenSegment : ISegment
         }
     }
 
+    /// <summary>Native (CRoaring) bytes held by the segment's bitmaps; part of <see cref="MemoryUsage"/>.</summary>
+    public long NativeMemoryUsage => _dimensions.Sum(d => d.NativeMemoryUsage);
+
+    /// <summary>
+    /// <see cref="MemoryUsage"/> by component (time column, rollup table, and per dimension and metric), for
+    /// diagnostics and the ingest bench. Keys are stable: <c>time</c>, <c>rollup</c>, <c>dim:NAME:ids</c>,
+    /// <c>dim:NAME:dictionary</c>, <c>dim:NAME:bitmaps</c>, <c>metric:NAME</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> MemoryBreakdown()
+    {
+        var parts = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["time"] = _time.AllocatedBytes,
+            ["rollup"] = _table.Length * 4L,
+        };
+        foreach (var dimension in _dimensions)
+        {
+            parts[$"dim:{dimension.Spec.Name}:ids"] = dimension.Ids.AllocatedBytes;
+            parts[$"dim:{dimension.Spec.Name}:dictionary"] = dimension.DictionaryBytes;
+            parts[$"dim:{dimension.Spec.Name}:bitmaps"] = dimension.BitmapBytes;
+        }
+
+        foreach (var metric in _metrics)
+        {
+            parts[$"metric:{metric.Spec.Name}"] = metric.MemoryUsage;
+        }
+
+        return parts;
+    }
+
     /// <summary>
     /// Rebuilds an open segment from a snapshot written by <see cref="WriteSnapshotTo"/> (or <see cref="SealTo"/>). Rows, dictionaries, metrics (hyperUnique updates included) and event
     /// counts come back exactly, and appending continues as if the segment had never been sealed.
