@@ -33,7 +33,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
 
     internal sealed class LongMetric(MetricSpec spec, int index) : OpenMetric(spec, index)
     {
-        public PackedColumn Values { get; } = new();
+        public PackedColumn Values { get; } = new(256);
 
         public override long MemoryUsage => Values.AllocatedBytes;
 
@@ -108,9 +108,9 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
         public const uint SketchMarker = 0xFFFF_FFFF;
         public const int MaxListed = 64;
 
-        private uint[] _encoded = new uint[1024];
+        private uint[] _encoded = new uint[256];
         private readonly Stack<int>[] _free = [.. Enumerable.Range(0, 6).Select(_ => new Stack<int>())]; // capacities 2, 4, ..., 64
-        private uint[] _pool = new uint[1024];
+        private uint[] _pool = new uint[64];
         private int _poolLength;
         private int _count;
 
