@@ -10,13 +10,14 @@ namespace Tributary.Segments;
 
 /// <summary>
 /// A segment that is still receiving events: rows are rolled up by (query-granularity time, dimension values)
-/// as they arrive, dimensions are dictionary-encoded with one roaring bitmap of row ids per value, and metrics
-/// are aggregated in place. It answers the <see cref="ISegment"/> scan primitives at any time.
+/// as they arrive, dimensions are dictionary-encoded into per-row id columns, and metrics are aggregated in place.
+/// It answers the <see cref="ISegment"/> scan primitives at any time: value bitmaps are built from the id columns
+/// when a filter first asks for them and cached (see the README), so appends never touch a bitmap.
 /// </summary>
 /// <remarks>
-/// Thread safety: single writer, and no reader while a write is in progress. The owning SegmentGrain gets
-/// this for free from Orleans' one-turn-at-a-time execution; other hosts must serialise calls themselves.
-/// Bitmaps returned by <see cref="IDimensionColumn.GetRows"/> keep changing as rows are appended.
+/// Thread safety: one caller at a time, reads included (a read may build and cache a bitmap). The owning
+/// SegmentGrain gets this for free from Orleans' one-turn-at-a-time execution; other hosts must serialise calls
+/// themselves. A bitmap returned by <see cref="IDimensionColumn.GetRows"/> is valid until the next append.
 /// </remarks>
 public sealed class OpenSegment : ISegment
 {
@@ -101,7 +102,7 @@ public sealed class OpenSegment : ISegment
 
     /// <summary>
     /// Approximate bytes held: managed columns, dictionaries and rollup table at their allocated sizes plus the
-    /// native bitmaps' memory.
+    /// cached bitmaps (native memory and managed wrappers). See <see cref="MemoryBreakdown"/>.
     /// </summary>
     public long MemoryUsage
     {
