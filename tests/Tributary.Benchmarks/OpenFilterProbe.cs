@@ -40,9 +40,9 @@ internal static class OpenFilterProbe
 
         var caughtUp = Time(ids, id => pins.GetRows(id).Cardinality);
         var actions = segment.GetDimension("action")!;
-        var coldAction = Time([actions.IndexOf("view")], id => actions.GetRows(id).Cardinality);
+        var coldAction = Time([.. Enumerable.Range(0, actions.Cardinality)], id => actions.GetRows(id).Cardinality); // 4-44% of the rows each
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"scenario\":\"open-filter\",\"rows\":{segment.RowCount},\"pins\":{pins.Cardinality},\"first_selector_us\":{cold:F1},\"cached_selector_us\":{cached:F2},\"after_1000_appends_us\":{caughtUp:F2},\"first_selector_dense_value_us\":{coldAction:F1},\"cached_bytes\":{segment.NativeMemoryUsage}}}"));
+            $"{{\"scenario\":\"open-filter\",\"rows\":{segment.RowCount},\"pins\":{pins.Cardinality},\"first_selector_us\":{cold:F1},\"cached_selector_us\":{cached:F2},\"after_1000_appends_us\":{caughtUp:F2},\"first_selector_action_value_us\":{coldAction:F1},\"cached_bytes\":{segment.NativeMemoryUsage}}}"));
     }
 
     private static double Time(int[] ids, Func<int, long> call)

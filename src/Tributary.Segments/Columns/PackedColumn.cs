@@ -199,6 +199,8 @@ public sealed class PackedColumn
         return max;
     }
 
+    // AggressiveOptimization: a segment's first filter runs these once over a million rows, too soon for tiering to help
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddMatches<T>(ReadOnlySpan<T> values, T value, int firstIndex, RoaringBitmap destination)
         where T : unmanaged, IEquatable<T>
     {
@@ -252,6 +254,7 @@ public sealed class PackedColumn
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddWhere<T>(ReadOnlySpan<T> values, ReadOnlySpan<bool> match, int firstIndex, RoaringBitmap destination)
         where T : unmanaged, IBinaryInteger<T>
     {
