@@ -176,6 +176,9 @@ public sealed class OpenSegmentTests
         Assert.Equal(events, Enumerable.Range(0, segment.RowCount).Sum(r => count.GetLong(r)));
         var bytesPerEvent = (double)segment.MemoryUsage / events;
         Assert.True(bytesPerEvent < 100, $"{bytesPerEvent:F1} bytes per event");
+        var bytesPerRow = (double)segment.MemoryUsage / segment.RowCount;
+        Assert.True(bytesPerRow <= 50, $"{bytesPerRow:F1} bytes per row"); // issue 3's goal for open segments
+        Assert.Equal(0, segment.NativeMemoryUsage); // no bitmap until a filter asks for one
     }
     [Fact]
     public void Append_RowsBeyondTwoByteRollupSlots_StillRollsUpEveryRepeat()
