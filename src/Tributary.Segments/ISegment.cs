@@ -88,8 +88,9 @@ public interface IDimensionColumn
     int GetId(int row);
 
     /// <summary>
-    /// The rows holding value <paramref name="id"/>. Borrowed: owned by the segment, valid while it lives;
-    /// never dispose or mutate it (combine it into a bitmap you own, or <see cref="RoaringBitmap.Clone"/> it).
+    /// The rows holding value <paramref name="id"/>. Borrowed: owned by the segment, valid while a sealed segment lives
+    /// and, for an open segment (which builds it on demand and caches it), until the next append; never dispose or
+    /// mutate it (combine it into a bitmap you own, or <see cref="RoaringBitmap.Clone"/> it).
     /// </summary>
     RoaringBitmap GetRows(int id);
 
@@ -101,6 +102,12 @@ public interface IDimensionColumn
 
     /// <summary>A new bitmap of the rows whose value passes <paramref name="predicate"/> (bound, like, regex); the predicate runs once per distinct value.</summary>
     RoaringBitmap Select(Func<string?, bool> predicate);
+
+    /// <summary>
+    /// A new bitmap of the rows whose value id is any of <paramref name="ids"/> (in filters, after the values are
+    /// looked up). The caller owns it. The default unions <see cref="GetRows"/>; an open segment scans its id column once.
+    /// </summary>
+    RoaringBitmap SelectIds(IEnumerable<int> ids) => RoaringBitmap.OrMany([.. ids.Distinct().Order().Select(GetRows)]);
 
     /// <summary>A new bitmap of the rows whose value id is in [<paramref name="fromId"/>, <paramref name="toIdExclusive"/>) (bound filters over sorted dictionaries).</summary>
     RoaringBitmap SelectIdRange(int fromId, int toIdExclusive);

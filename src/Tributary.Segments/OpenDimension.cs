@@ -6,19 +6,29 @@ using Tributary.Segments.Schema;
 
 namespace Tributary.Segments;
 
-/// <summary>A dimension of an <see cref="OpenSegment"/>: ids in first-seen order, one bitmap per value.</summary>
+/// <summary>
+/// A dimension of an <see cref="OpenSegment"/>: one value id per row in a <see cref="PackedColumn"/> (ids in
+/// first-seen order) and the dictionary. No bitmap is kept per value while the segment is open (like Druid's
+/// incremental index, which keeps row values and builds no bitmap index until persist): a filter scans the id
+/// column (vectorized for one value, one pass with a lookup table for many), and <see cref="GetRows"/> caches the
+/// bitmaps it builds, catching them up with the rows appended since, within a byte budget that is enforced at the
+/// next append (never during a read, so borrowed bitmaps stay valid until then).
+/// </summary>
 internal sealed class OpenDimension : IDimensionColumn, IDisposable
 {
+    /// <summary>Cached bitmaps may hold this many native bytes per dimension before the next append drops them all...</summary>
+    internal const long CacheBaseBytes = 64 * 1024;
+
+    /// <summary>... plus this many bytes per row of the segment.</summary>
+    internal const long CacheBytesPerRow = 2;
+
     private readonly Utf8Dictionary? _strings;
     private readonly Dictionary<long, int>? _longs;
-    private readonly List<long> _longValues = [];
-    private readonly List<RoaringBitmap> _bitmaps = [];
-    private const int FlushBatch = 4096;
+    private long[] _longValues = [];
     private int _nullId = -1;
     private int _cardinality;
-    private int _flushedRows;
-    private uint[] _flushRows = [];
-    private int[] _flushCounts = [];
+    private Dictionary<int, CachedRows>? _cache;
+    private long _cacheBytes;
 
     public OpenDimension(DimensionSpec spec)
     {
@@ -35,7 +45,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
 
     public DimensionSpec Spec { get; }
 
-    public PackedColumn Ids { get; } = new();
+    public PackedColumn Ids { get; } = new(256);
 
     public int Cardinality => _cardinality;
 
@@ -43,33 +53,36 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
 
     public int NullId => _nullId;
 
-    public long MemoryUsage
-    {
-        get
-        {
-            Flush();
-            var bytes = (_flushRows.Length * 4L) + (_flushCounts.Length * 4L) + Ids.AllocatedBytes + (_strings?.AllocatedBytes ?? 0) + ((_longs?.Count ?? 0) * 24L) + (_longValues.Capacity * 8L) + (_bitmaps.Capacity * 8L);
-            foreach (var bitmap in _bitmaps)
-            {
-                bytes += bitmap.MemoryUsage + 64; // + the managed wrapper and its SafeHandle
-            }
+    /// <summary>Bitmaps currently cached by <see cref="GetRows"/>.</summary>
+    public int CachedBitmaps => _cache?.Count ?? 0;
 
-            return bytes;
-        }
-    }
+    public long MemoryUsage => Ids.AllocatedBytes + DictionaryBytes + BitmapBytes;
+
+    public long DictionaryBytes => (_strings?.AllocatedBytes ?? 0) + (_longs is null ? 0 : (_longs.Count * 24L) + (_longValues.Length * 8L));
+
+    /// <summary>The bitmap cache: native bytes plus about 100 managed bytes per entry (dictionary entry, wrapper, SafeHandle).</summary>
+    public long BitmapBytes => _cacheBytes + ((_cache?.Count ?? 0) * 100L);
+
+    public long NativeMemoryUsage => _cacheBytes;
 
     /// <summary>Value id of dimension <paramref name="index"/> of <paramref name="row"/>, adding the value when new.</summary>
     public int Resolve(ParsedRow row, int index)
     {
         if (row.IsNull(index))
         {
-            return _nullId >= 0 ? _nullId : _nullId = NewValue();
+            return _nullId >= 0 ? _nullId : _nullId = _cardinality++;
         }
 
         if (_strings is { } strings)
         {
+            var before = strings.Count;
             var id = strings.GetOrAdd(row.DimensionUtf8(index));
-            return id < _nextStringId ? Map(id) : NewString(id);
+            if (strings.Count != before)
+            {
+                _cardinality++;
+            }
+
+            return ColumnId(id);
         }
 
         var value = row.DimensionLong(index);
@@ -78,10 +91,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
             return existing;
         }
 
-        var added = NewValue();
-        _longs[value] = added;
-        _longValues.Add(value);
-        return added;
+        return AddLong(value);
     }
 
     /// <summary>Adds a dictionary value restored from a snapshot; returns its id (the next one).</summary>
@@ -89,7 +99,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
     {
         if (value is null)
         {
-            return _nullId = NewValue();
+            return _nullId = _cardinality++;
         }
 
         if (_strings is { } strings)
@@ -97,136 +107,43 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
             var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
             var buffer = new byte[max];
             var length = System.Text.Encoding.UTF8.GetBytes(value, buffer);
-            return NewString(strings.GetOrAdd(buffer.AsSpan(0, length)));
+            strings.GetOrAdd(buffer.AsSpan(0, length));
+            return _cardinality++;
         }
 
-        var id = NewValue();
-        _longs![number!.Value] = id;
-        _longValues.Add(number.Value);
-        return id;
+        return AddLong(number!.Value);
     }
 
-    /// <summary>Records <paramref name="id"/> for the next row; bitmaps catch up in batches (<see cref="Flush"/>).</summary>
+    /// <summary>Records <paramref name="id"/> for the next row, first dropping the bitmap cache when it is over budget.</summary>
     public void AddRow(int id)
     {
-        Ids.Add(id);
-        if (Ids.Count - _flushedRows >= FlushBatch)
+        if (_cacheBytes > CacheBaseBytes + (Ids.Count * CacheBytesPerRow))
         {
-            Flush();
+            DropCache();
         }
+
+        Ids.Add(id);
     }
 
-    /// <summary>
-    /// Adds the rows appended since the last flush to their values' bitmaps with one add_many per value present
-    /// in the batch, instead of one native call per row and dimension. Every read path flushes first.
-    /// </summary>
-    public void Flush()
+    /// <summary>Disposes every cached bitmap (they are rebuilt on demand).</summary>
+    public void DropCache()
     {
-        var pending = Ids.Count - _flushedRows;
-        if (pending == 0)
+        if (_cache is null)
         {
             return;
         }
 
-        var rows = _flushRows.Length >= pending ? _flushRows : _flushRows = new uint[pending];
-        if (_cardinality <= pending * 4)
+        foreach (var cached in _cache.Values)
         {
-            // counting sort by id: rows of each id come out ascending
-            if (_flushCounts.Length < (_cardinality + 1) * 2)
-            {
-                _flushCounts = new int[(_cardinality + 1) * 2];
-            }
-
-            var starts = _flushCounts.AsSpan(0, _cardinality + 1);
-            var next = _flushCounts.AsSpan(_cardinality + 1, _cardinality + 1);
-            starts.Clear();
-            for (var row = _flushedRows; row < Ids.Count; row++)
-            {
-                starts[(int)Ids[row] + 1]++;
-            }
-
-            for (var id = 1; id <= _cardinality; id++)
-            {
-                starts[id] += starts[id - 1];
-            }
-
-            starts.CopyTo(next);
-            for (var row = _flushedRows; row < Ids.Count; row++)
-            {
-                rows[next[(int)Ids[row]]++] = (uint)row;
-            }
-
-            for (var id = 0; id < _cardinality; id++)
-            {
-                if (starts[id + 1] > starts[id])
-                {
-                    _bitmaps[id].AddMany(rows.AsSpan(starts[id], starts[id + 1] - starts[id]));
-                }
-            }
-        }
-        else
-        {
-            // many more values than pending rows: sort (id, row) pairs instead of scanning every id
-            var pairs = new ulong[pending];
-            for (var i = 0; i < pending; i++)
-            {
-                var row = _flushedRows + i;
-                pairs[i] = ((ulong)Ids[row] << 32) | (uint)row;
-            }
-
-            Array.Sort(pairs);
-            var start = 0;
-            for (var i = 0; i < pending; i++)
-            {
-                rows[i] = (uint)pairs[i];
-                if (i + 1 == pending || pairs[i + 1] >> 32 != pairs[i] >> 32)
-                {
-                    _bitmaps[(int)(pairs[i] >> 32)].AddMany(rows.AsSpan(start, i + 1 - start));
-                    start = i + 1;
-                }
-            }
+            cached.Bitmap.Dispose();
         }
 
-        _flushedRows = Ids.Count;
-    }
-
-    // String ids in the Utf8Dictionary exclude the null value, so column ids are mapped through this table.
-    private readonly List<int> _stringToColumn = [];
-    private readonly List<int> _columnToString = [];
-    private int _nextStringId;
-
-    private int Map(int stringId) => _stringToColumn[stringId];
-
-    private int NewString(int stringId)
-    {
-        var id = NewValue();
-        _stringToColumn.Add(id);
-        while (_columnToString.Count < id)
-        {
-            _columnToString.Add(-1);
-        }
-
-        _columnToString.Add(stringId);
-        _nextStringId = stringId + 1;
-        return id;
-    }
-
-    private int NewValue()
-    {
-        _bitmaps.Add(new RoaringBitmap());
-        if (_longs is not null)
-        {
-            while (_longValues.Count < _cardinality)
-            {
-                _longValues.Add(0);
-            }
-        }
-
-        return _cardinality++;
+        _cache = null;
+        _cacheBytes = 0;
     }
 
     /// <summary>UTF-8 bytes of a non-null string value.</summary>
-    public ReadOnlySpan<byte> Utf8(int id) => _strings!.Bytes(_columnToString[id]);
+    public ReadOnlySpan<byte> Utf8(int id) => _strings!.Bytes(StringId(id));
 
     public long LongValue(int id) => _longValues[id];
 
@@ -238,7 +155,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
             return null;
         }
 
-        return _strings is { } strings ? strings.GetString(_columnToString[id]) : _longValues[id].ToString(CultureInfo.InvariantCulture);
+        return _strings is { } strings ? strings.GetString(StringId(id)) : _longValues[id].ToString(CultureInfo.InvariantCulture);
     }
 
     public long? GetLong(int id)
@@ -257,7 +174,7 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
         if (_strings is { } strings)
         {
             var stringId = strings.Find(value);
-            return stringId < 0 ? -1 : _stringToColumn[stringId];
+            return stringId < 0 ? -1 : ColumnId(stringId);
         }
 
         return long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && _longs!.TryGetValue(number, out var id) ? id : -1;
@@ -265,10 +182,30 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
 
     public int GetId(int row) => (int)Ids[row];
 
+    /// <summary>
+    /// The rows of value <paramref name="id"/>: built by one vectorized scan of the id column on first use, cached,
+    /// and caught up with a scan of only the rows appended since on later calls. Borrowed until the next append.
+    /// </summary>
     public RoaringBitmap GetRows(int id)
     {
-        Flush();
-        return _bitmaps[id];
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)id, (uint)_cardinality, nameof(id));
+        _cache ??= [];
+        if (!_cache.TryGetValue(id, out var cached))
+        {
+            cached = new CachedRows(new RoaringBitmap());
+            _cache[id] = cached;
+        }
+
+        if (cached.Rows < Ids.Count)
+        {
+            Ids.AddIndexesOf(id, cached.Rows, cached.Bitmap);
+            cached.Rows = Ids.Count;
+            var bytes = cached.Bitmap.MemoryUsage;
+            _cacheBytes += bytes - cached.Bytes;
+            cached.Bytes = bytes;
+        }
+
+        return cached.Bitmap;
     }
 
     public RoaringBitmap Select(string? value)
@@ -277,12 +214,49 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
         return id < 0 ? new RoaringBitmap() : GetRows(id).Clone();
     }
 
-    public RoaringBitmap Select(IEnumerable<string?> values) => Union(values.Select(IndexOf).Where(id => id >= 0).Distinct());
+    public RoaringBitmap Select(IEnumerable<string?> values) => SelectIds(values.Select(IndexOf).Where(id => id >= 0));
 
-    public RoaringBitmap Select(Func<string?, bool> predicate) => Union(Enumerable.Range(0, _cardinality).Where(id => predicate(GetValue(id))));
+    public RoaringBitmap Select(Func<string?, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        var match = new bool[_cardinality];
+        var any = false;
+        for (var id = 0; id < match.Length; id++)
+        {
+            any |= match[id] = predicate(GetValue(id));
+        }
+
+        return Scan(match, any);
+    }
 
     public RoaringBitmap SelectIdRange(int fromId, int toIdExclusive)
-        => Union(Enumerable.Range(Math.Max(fromId, 0), Math.Max(0, Math.Min(toIdExclusive, _cardinality) - Math.Max(fromId, 0))));
+    {
+        var from = Math.Max(fromId, 0);
+        var to = Math.Min(toIdExclusive, _cardinality);
+        var match = new bool[_cardinality];
+        match.AsSpan(Math.Min(from, to), Math.Max(0, to - from)).Fill(true);
+        return Scan(match, to > from);
+    }
+
+    /// <summary>One pass over the id column for any number of ids; a cached (or newly cached) bitmap's copy for one id.</summary>
+    public RoaringBitmap SelectIds(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var match = new bool[_cardinality];
+        int count = 0, last = -1;
+        foreach (var id in ids)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)id, (uint)_cardinality, nameof(ids));
+            if (!match[id])
+            {
+                match[id] = true;
+                count++;
+                last = id;
+            }
+        }
+
+        return count == 1 ? GetRows(last).Clone() : Scan(match, count > 0);
+    }
 
     public bool TryGetIdRange(string? lower, bool lowerStrict, string? upper, bool upperStrict, out int fromId, out int toIdExclusive)
     {
@@ -291,17 +265,44 @@ internal sealed class OpenDimension : IDimensionColumn, IDisposable
         return false;
     }
 
-    private RoaringBitmap Union(IEnumerable<int> ids)
+    public void Dispose() => DropCache();
+
+    private RoaringBitmap Scan(bool[] match, bool any)
     {
-        Flush();
-        return RoaringBitmap.OrMany([.. ids.Select(id => _bitmaps[id])]);
+        var result = new RoaringBitmap();
+        if (any)
+        {
+            Ids.AddIndexesWhere(match, 0, result);
+        }
+
+        return result;
     }
 
-    public void Dispose()
+    private int AddLong(long value)
     {
-        foreach (var bitmap in _bitmaps)
+        var id = _cardinality++;
+        _longs![value] = id;
+        if (id >= _longValues.Length)
         {
-            bitmap.Dispose();
+            Array.Resize(ref _longValues, Math.Max(16, _longValues.Length * 2));
         }
+
+        _longValues[id] = value;
+        return id;
+    }
+
+    // The Utf8Dictionary numbers strings without the null value; null takes the column id it was first seen at,
+    // so column ids at or after it are one above their string ids (no mapping table needed).
+    private int ColumnId(int stringId) => _nullId < 0 || stringId < _nullId ? stringId : stringId + 1;
+
+    private int StringId(int columnId) => _nullId < 0 || columnId < _nullId ? columnId : columnId - 1;
+
+    private sealed class CachedRows(RoaringBitmap bitmap)
+    {
+        public RoaringBitmap Bitmap { get; } = bitmap;
+
+        public int Rows { get; set; }
+
+        public long Bytes { get; set; }
     }
 }

@@ -33,7 +33,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
 
     internal sealed class LongMetric(MetricSpec spec, int index) : OpenMetric(spec, index)
     {
-        public PackedColumn Values { get; } = new();
+        public PackedColumn Values { get; } = new(256);
 
         public override long MemoryUsage => Values.AllocatedBytes;
 
@@ -99,7 +99,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
     /// <summary>
     /// One 4-byte register update per row (<see cref="HyperLogLog.Encode"/>, 0 = no value). A row that rolls up
     /// different updates points (<see cref="PoolTag"/> | offset) at a small list in a shared pool
-    /// (<c>count, capacity, updates...</c>); past <see cref="MaxListed"/> updates it gets a real sketch. Most rows
+    /// (<c>count, updates...</c>, capacity 2, 4, ..., 64 implied by the count); past <see cref="MaxListed"/> updates it gets a real sketch. Most rows
     /// hold one or a few users, so this costs about 4 bytes per distinct update instead of a sketch per row.
     /// </summary>
     internal sealed class HyperUniqueMetric(MetricSpec spec, int index, int precision) : OpenMetric(spec, index)
@@ -108,9 +108,9 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
         public const uint SketchMarker = 0xFFFF_FFFF;
         public const int MaxListed = 64;
 
-        private uint[] _encoded = new uint[1024];
+        private uint[] _encoded = new uint[256];
         private readonly Stack<int>[] _free = [.. Enumerable.Range(0, 6).Select(_ => new Stack<int>())]; // capacities 2, 4, ..., 64
-        private uint[] _pool = new uint[1024];
+        private uint[] _pool = new uint[64];
         private int _poolLength;
         private int _count;
 
@@ -165,8 +165,8 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
                 {
                     var offset = Allocate(2);
                     _pool[offset] = 2;
-                    _pool[offset + 2] = current;
-                    _pool[offset + 3] = update;
+                    _pool[offset + 1] = current;
+                    _pool[offset + 2] = update;
                     _encoded[target] = PoolTag | (uint)offset;
                 }
             }
@@ -198,7 +198,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             {
                 var offset = Allocate((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)updates.Length));
                 _pool[offset] = (uint)updates.Length;
-                updates.CopyTo(_pool.AsSpan(offset + 2));
+                updates.CopyTo(_pool.AsSpan(offset + 1));
                 _encoded[row] = PoolTag | (uint)offset;
             }
         }
@@ -213,7 +213,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             }
 
             var offset = (int)(entry & ~PoolTag);
-            return _pool.AsSpan(offset + 2, (int)_pool[offset]);
+            return _pool.AsSpan(offset + 1, (int)_pool[offset]);
         }
 
         /// <summary>The raw per-row entry (update, pool pointer or <see cref="SketchMarker"/>).</summary>
@@ -252,7 +252,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
         private void AddListed(int row, int offset, uint update)
         {
             var count = (int)_pool[offset];
-            var entries = _pool.AsSpan(offset + 2, count);
+            var entries = _pool.AsSpan(offset + 1, count);
             var register = update >> 8;
             for (var i = 0; i < entries.Length; i++)
             {
@@ -267,7 +267,7 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
                 }
             }
 
-            var capacity = (int)_pool[offset + 1];
+            var capacity = Capacity(count);
             if (count == capacity)
             {
                 if (count >= MaxListed)
@@ -287,16 +287,19 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
 
                 // move to a list twice the size; the old one is reused by the next list of its size
                 var moved = Allocate(capacity * 2);
-                _pool.AsSpan(offset + 2, count).CopyTo(_pool.AsSpan(moved + 2));
+                _pool.AsSpan(offset + 1, count).CopyTo(_pool.AsSpan(moved + 1));
                 _pool[moved] = (uint)count;
                 _free[SizeClass(capacity)].Push(offset);
                 offset = moved;
                 _encoded[row] = PoolTag | (uint)offset;
             }
 
-            _pool[offset + 2 + count] = update;
+            _pool[offset + 1 + count] = update;
             _pool[offset] = (uint)(count + 1);
         }
+
+        /// <summary>A list's capacity follows from its count: lists start at 2 and double when full.</summary>
+        private static int Capacity(int count) => count <= 2 ? 2 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count);
 
         private static int SizeClass(int capacity) => System.Numerics.BitOperations.Log2((uint)capacity) - 1;
 
@@ -307,14 +310,13 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
                 return reused;
             }
 
-            if (_poolLength + 2 + capacity > _pool.Length)
+            if (_poolLength + 1 + capacity > _pool.Length)
             {
-                Array.Resize(ref _pool, Math.Max(_pool.Length + (_pool.Length / 2), _poolLength + 2 + capacity));
+                Array.Resize(ref _pool, Math.Max(_pool.Length + (_pool.Length / 2), _poolLength + 1 + capacity));
             }
 
             var offset = _poolLength;
-            _pool[offset + 1] = (uint)capacity;
-            _poolLength += 2 + capacity;
+            _poolLength += 1 + capacity;
             return offset;
         }
     }

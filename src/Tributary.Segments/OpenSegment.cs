@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Tributary.Bitmaps.Roaring;
 using Tributary.Segments.Columns;
 using Tributary.Segments.Format;
@@ -9,23 +10,30 @@ namespace Tributary.Segments;
 
 /// <summary>
 /// A segment that is still receiving events: rows are rolled up by (query-granularity time, dimension values)
-/// as they arrive, dimensions are dictionary-encoded with one roaring bitmap of row ids per value, and metrics
-/// are aggregated in place. It answers the <see cref="ISegment"/> scan primitives at any time.
+/// as they arrive, dimensions are dictionary-encoded into per-row id columns, and metrics are aggregated in place.
+/// It answers the <see cref="ISegment"/> scan primitives at any time: value bitmaps are built from the id columns
+/// when a filter first asks for them and cached (see the README), so appends never touch a bitmap.
 /// </summary>
 /// <remarks>
-/// Thread safety: single writer, and no reader while a write is in progress. The owning SegmentGrain gets
-/// this for free from Orleans' one-turn-at-a-time execution; other hosts must serialise calls themselves.
-/// Bitmaps returned by <see cref="IDimensionColumn.GetRows"/> keep changing as rows are appended.
+/// Thread safety: one caller at a time, reads included (a read may build and cache a bitmap). The owning
+/// SegmentGrain gets this for free from Orleans' one-turn-at-a-time execution; other hosts must serialise calls
+/// themselves. A bitmap returned by <see cref="IDimensionColumn.GetRows"/> is valid until the next append.
 /// </remarks>
 public sealed class OpenSegment : ISegment
 {
     private readonly OpenDimension[] _dimensions;
     private readonly OpenMetric[] _metrics;
-    private readonly PackedColumn _time = new();
+    private readonly PackedColumn _time = new(256);
     private readonly long _granularityMs;
     private readonly bool _rollup;
     private readonly int[] _scratchIds;
-    private int[] _table = new int[1024]; // row + 1, 0 = empty
+    // Rollup table: open addressing over row ids (row + 1, 0 = empty), each slot as narrow as the largest row id the
+    // table can hold before it grows (2, 3 or 4 bytes), padded so a slot can always be read as an unaligned u32.
+    // Small to start: many open segments hold few rows.
+    private byte[] _table = new byte[(256 * 2) + 4];
+    private int _tableSlots = 256;
+    private int _tableWidth = 2;
+    private uint _tableMask = 0xFFFF;
     private int _rows;
     private long _events;
     private long _minTime = long.MaxValue;
@@ -94,13 +102,13 @@ public sealed class OpenSegment : ISegment
 
     /// <summary>
     /// Approximate bytes held: managed columns, dictionaries and rollup table at their allocated sizes plus the
-    /// native bitmaps' memory.
+    /// cached bitmaps (native memory and managed wrappers). See <see cref="MemoryBreakdown"/>.
     /// </summary>
     public long MemoryUsage
     {
         get
         {
-            var bytes = _time.AllocatedBytes + (_table.Length * 4L);
+            var bytes = _time.AllocatedBytes + _table.Length;
             foreach (var dimension in _dimensions)
             {
                 bytes += dimension.MemoryUsage;
@@ -113,6 +121,36 @@ public sealed class OpenSegment : ISegment
 
             return bytes;
         }
+    }
+
+    /// <summary>Native (CRoaring) bytes held by the segment's bitmaps; part of <see cref="MemoryUsage"/>.</summary>
+    public long NativeMemoryUsage => _dimensions.Sum(d => d.NativeMemoryUsage);
+
+    /// <summary>
+    /// <see cref="MemoryUsage"/> by component (time column, rollup table, and per dimension and metric), for
+    /// diagnostics and the ingest bench. Keys are stable: <c>time</c>, <c>rollup</c>, <c>dim:NAME:ids</c>,
+    /// <c>dim:NAME:dictionary</c>, <c>dim:NAME:bitmaps</c>, <c>metric:NAME</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> MemoryBreakdown()
+    {
+        var parts = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["time"] = _time.AllocatedBytes,
+            ["rollup"] = _table.Length,
+        };
+        foreach (var dimension in _dimensions)
+        {
+            parts[$"dim:{dimension.Spec.Name}:ids"] = dimension.Ids.AllocatedBytes;
+            parts[$"dim:{dimension.Spec.Name}:dictionary"] = dimension.DictionaryBytes;
+            parts[$"dim:{dimension.Spec.Name}:bitmaps"] = dimension.BitmapBytes;
+        }
+
+        foreach (var metric in _metrics)
+        {
+            parts[$"metric:{metric.Spec.Name}"] = metric.MemoryUsage;
+        }
+
+        return parts;
     }
 
     /// <summary>
@@ -222,11 +260,11 @@ public sealed class OpenSegment : ISegment
         _events++;
         if (_rollup)
         {
-            var mask = _table.Length - 1;
+            var mask = _tableSlots - 1;
             var slot = (int)hash & mask;
             while (true)
             {
-                var entry = _table[slot];
+                var entry = TableAt(slot);
                 if (entry == 0)
                 {
                     break;
@@ -245,7 +283,7 @@ public sealed class OpenSegment : ISegment
                 slot = (slot + 1) & mask;
             }
 
-            _table[slot] = _rows + 1;
+            SetTable(_table, _tableWidth, slot, _rows + 1);
         }
 
         _time.Add(bucket);
@@ -263,7 +301,7 @@ public sealed class OpenSegment : ISegment
         var time = IntervalStartMs + (bucket * _granularityMs);
         _minTime = Math.Min(_minTime, time);
         _maxTime = Math.Max(_maxTime, time);
-        if (_rollup && _rows * 4 > _table.Length * 3)
+        if (_rollup && _rows * 4 > _tableSlots * 3)
         {
             GrowTable();
         }
@@ -388,27 +426,54 @@ public sealed class OpenSegment : ISegment
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int TableAt(int slot)
+        => (int)(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_table), slot * _tableWidth)) & _tableMask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetTable(byte[] table, int width, int slot, int entry)
+    {
+        ref var at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(table), slot * width);
+        switch (width)
+        {
+            case 2:
+                Unsafe.WriteUnaligned(ref at, (ushort)entry);
+                break;
+            case 3:
+                Unsafe.WriteUnaligned(ref at, (ushort)entry);
+                Unsafe.Add(ref at, 2) = (byte)(entry >> 16);
+                break;
+            default:
+                Unsafe.WriteUnaligned(ref at, (uint)entry);
+                break;
+        }
+    }
+
     private void GrowTable()
     {
-        _table = new int[_table.Length * 2];
+        _tableSlots *= 2;
+        var largest = ((long)_tableSlots * 3 / 4) + 2; // the most rows (+ 1) it holds before growing again
+        _tableWidth = largest <= ushort.MaxValue ? 2 : largest < 1 << 24 ? 3 : 4;
+        _tableMask = _tableWidth == 4 ? uint.MaxValue : (1u << (_tableWidth * 8)) - 1;
+        _table = new byte[((long)_tableSlots * _tableWidth) + 4 is var size && size <= Array.MaxLength ? (int)size : throw new InvalidOperationException($"segment {Id}: rollup table of {_tableSlots} slots is too large")];
         for (var row = 0; row < _rows; row++)
         {
-            Place(_table, row);
+            Place(row);
         }
     }
 
     private void InsertIntoTable(int row)
     {
-        Place(_table, row);
-        if (_rows * 4 > _table.Length * 3)
+        Place(row);
+        if (_rows * 4 > _tableSlots * 3)
         {
             GrowTable();
         }
     }
 
-    private void Place(int[] table, int row)
+    private void Place(int row)
     {
-        var mask = table.Length - 1;
+        var mask = _tableSlots - 1;
         var hash = (ulong)_time[row] * 0x9E3779B97F4A7C15UL;
         for (var d = 0; d < _dimensions.Length; d++)
         {
@@ -417,11 +482,11 @@ public sealed class OpenSegment : ISegment
 
         hash ^= hash >> 29;
         var slot = (int)hash & mask;
-        while (table[slot] != 0)
+        while (TableAt(slot) != 0)
         {
             slot = (slot + 1) & mask;
         }
 
-        table[slot] = row + 1;
+        SetTable(_table, _tableWidth, slot, row + 1);
     }
 }

@@ -6,6 +6,14 @@ if (args.Length > 0 && args[0] == "append-cpu")
 {
     Tributary.Benchmarks.AppendCpuProbe.Run(args);
 }
+else if (args.Length > 0 && args[0] == "open-filter")
+{
+    Tributary.Benchmarks.OpenFilterProbe.Run();
+}
+else if (args.Length > 0 && args[0] == "memory")
+{
+    Tributary.Benchmarks.MemoryProbe.Run(args);
+}
 else
 {
     BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -55,7 +55,14 @@ public class SegmentQueryBenchmarks
 
         // the hottest pin and one of ordinary popularity (~50 rows)
         var pins = _segment.GetDimension("pin_id")!;
-        var byRows = Enumerable.Range(0, pins.Cardinality).Select(id => (Value: pins.GetValue(id)!, Rows: pins.GetRows(id).Cardinality)).ToList();
+        // rows per pin from one pass over the ids: asking every pin's bitmap would build (open) or load (sealed) them all
+        var rowsPerPin = new int[pins.Cardinality];
+        for (var r = 0; r < _segment.RowCount; r++)
+        {
+            rowsPerPin[pins.GetId(r)]++;
+        }
+
+        var byRows = Enumerable.Range(0, pins.Cardinality).Select(id => (Value: pins.GetValue(id)!, Rows: rowsPerPin[id])).ToList();
         var hot = byRows.MaxBy(p => p.Rows);
         var rare = byRows.Where(p => p.Rows >= 50).MinBy(p => p.Rows);
         Console.WriteLine($"segment: rows={_segment.RowCount} pins={pins.Cardinality} hot pin {hot.Value} ({hot.Rows} rows), ordinary pin {rare.Value} ({rare.Rows} rows)");

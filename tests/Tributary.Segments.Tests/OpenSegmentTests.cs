@@ -176,5 +176,28 @@ public sealed class OpenSegmentTests
         Assert.Equal(events, Enumerable.Range(0, segment.RowCount).Sum(r => count.GetLong(r)));
         var bytesPerEvent = (double)segment.MemoryUsage / events;
         Assert.True(bytesPerEvent < 100, $"{bytesPerEvent:F1} bytes per event");
+        var bytesPerRow = (double)segment.MemoryUsage / segment.RowCount;
+        Assert.True(bytesPerRow <= 50, $"{bytesPerRow:F1} bytes per row"); // issue 3's goal for open segments
+        Assert.Equal(0, segment.NativeMemoryUsage); // no bitmap until a filter asks for one
+    }
+    [Fact]
+    public void Append_RowsBeyondTwoByteRollupSlots_StillRollsUpEveryRepeat()
+    {
+        var spec = TestData.PinEngagement();
+        using var segment = new OpenSegment(spec, new SegmentId(spec.Name, TestData.HourStart, 0));
+        var parser = new RowParser(spec);
+        var row = new ParsedRow(spec);
+        const int pins = 70_000; // more rows than a 2-byte slot can name: the table widens to 3-byte slots
+        for (var round = 0; round < 2; round++)
+        {
+            for (var pin = 0; pin < pins; pin++)
+            {
+                Assert.True(segment.TryAppend(TestData.PinEvent(TestData.HourStart + 1000, 1_000_000L + pin, pin), parser, row, out var error), error);
+            }
+        }
+
+        Assert.Equal(pins, segment.RowCount);
+        var count = segment.GetMetric("count")!;
+        Assert.All(Enumerable.Range(0, pins), r => Assert.Equal(2, count.GetLong(r)));
     }
 }

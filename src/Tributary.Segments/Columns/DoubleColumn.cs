@@ -3,7 +3,7 @@ namespace Tributary.Segments.Columns;
 /// <summary>A growable column of doubles. Not thread-safe.</summary>
 public sealed class DoubleColumn
 {
-    private double[] _values = new double[1024];
+    private double[] _values = new double[128];
     private int _count;
 
     /// <summary>Number of values.</summary>

@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Tributary.Bitmaps.Roaring;
 
 namespace Tributary.Segments.Columns;
 
@@ -84,6 +87,64 @@ public sealed class PackedColumn
         Write(_count++, value);
     }
 
+    /// <summary>
+    /// Adds to <paramref name="destination"/> every index in [<paramref name="start"/>, <see cref="Count"/>) whose value
+    /// is <paramref name="value"/>, in ascending order, comparing a vector of values at a time.
+    /// </summary>
+    public void AddIndexesOf(long value, int start, RoaringBitmap destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)start, (uint)_count, nameof(start));
+        var needed = value < 0 || value > uint.MaxValue ? 8 : value > ushort.MaxValue ? 4 : value > byte.MaxValue ? 2 : 1;
+        if (needed > _width)
+        {
+            return; // no value that wide was ever stored
+        }
+
+        var bytes = _data.AsSpan(start * _width, (_count - start) * _width);
+        switch (_width)
+        {
+            case 1:
+                AddMatches(bytes, (byte)value, start, destination);
+                break;
+            case 2:
+                AddMatches(MemoryMarshal.Cast<byte, ushort>(bytes), (ushort)value, start, destination);
+                break;
+            case 4:
+                AddMatches(MemoryMarshal.Cast<byte, uint>(bytes), (uint)value, start, destination);
+                break;
+            default:
+                AddMatches(MemoryMarshal.Cast<byte, long>(bytes), value, start, destination);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="destination"/> every index in [<paramref name="start"/>, <see cref="Count"/>) whose value
+    /// <c>v</c> has <c>match[v]</c> set (values outside <paramref name="match"/> do not match): one pass for any number of values.
+    /// </summary>
+    public void AddIndexesWhere(ReadOnlySpan<bool> match, int start, RoaringBitmap destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)start, (uint)_count, nameof(start));
+        var bytes = _data.AsSpan(start * _width, (_count - start) * _width);
+        switch (_width)
+        {
+            case 1:
+                AddWhere<byte>(bytes, match, start, destination);
+                break;
+            case 2:
+                AddWhere(MemoryMarshal.Cast<byte, ushort>(bytes), match, start, destination);
+                break;
+            case 4:
+                AddWhere(MemoryMarshal.Cast<byte, uint>(bytes), match, start, destination);
+                break;
+            default:
+                AddWhere(MemoryMarshal.Cast<byte, long>(bytes), match, start, destination);
+                break;
+        }
+    }
+
     /// <summary>Copies the column into a trimmed column in <paramref name="order"/> (new row i = old row order[i]).</summary>
     public PackedColumn Permute(ReadOnlySpan<int> order, Func<long, long>? map = null)
     {
@@ -136,6 +197,88 @@ public sealed class PackedColumn
         }
 
         return max;
+    }
+
+    // AggressiveOptimization: a segment's first filter runs these once over a million rows, too soon for tiering to help
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddMatches<T>(ReadOnlySpan<T> values, T value, int firstIndex, RoaringBitmap destination)
+        where T : unmanaged, IEquatable<T>
+    {
+        Span<uint> batch = stackalloc uint[512];
+        var n = 0;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var target = Vector256.Create(value);
+            ref var at = ref MemoryMarshal.GetReference(values);
+            for (; i <= values.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var mask = Vector256.Equals(Vector256.LoadUnsafe(ref at, (nuint)i), target).ExtractMostSignificantBits();
+                if (mask == 0)
+                {
+                    continue;
+                }
+
+                if (n > batch.Length - Vector256<T>.Count)
+                {
+                    destination.AddMany(batch[..n]);
+                    n = 0;
+                }
+
+                do
+                {
+                    batch[n++] = (uint)(firstIndex + i + BitOperations.TrailingZeroCount(mask));
+                    mask &= mask - 1;
+                }
+                while (mask != 0);
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (values[i].Equals(value))
+            {
+                if (n == batch.Length)
+                {
+                    destination.AddMany(batch);
+                    n = 0;
+                }
+
+                batch[n++] = (uint)(firstIndex + i);
+            }
+        }
+
+        if (n > 0)
+        {
+            destination.AddMany(batch[..n]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddWhere<T>(ReadOnlySpan<T> values, ReadOnlySpan<bool> match, int firstIndex, RoaringBitmap destination)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        Span<uint> batch = stackalloc uint[512];
+        var n = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var v = ulong.CreateTruncating(values[i]);
+            if (v < (ulong)match.Length && match[(int)v])
+            {
+                if (n == batch.Length)
+                {
+                    destination.AddMany(batch);
+                    n = 0;
+                }
+
+                batch[n++] = (uint)(firstIndex + i);
+            }
+        }
+
+        if (n > 0)
+        {
+            destination.AddMany(batch[..n]);
+        }
     }
 
     private void EnsureWidth(long value)

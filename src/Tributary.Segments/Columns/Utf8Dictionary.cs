@@ -11,19 +11,20 @@ namespace Tributary.Segments.Columns;
 /// <remarks>Not thread-safe.</remarks>
 public sealed class Utf8Dictionary
 {
-    private byte[] _arena = new byte[4096];
+    // Small to start with: an open segment holds one dictionary per dimension, and most dimensions stay small.
+    private byte[] _arena = new byte[256];
     private int _arenaLength;
-    private int[] _offsets = new int[65];
-    private uint[] _hashes = new uint[64];
-    private int[] _slots = new int[128]; // id + 1; 0 = empty
-    private string?[] _strings = new string?[64];
+    private int[] _offsets = new int[17];
+    private uint[] _hashes = new uint[16];
+    private int[] _slots = new int[32]; // id + 1; 0 = empty
+    private string?[]? _strings; // allocated on the first GetString: appends never need strings
     private int _count;
 
     /// <summary>Number of distinct values.</summary>
     public int Count => _count;
 
-    /// <summary>Bytes held (arena, offsets, hashes, table, cached strings excluded).</summary>
-    public long AllocatedBytes => _arena.Length + (_offsets.Length * 4L) + (_hashes.Length * 4L) + (_slots.Length * 4L) + (_strings.Length * 8L);
+    /// <summary>Bytes held: arena, offsets, hashes, table, and the string cache's array (not the cached strings).</summary>
+    public long AllocatedBytes => _arena.Length + (_offsets.Length * 4L) + (_hashes.Length * 4L) + (_slots.Length * 4L) + ((_strings?.Length ?? 0) * 8L);
 
     /// <summary>The id of <paramref name="value"/>, adding it when new.</summary>
     public int GetOrAdd(ReadOnlySpan<byte> value)
@@ -87,7 +88,16 @@ public sealed class Utf8Dictionary
     public ReadOnlySpan<byte> Bytes(int id) => _arena.AsSpan(_offsets[id], _offsets[id + 1] - _offsets[id]);
 
     /// <summary>The value of id <paramref name="id"/> as a (cached) string.</summary>
-    public string GetString(int id) => _strings[id] ??= Encoding.UTF8.GetString(Bytes(id));
+    public string GetString(int id)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)id, (uint)_count, nameof(id));
+        if (_strings is null || _strings.Length < _count)
+        {
+            Array.Resize(ref _strings, _hashes.Length);
+        }
+
+        return _strings[id] ??= Encoding.UTF8.GetString(Bytes(id));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Hash(ReadOnlySpan<byte> value) => (uint)XxHash3.HashToUInt64(value);
@@ -97,16 +107,17 @@ public sealed class Utf8Dictionary
         var id = _count;
         if (_arenaLength + value.Length > _arena.Length)
         {
-            Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _arenaLength + value.Length));
+            // 1.5x: unused arena counts against bytes per row while a segment is open
+            Array.Resize(ref _arena, Math.Max(_arena.Length + (_arena.Length / 2), _arenaLength + value.Length));
         }
 
         value.CopyTo(_arena.AsSpan(_arenaLength));
         _arenaLength += value.Length;
         if (id >= _hashes.Length)
         {
-            Array.Resize(ref _offsets, (_hashes.Length * 2) + 1);
-            Array.Resize(ref _hashes, _hashes.Length * 2);
-            Array.Resize(ref _strings, _strings.Length * 2);
+            var capacity = _hashes.Length + (_hashes.Length / 2);
+            Array.Resize(ref _offsets, capacity + 1);
+            Array.Resize(ref _hashes, capacity);
         }
 
         _offsets[id + 1] = _arenaLength;

@@ -171,7 +171,7 @@ internal sealed class FilterEvaluator(ISegment segment)
                 {
                     0 => RowSet.Empty(),
                     1 => RowSet.Borrow(column.GetRows(ids.First())),
-                    _ => RowSet.Own(RoaringBitmap.OrMany([.. ids.Order().Select(column.GetRows)])),
+                    _ => RowSet.Own(column.SelectIds(ids)),
                 };
             }
 
@@ -182,18 +182,8 @@ internal sealed class FilterEvaluator(ISegment segment)
             }
 
             default:
-            {
-                var matching = new List<RoaringBitmap>();
-                for (var id = 0; id < column.Cardinality; id++)
-                {
-                    if (filter.Matches(column.GetValue(id)))
-                    {
-                        matching.Add(column.GetRows(id));
-                    }
-                }
-
-                return matching.Count == 0 ? RowSet.Empty() : RowSet.Own(RoaringBitmap.OrMany(matching));
-            }
+                // the filter runs once per distinct value; the column unions (sealed) or scans (open) the matches
+                return RowSet.Own(column.Select(filter.Matches));
         }
     }
 

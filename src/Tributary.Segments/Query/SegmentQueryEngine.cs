@@ -216,6 +216,12 @@ public static class SegmentQueryEngine
             long distinct = 0;
             string? min = null;
             string? max = null;
+            var rowsPerValue = wantSize ? new int[column.Cardinality] : [];
+            for (var row = 0; row < rows && wantSize; row++)
+            {
+                rowsPerValue[column.GetId(row)]++; // one pass over the ids instead of one bitmap per value
+            }
+
             for (var value = 0; value < column.Cardinality; value++)
             {
                 if (column.GetValue(value) is not { } text)
@@ -226,7 +232,7 @@ public static class SegmentQueryEngine
                 distinct++;
                 if (wantSize)
                 {
-                    size += Encoding.UTF8.GetByteCount(text) * column.GetRows(value).Cardinality;
+                    size += Encoding.UTF8.GetByteCount(text) * (long)rowsPerValue[value];
                 }
 
                 if (min is null || StringComparers.CompareLexicographic(text, min) < 0)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tributary.Query;
+using Tributary.Segments.Ingest;
 using Tributary.Segments.Query;
 
 namespace Tributary.Segments.Tests.Query;
@@ -236,6 +237,48 @@ public sealed class SegmentQueryEngineTests
         events.Add(new QueryTestData.Event(QueryTestData.Start + 125_000, "pin-002", null, "web", 7, 4, 2.5, "u2"));
         var spec = QueryTestData.Spec();
         return QueryTestData.Build(spec, new SegmentId(spec.Name, QueryTestData.Start, 0), events);
+    }
+
+    [Theory]
+    [MemberData(nameof(QueryTypes))]
+    public void Execute_QueriesInterleavedWithAppends_EqualsReferenceOfRowsSoFar(string queryType)
+    {
+        // open segments build filter bitmaps on demand, cache them and catch them up after appends: every query
+        // between appends must see exactly the rows appended so far
+        var ct = TestContext.Current.CancellationToken;
+        var factory = HyperLogLogSketchFactory.Default;
+        var spec = QueryTestData.Spec();
+        var id = new SegmentId(QueryTestData.Datasource, QueryTestData.Start, 0);
+        var data = new QueryTestData(queryType.Length * 7);
+        var events = data.Events(1500);
+        using var segment = new OpenSegment(spec, id);
+        var parser = new RowParser(spec);
+        var row = new ParsedRow(spec);
+        var evaluator = new ReferenceEvaluator(SegmentQueryEngine.Schema(spec), factory);
+        var appended = 0;
+        var nonEmpty = 0;
+        for (var step = 0; appended < events.Count; step++)
+        {
+            var until = Math.Min(events.Count, appended + data.Random.Next(1, 120));
+            for (; appended < until; appended++)
+            {
+                Assert.True(segment.TryAppend(events[appended].Json(), parser, row, out var error), error);
+            }
+
+            var json = data.Query(queryType);
+            var query = QueryParser.Parse(json);
+            var expectedMerger = new QueryMerger(query, sketches: factory);
+            expectedMerger.Add(evaluator.EvaluatePartial(query, QueryTestData.Rows(spec, events.Take(appended), sealedOrder: false), id.ToString(), new Interval(segment.IntervalStartMs, segment.IntervalEndMs), ct));
+            var actualMerger = new QueryMerger(query, sketches: factory);
+            actualMerger.Add(SegmentQueryEngine.Execute(segment, query, factory, ct));
+
+            var expected = Canonical(expectedMerger.Complete(ct));
+            var actual = Canonical(actualMerger.Complete(ct));
+            Assert.True(expected == actual, $"step {step}, {appended} events: {json}\nexpected {expected}\nactual   {actual}");
+            nonEmpty += IsMeaningful(actual) ? 1 : 0;
+        }
+
+        Assert.True(nonEmpty > 5, $"only {nonEmpty} queries returned rows");
     }
 
     private static void RunSingleSegment(string queryType, bool seal, bool rollup)
