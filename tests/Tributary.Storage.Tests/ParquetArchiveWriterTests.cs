@@ -16,27 +16,7 @@ public sealed class ParquetArchiveWriterTests
     {
         var options = ArchiveTestData.Options(o => o.Compression = compression);
         var records = ArchiveTestData.Records(1000, malformedEvery: 0);
-        using var stream = new MemoryStream();
-        await using (var writer = await ParquetArchiveWriter.CreateAsync(stream, 7, options, Ct))
-        {
-            foreach (var r in records)
-            {
-                Assert.True(writer.TryAdd(new RoutedRecord(r, r.TimestampMs, null), out var reason), reason);
-                if (writer.RowGroupFull)
-                {
-                    await writer.FlushRowGroupAsync(Ct);
-                }
-            }
-
-            await writer.CompleteAsync(Ct);
-        }
-
-        stream.Position = 0;
-        var groups = new List<ArchiveRowGroup>();
-        await foreach (var g in ParquetArchiveReader.ReadAsync(stream, Ct))
-        {
-            groups.Add(g);
-        }
+        var groups = await WriteAndReadBackAsync(records, 7, options);
 
         Assert.Equal(10, groups.Count);
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => (long)i), groups.SelectMany(g => g.Offsets));
@@ -59,27 +39,7 @@ public sealed class ParquetArchiveWriterTests
         // several times, fill them exactly and reuse them after a flush.
         var options = ArchiveTestData.Options(o => (o.Format, o.RowGroupRows) = (format, 1000));
         var records = ArchiveTestData.Records(2300, malformedEvery: 0);
-        using var stream = new MemoryStream();
-        await using (var writer = await ParquetArchiveWriter.CreateAsync(stream, 2, options, Ct))
-        {
-            foreach (var r in records)
-            {
-                Assert.True(writer.TryAdd(new RoutedRecord(r, r.TimestampMs, null), out var reason), reason);
-                if (writer.RowGroupFull)
-                {
-                    await writer.FlushRowGroupAsync(Ct);
-                }
-            }
-
-            await writer.CompleteAsync(Ct);
-        }
-
-        stream.Position = 0;
-        var groups = new List<ArchiveRowGroup>();
-        await foreach (var g in ParquetArchiveReader.ReadAsync(stream, Ct))
-        {
-            groups.Add(g);
-        }
+        var groups = await WriteAndReadBackAsync(records, 2, options);
 
         Assert.Equal([1000, 1000, 300], groups.Select(g => g.Offsets.Length));
         Assert.Equal(Enumerable.Range(0, 2300).Select(i => (long)i), groups.SelectMany(g => g.Offsets));
@@ -131,5 +91,33 @@ public sealed class ParquetArchiveWriterTests
         Assert.False(writer.TryAdd(new RoutedRecord(record, 0, null), out var reason));
         Assert.Contains(expected, reason, StringComparison.Ordinal);
         Assert.Equal(0, writer.Rows);
+    }
+
+    /// <summary>Writes <paramref name="records"/> into one Parquet file (flushing full row groups) and reads its row groups back.</summary>
+    private static async Task<List<ArchiveRowGroup>> WriteAndReadBackAsync(IEnumerable<ArchiveRecord> records, int partition, ArchiveOptions options)
+    {
+        using var stream = new MemoryStream();
+        await using (var writer = await ParquetArchiveWriter.CreateAsync(stream, partition, options, Ct))
+        {
+            foreach (var r in records)
+            {
+                Assert.True(writer.TryAdd(new RoutedRecord(r, r.TimestampMs, null), out var reason), reason);
+                if (writer.RowGroupFull)
+                {
+                    await writer.FlushRowGroupAsync(Ct);
+                }
+            }
+
+            await writer.CompleteAsync(Ct);
+        }
+
+        stream.Position = 0;
+        var groups = new List<ArchiveRowGroup>();
+        await foreach (var g in ParquetArchiveReader.ReadAsync(stream, Ct))
+        {
+            groups.Add(g);
+        }
+
+        return groups;
     }
 }

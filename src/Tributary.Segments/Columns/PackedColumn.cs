@@ -204,8 +204,7 @@ public sealed class PackedColumn
     private static void AddMatches<T>(ReadOnlySpan<T> values, T value, int firstIndex, RoaringBitmap destination)
         where T : unmanaged, IEquatable<T>
     {
-        Span<uint> batch = stackalloc uint[512];
-        var n = 0;
+        var batch = new IndexBatch(stackalloc uint[512], destination);
         var i = 0;
         if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
         {
@@ -219,15 +218,9 @@ public sealed class PackedColumn
                     continue;
                 }
 
-                if (n > batch.Length - Vector256<T>.Count)
-                {
-                    destination.AddMany(batch[..n]);
-                    n = 0;
-                }
-
                 do
                 {
-                    batch[n++] = (uint)(firstIndex + i + BitOperations.TrailingZeroCount(mask));
+                    batch.Add((uint)(firstIndex + i + BitOperations.TrailingZeroCount(mask)));
                     mask &= mask - 1;
                 }
                 while (mask != 0);
@@ -238,46 +231,55 @@ public sealed class PackedColumn
         {
             if (values[i].Equals(value))
             {
-                if (n == batch.Length)
-                {
-                    destination.AddMany(batch);
-                    n = 0;
-                }
-
-                batch[n++] = (uint)(firstIndex + i);
+                batch.Add((uint)(firstIndex + i));
             }
         }
 
-        if (n > 0)
-        {
-            destination.AddMany(batch[..n]);
-        }
+        batch.Flush();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddWhere<T>(ReadOnlySpan<T> values, ReadOnlySpan<bool> match, int firstIndex, RoaringBitmap destination)
         where T : unmanaged, IBinaryInteger<T>
     {
-        Span<uint> batch = stackalloc uint[512];
-        var n = 0;
+        var batch = new IndexBatch(stackalloc uint[512], destination);
         for (var i = 0; i < values.Length; i++)
         {
             var v = ulong.CreateTruncating(values[i]);
             if (v < (ulong)match.Length && match[(int)v])
             {
-                if (n == batch.Length)
-                {
-                    destination.AddMany(batch);
-                    n = 0;
-                }
-
-                batch[n++] = (uint)(firstIndex + i);
+                batch.Add((uint)(firstIndex + i));
             }
         }
 
-        if (n > 0)
+        batch.Flush();
+    }
+
+    /// <summary>Row indexes gathered on the stack and added to a bitmap a buffer at a time (one native call each).</summary>
+    private ref struct IndexBatch(Span<uint> buffer, RoaringBitmap destination)
+    {
+        private readonly Span<uint> _buffer = buffer;
+        private int _count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(uint index)
         {
-            destination.AddMany(batch[..n]);
+            if (_count == _buffer.Length)
+            {
+                destination.AddMany(_buffer);
+                _count = 0;
+            }
+
+            _buffer[_count++] = index;
+        }
+
+        public void Flush()
+        {
+            if (_count > 0)
+            {
+                destination.AddMany(_buffer[.._count]);
+                _count = 0;
+            }
         }
     }
 
