@@ -25,6 +25,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     private const int FinishedKept = 16;
     private const int OpenAttempts = 10;
+    private const int GoneListings = 3;
     private static readonly KeyValuePair<string, object?> PhaseRead = new("phase", "read");
     private static readonly KeyValuePair<string, object?> PhaseProduce = new("phase", "produce");
     private static readonly KeyValuePair<string, object?> PhaseAck = new("phase", "ack");
@@ -55,6 +56,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private Task? _run;
 
     private Cursor? _cursor;
+    private Watermark? _pendingWatermark;
+    private ResumePoint? _resumeAfter;
     private byte[] _buf;
     private int _bufStart;
     private int _bufEnd;
@@ -77,7 +80,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _framer = options.Reader == ReaderKind.Text
             ? new TextLineFramer(options.MaxLineLength, options.OverlongLines)
             : new LengthPrefixedFramer(options.MaxRecordBytes);
-        _buf = new byte[Math.Max(1 << 20, _framer.RequiredBuffer + 8)];
+        _buf = new byte[Math.Max(1 << 20, _framer.RequiredBuffer + FileTail.MaxLength + 8)];
         _partitioner = RecordPartitioner.Create(options.Partitioner, context.Zone);
         _quarantine = new QuarantineWriter(context.DataDirectory, _name);
         _committer = new WatermarkCommitter(context.Watermarks, _name);
@@ -232,7 +235,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
             if (_cursor is null)
             {
-                OpenLiveAtStart(_options.StartAt);
+                OpenNext();
                 if (_cursor is null)
                 {
                     await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
@@ -242,10 +245,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
             var cursor = _cursor;
             var read = Fill(cursor);
-            if (read > 0 && !cursor.IsCopy && !cursor.Head.Matches(cursor.Handle))
+            if (read < 0)
             {
-                // The bytes just read may already be the new content of a truncated file.
-                _bufEnd -= read;
+                // The bytes before the read position changed: truncated (and maybe grown again) under us.
                 await OnTruncatedAsync(cursor).ConfigureAwait(false);
                 continue;
             }
@@ -292,14 +294,22 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     // ---- reading and framing
 
+    /// <summary>
+    /// Reads more of the file into the buffer: the bytes read (0 at the end), or -1 when the file no longer
+    /// holds, just before the read position, the bytes read earlier: it was truncated (and possibly grew past
+    /// the position again, which its size alone cannot tell), so the bytes just read may be another generation.
+    /// </summary>
     private int Fill(Cursor cursor)
     {
-        if (_bufStart > 0 && (_bufStart == _bufEnd || _bufEnd > _buf.Length / 2))
+        // Compact, keeping up to FileTail.MaxLength consumed bytes: they fingerprint the watermark's offset and
+        // are compared with the file after every read.
+        var drop = _bufStart - Math.Min(_bufStart, FileTail.MaxLength);
+        if (drop > 0 && (_bufStart == _bufEnd || _bufEnd > _buf.Length / 2))
         {
-            Buffer.BlockCopy(_buf, _bufStart, _buf, 0, _bufEnd - _bufStart);
-            _bufOffset += _bufStart;
-            _bufEnd -= _bufStart;
-            _bufStart = 0;
+            Buffer.BlockCopy(_buf, drop, _buf, 0, _bufEnd - drop);
+            _bufOffset += drop;
+            _bufEnd -= drop;
+            _bufStart -= drop;
         }
 
         if (_bufEnd == _buf.Length)
@@ -307,13 +317,36 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             return 0;
         }
 
-        return RandomAccess.Read(cursor.Handle, _buf.AsSpan(_bufEnd), _bufOffset + _bufEnd) is var n and > 0 ? AddRead(n) : 0;
-
-        int AddRead(int count)
+        var position = _bufOffset + _bufEnd;
+        var n = RandomAccess.Read(cursor.Handle, _buf.AsSpan(_bufEnd), position);
+        if (n <= 0)
         {
-            _bufEnd += count;
-            return count;
+            return 0;
         }
+
+        // Checked after the read: if the bytes before the position are still the ones read earlier, the bytes
+        // just read follow them in the same generation (a truncation after this check is caught by the next one).
+        var known = Math.Min(_bufEnd, FileTail.MaxLength);
+        if (!cursor.IsCopy && known > 0 && !FileTail.Holds(cursor.Handle, _buf.AsSpan(_bufEnd - known, known), position))
+        {
+            return -1;
+        }
+
+        _bufEnd += n;
+        return n;
+    }
+
+    /// <summary>Fingerprint of the consumed bytes just before <see cref="Consumed"/> (those still in the buffer).</summary>
+    private FileTail ConsumedTail()
+    {
+        var length = Math.Min(_bufStart, FileTail.MaxLength);
+        return FileTail.Of(_buf.AsSpan(_bufStart - length, length));
+    }
+
+    private ReadOnlySpan<byte> ConsumedTailBytes()
+    {
+        var length = Math.Min(_bufStart, FileTail.MaxLength);
+        return _buf.AsSpan(_bufStart - length, length);
     }
 
     private void Frame(bool final)
@@ -482,12 +515,16 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         if (!cursor.IsCopy && cursor.Head.Length < FileHead.MaxLength && stat.Size > cursor.Head.Length)
         {
             var head = FileHead.Read(cursor.Handle, stat.Size);
-            // Only extend a fingerprint that still describes the same bytes.
-            if (cursor.Head.Matches(cursor.Handle))
+            // Only extend a fingerprint that still describes the same bytes, and only while the file still holds
+            // what was just shipped: a head read after a truncation would describe the next generation, and a
+            // restart would then resume at this offset in it (the loss the crash test caught).
+            if (cursor.Head.Matches(cursor.Handle) && FileTail.Holds(cursor.Handle, ConsumedTailBytes(), Consumed))
             {
                 cursor.Head = head;
             }
         }
+
+        var tail = ConsumedTail();
 
         var watermark = new Watermark
         {
@@ -496,6 +533,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             Offset = Consumed,
             HeadLength = cursor.Head.Length,
             HeadHash = cursor.Head.Hash,
+            TailLength = tail.Length,
+            TailHash = tail.Hash,
             ModifiedNanos = stat.ModifiedNanos,
             Path = cursor.Path,
             Finished = [.. _finished],
@@ -528,6 +567,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     private void OpenFromWatermark(Watermark? watermark)
     {
+        _resumeAfter = null;
+        _pendingWatermark = null;
         if (watermark is null)
         {
             OpenLiveAtStart(_options.StartAt);
@@ -537,20 +578,68 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _finished.Clear();
         _finished.AddRange(watermark.Finished);
         // A file renamed or truncated between listing and opening: list again.
-        for (var attempt = 0; attempt < OpenAttempts && !TryOpenFromWatermark(watermark); attempt++)
+        for (var attempt = 0; attempt < OpenAttempts; attempt++)
         {
+            if (TryOpenFromWatermark(watermark, attempt))
+            {
+                return;
+            }
         }
+
+        // Never settled (the directory kept changing): try again on the next turn, never from the live file's start.
+        _pendingWatermark = watermark;
     }
 
-    private bool TryOpenFromWatermark(Watermark watermark)
+    /// <summary>With no file open: the watermark not yet settled, the successor of a finished file, or (first start only) the live file.</summary>
+    private void OpenNext()
+    {
+        if (_pendingWatermark is { } pending)
+        {
+            OpenFromWatermark(pending);
+            return;
+        }
+
+        if (_resumeAfter is { } after)
+        {
+            for (var attempt = 0; attempt < OpenAttempts; attempt++)
+            {
+                if (NextAfter(after.ModifiedNanos, after.Id, after.Head, ListFiles()) is not { } n)
+                {
+                    return;
+                }
+
+                if (TryOpen(n, 0, null))
+                {
+                    _resumeAfter = null;
+                    return;
+                }
+            }
+
+            return;
+        }
+
+        OpenLiveAtStart(_options.StartAt);
+    }
+
+    /// <param name="watermark">The watermark.</param>
+    /// <param name="attempt">How many listings came before this one.</param>
+    private bool TryOpenFromWatermark(Watermark watermark, int attempt)
     {
         var files = ListFiles();
         foreach (var f in files.Where(f => f.Stat.Id == watermark.Id))
         {
-            if (watermark.Head.Matches(f.Path) && f.Stat.Size >= watermark.Offset)
+            if (watermark.Head.Matches(f.Path) && f.Stat.Size >= watermark.Offset && watermark.Tail.Matches(f.Path, watermark.Offset))
             {
                 if (!TryOpen(f, watermark.Offset, watermark.Head))
                 {
+                    return false;
+                }
+
+                if (watermark.TailLength > 0 && ConsumedTail() != watermark.Tail)
+                {
+                    // Truncated between the check and the open: list again.
+                    _cursor!.Dispose();
+                    _cursor = null;
                     return false;
                 }
 
@@ -558,8 +647,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 return true;
             }
 
-            // Same inode, other bytes: truncated in place (copy-truncate) or the inode was reused.
-            var copy = FindCopy(watermark.Head, watermark.Offset, watermark.Id, files);
+            // Same inode, other bytes (at the start or just before the offset): truncated in place (copy-truncate,
+            // perhaps grown past the offset again) or the inode was reused.
+            var copy = FindCopy(watermark.Head, watermark.Tail, watermark.Offset, watermark.Id, files);
             AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", copy is null ? "inode_reuse" : "copytruncate"));
             var handle = OpenHandle(f.Path);
             if (copy is not null)
@@ -576,11 +666,26 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             return true;
         }
 
+        // Not listed. A listing taken while the file is renamed can miss both its names (the old name listed
+        // before the rename, stat'ed after it): only a file missing from several listings is gone. (Deciding on one
+        // listing skipped the rest of a renamed generation after a restart: the crash test's lost lines.)
+        if (attempt < GoneListings - 1)
+        {
+            return false;
+        }
+
         // The file is gone (deleted, or rotated out of the patterns): continue with what came after it.
         var next = NextAfter(watermark.ModifiedNanos, watermark.Id, watermark.Head, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "deleted"));
         AgentLog.WatermarkFileGone(_logger, _name, watermark.Id.ToString(), next?.Path ?? "(waiting for the live file)");
-        return next is not { } n || TryOpen(n, 0, null);
+        if (next is not { } n)
+        {
+            // Nothing yet: the successor (first the live file) is opened from its start when it appears.
+            _resumeAfter = new ResumePoint(watermark.ModifiedNanos, watermark.Id, watermark.Head);
+            return true;
+        }
+
+        return TryOpen(n, 0, null);
     }
 
     private void OpenLiveAtStart(StartPosition start)
@@ -637,6 +742,19 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _bufStart = 0;
         _bufEnd = 0;
         _framer.Reset();
+        if (offset > 0)
+        {
+            // The bytes before the offset, as already consumed: the first read is checked against them, and the
+            // first watermark fingerprints them.
+            var length = (int)Math.Min(offset, FileTail.MaxLength);
+            if (RandomAccess.Read(cursor.Handle, _buf.AsSpan(0, length), offset - length) == length)
+            {
+                _bufOffset = offset - length;
+                _bufStart = length;
+                _bufEnd = length;
+            }
+        }
+
         AgentLog.Opened(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset);
     }
 
@@ -662,7 +780,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         await FlushAsync().ConfigureAwait(false);
         var offset = Consumed;
         var files = ListFiles();
-        var copy = FindCopy(cursor.Head, offset, cursor.ReportedId, files);
+        var copy = FindCopy(cursor.Head, ConsumedTail(), offset, cursor.ReportedId, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "copytruncate"));
         var size = RandomAccess.GetLength(cursor.Handle);
         // Truncated to a non-zero size: what is left still starts with the old bytes, shipped already.
@@ -691,7 +809,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private async Task<bool> CheckRotationAsync(Cursor cursor)
     {
         var stat = UnixFile.Stat(cursor.Handle);
-        if (stat.Size < Consumed || !cursor.Head.Matches(cursor.Handle))
+        if (stat.Size < Consumed || !cursor.Head.Matches(cursor.Handle) || !FileTail.Holds(cursor.Handle, ConsumedTailBytes(), Consumed))
         {
             await OnTruncatedAsync(cursor).ConfigureAwait(false);
             return true;
@@ -704,9 +822,13 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
 
         // Renamed away (or deleted) and a new live file exists: drain the old inode, then move on.
-        if (Fill(cursor) > 0)
+        switch (Fill(cursor))
         {
-            return true;
+            case > 0:
+                return true;
+            case < 0:
+                await OnTruncatedAsync(cursor).ConfigureAwait(false);
+                return true;
         }
 
         Frame(final: true);
@@ -724,9 +846,12 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             if (next is { } n && TryOpen(n, 0, null))
             {
                 AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), finishedAt, n.Path);
-                break;
+                return true;
             }
         }
+
+        // Not settled: the main loop looks for the successor again (never jumps to the live file's start).
+        _resumeAfter = new ResumePoint(stat.ModifiedNanos, cursor.ReportedId, cursor.Head);
 
         return true;
     }
@@ -756,17 +881,24 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         return FindLive() is { } live && live.Stat.Id != current ? live : null;
     }
 
-    /// <summary>The copy that copy-truncate left of a file: same head, at least <paramref name="minSize"/> bytes.</summary>
-    private static LogFile? FindCopy(FileHead head, long minSize, FileId original, List<LogFile> files)
+    /// <summary>
+    /// The copy that copy-truncate left of a file: at least <paramref name="minSize"/> bytes, holding the bytes
+    /// shipped last just before <paramref name="minSize"/> (<paramref name="tail"/>) and, preferably, the same head.
+    /// Without a tail (older watermarks) the head alone decides.
+    /// </summary>
+    private static LogFile? FindCopy(FileHead head, FileTail tail, long minSize, FileId original, List<LogFile> files)
     {
-        if (head.Length == 0)
+        if (tail.Length == 0 && head.Length == 0)
         {
             return null;
         }
 
-        return files.Where(f => f.Stat.Id != original && f.Stat.Size >= minSize && head.Matches(f.Path))
-            .OrderByDescending(f => f.Stat.Size)
-            .Cast<LogFile?>()
+        return files.Where(f => f.Stat.Id != original && f.Stat.Size >= minSize)
+            .Select(f => (File: f, Head: head.Length > 0 && head.Matches(f.Path), Tail: tail.Length > 0 && tail.Matches(f.Path, minSize)))
+            .Where(c => tail.Length > 0 ? c.Tail : c.Head)
+            .OrderByDescending(c => c.Head)
+            .ThenByDescending(c => c.File.Stat.Size)
+            .Select(c => (LogFile?)c.File)
             .FirstOrDefault();
     }
 
@@ -797,19 +929,27 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         return best;
     }
 
+    /// <summary>
+    /// The stream's files (live and rotated), by inode. A listing taken while a file is renamed can miss it under
+    /// both names (the old name listed before the rename and stat'ed after it), so two listings are merged: a file
+    /// renamed once is in at least one of them.
+    /// </summary>
     private List<LogFile> ListFiles()
     {
-        var files = new List<LogFile>();
-        foreach (var path in SafeEnumerate())
+        var byId = new Dictionary<FileId, LogFile>();
+        for (var pass = 0; pass < 2; pass++)
         {
-            var name = Path.GetFileName(path);
-            if ((Glob.IsMatch(name, _options.Pattern!) || Glob.IsMatch(name, _rotatedPattern)) && UnixFile.TryStat(path) is { } stat)
+            foreach (var path in SafeEnumerate())
             {
-                files.Add(new LogFile(path, stat));
+                var name = Path.GetFileName(path);
+                if ((Glob.IsMatch(name, _options.Pattern!) || Glob.IsMatch(name, _rotatedPattern)) && UnixFile.TryStat(path) is { } stat)
+                {
+                    byId[stat.Id] = new LogFile(path, stat);
+                }
             }
         }
 
-        return files;
+        return [.. byId.Values];
     }
 
     private IEnumerable<string> SafeEnumerate()
@@ -881,6 +1021,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     }
 
     private readonly record struct LogFile(string Path, FileStat Stat);
+
+    /// <summary>A finished (or vanished) file whose successor is still to be opened.</summary>
+    private sealed record ResumePoint(long ModifiedNanos, FileId Id, FileHead Head);
 
     internal sealed record Pending(Message<byte[]?, byte[]> Message, int Partition, long Offset);
 

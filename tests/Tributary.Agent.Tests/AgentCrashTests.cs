@@ -46,7 +46,7 @@ public sealed class AgentCrashTests
         using var stopWriter = new CancellationTokenSource();
         var writer = new RotatingWriter(fx.LogPath());
         var writing = Task.Run(() => writer.RunAsync(stopWriter.Token), cancellationToken);
-        var random = new Random(20241123);
+        var random = new Random(int.TryParse(Environment.GetEnvironmentVariable("TRIBUTARY_CRASH_SEED"), out var seed) ? seed : 20241123);
         try
         {
             for (var crash = 0; crash < Crashes; crash++)

@@ -133,6 +133,45 @@ public sealed class LogStreamWorkerTests
     }
 
     [Fact]
+    public async Task Run_WatermarkHeadMatchesTheNextGenerationAfterCopyTruncate_FindsTheCopyByTheBytesBeforeTheOffset()
+    {
+        using var fx = new AgentFixture("tail-fingerprint");
+        var stream = fx.Stream();
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("old", 0, 100));
+        await using (var agent = await StartAsync(fx, stream))
+        {
+            TopicReader.ReadAtLeast(fx.Topic, 100);
+            await agent.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        // While the agent is down: more lines, copy-truncate, and the new generation grows past the watermark's offset.
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("old", 100, 100));
+        File.Copy(fx.LogPath(), fx.LogPath("app.log.1"));
+        using (var truncate = new FileStream(fx.LogPath(), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 300));
+
+        // The head fingerprint alone cannot be trusted: a head read after the truncation (as the agent used to take it
+        // when extending a short head) describes the new generation, and matching it resumed mid-file. Only the
+        // bytes just before the offset, taken from what was shipped, tell that this is another generation.
+        var store = new WatermarkStore(fx.Data);
+        var watermark = store.Read("app")!;
+        Assert.True(watermark.TailLength > 0);
+        using (var live = File.OpenHandle(fx.LogPath()))
+        {
+            var head = FileHead.Read(live, RandomAccess.GetLength(live));
+            store.Write("app", watermark with { HeadLength = head.Length, HeadHash = head.Hash });
+        }
+
+        await using var again = await StartAsync(fx, stream);
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 500));
+        Assert.Equal(AgentFixture.Lines("old", 0, 200).Concat(AgentFixture.Lines("new", 0, 300)).Order(), values.Order());
+    }
+
+    [Fact]
     public async Task Run_CopyTruncateWhileRunning_ShipsEveryLine()
     {
         using var fx = new AgentFixture("copytrunc-live");
