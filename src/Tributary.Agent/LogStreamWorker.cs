@@ -56,6 +56,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private Task? _run;
 
     private Cursor? _cursor;
+    private readonly List<Parked> _draining = [];
+    private Parked? _visiting;
+    private Parked? _parked;
+    private long _drainingChecked;
     private Watermark? _pendingWatermark;
     private ResumePoint? _resumeAfter;
     private byte[] _buf;
@@ -133,6 +137,12 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         await _committer.DisposeAsync().ConfigureAwait(false);
         _watcher?.Dispose();
         _cursor?.Dispose();
+        _parked?.Cursor.Dispose();
+        foreach (var d in _draining)
+        {
+            d.Cursor.Dispose();
+        }
+
         _quarantine.Dispose();
         _lease?.Dispose();
         _stop.Dispose();
@@ -214,6 +224,15 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _batchQuarantined = 0;
         _cursor?.Dispose();
         _cursor = null;
+        _parked?.Cursor.Dispose();
+        _parked = null;
+        _visiting = null;
+        foreach (var d in _draining)
+        {
+            d.Cursor.Dispose();
+        }
+
+        _draining.Clear();
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -233,12 +252,22 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 return;
             }
 
+            if (_draining.Count > 0 && _batch.Count == 0 && _batchQuarantined == 0 && Stopwatch.GetElapsedTime(_drainingChecked).TotalMilliseconds >= _options.PollIntervalMs)
+            {
+                // Renamed files get their turn even while the live file keeps the loop busy.
+                await VisitDrainingAsync().ConfigureAwait(false);
+            }
+
             if (_cursor is null)
             {
                 OpenNext();
                 if (_cursor is null)
                 {
-                    await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
+                    if (!await VisitDrainingAsync().ConfigureAwait(false))
+                    {
+                        await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
             }
@@ -283,12 +312,240 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 continue;
             }
 
-            if (await CheckRotationAsync(cursor).ConfigureAwait(false))
+            if (await CheckRotationAsync(cursor).ConfigureAwait(false) || await VisitDrainingAsync().ConfigureAwait(false))
             {
                 continue;
             }
 
             await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
+        }
+    }
+
+    // ---- rotate-wait: renamed files read again while writers still append to them
+
+    /// <summary>
+    /// Reads every renamed file that grew since it was last read, and finishes those that have not grown for
+    /// <see cref="LogStreamOptions.RotateWaitMs"/>. Each is read from its own position, in batches of its own,
+    /// between batches of the live file; the watermark carries every position. True when a file was read or finished.
+    /// </summary>
+    private async Task<bool> VisitDrainingAsync()
+    {
+        _drainingChecked = Stopwatch.GetTimestamp();
+        var any = false;
+        foreach (var d in _draining.ToArray())
+        {
+            long size;
+            try
+            {
+                size = UnixFile.Stat(d.Cursor.Handle).Size;
+            }
+            catch (IOException)
+            {
+                size = -1;
+            }
+
+            var grown = size > d.SeenSize;
+            if (grown)
+            {
+                d.LastGrowth = Stopwatch.GetTimestamp();
+            }
+
+            var expired = !grown && Stopwatch.GetElapsedTime(d.LastGrowth).TotalMilliseconds >= _options.RotateWaitMs;
+            if (grown || expired || size < 0)
+            {
+                await VisitAsync(d, finish: expired || size < 0).ConfigureAwait(false);
+                any = true;
+            }
+        }
+
+        return any;
+    }
+
+    private async Task VisitAsync(Parked d, bool finish)
+    {
+        // The live file's batch goes first; its position (and the bytes before it) are kept while it is parked.
+        await FlushAsync().ConfigureAwait(false);
+        if (_cursor is { } primary)
+        {
+            _parked = new Parked(primary, Consumed, ConsumedTailBytes().ToArray());
+        }
+
+        _visiting = d;
+        Restore(d.Cursor, d.Offset, d.Tail);
+        var truncated = false;
+        while (!d.Cursor.Handle.IsClosed)
+        {
+            var read = Fill(d.Cursor);
+            if (read < 0)
+            {
+                truncated = true;
+                break;
+            }
+
+            Frame(final: false);
+            if (IsFull)
+            {
+                // The framer stops at a full batch: frame the rest of the buffer before reading on.
+                await FlushAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+        }
+
+        if (finish && !truncated)
+        {
+            Frame(final: true);
+        }
+
+        await FlushAsync().ConfigureAwait(false);
+        d.Offset = Consumed;
+        d.Tail = ConsumedTailBytes().ToArray();
+        d.SeenSize = _bufOffset + _bufEnd;
+        _visiting = null;
+        var done = finish || truncated;
+        if (done)
+        {
+            _draining.Remove(d);
+            d.Cursor.Dispose();
+            if (truncated)
+            {
+                AgentMetrics.Errors.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rotate_wait_truncated"));
+            }
+
+            AgentLog.RotateWaitFinished(_logger, _name, d.Cursor.Path, d.Cursor.ReportedId.ToString(), d.Offset, truncated ? "it was truncated while renamed; what it holds now is not read" : "it stopped growing");
+        }
+
+        if (_parked is { } p)
+        {
+            _parked = null;
+            Restore(p.Cursor, p.Offset, p.Tail);
+        }
+        else
+        {
+            _cursor = null;
+        }
+
+        if (done)
+        {
+            // A watermark without it (its last records are in the batch just committed).
+            await CommitPositionsAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Makes <paramref name="cursor"/> current at <paramref name="offset"/>, with the bytes before it as read earlier (the next read is checked against them).</summary>
+    private void Restore(Cursor cursor, long offset, byte[] tail)
+    {
+        _cursor = cursor;
+        tail.CopyTo(_buf, 0);
+        _bufOffset = offset - tail.Length;
+        _bufStart = tail.Length;
+        _bufEnd = tail.Length;
+        _framer.Reset();
+    }
+
+    private Task CommitPositionsAsync()
+    {
+        var durable = _options.Watermarks == WatermarkMode.PerBatch;
+        if (_cursor is { } cursor)
+        {
+            return CommitAsync(cursor, durable);
+        }
+
+        if (_committed is not { } last)
+        {
+            return Task.CompletedTask;
+        }
+
+        var watermark = last with { Draining = DrainingPositions(), Finished = [.. _finished] };
+        _committed = watermark;
+        if (durable)
+        {
+            return _committer.WriteAsync(watermark);
+        }
+
+        _committer.Post(watermark);
+        return Task.CompletedTask;
+    }
+
+    private List<FilePosition> DrainingPositions()
+    {
+        var positions = new List<FilePosition>(_draining.Count);
+        foreach (var d in _draining)
+        {
+            var visiting = ReferenceEquals(d, _visiting);
+            var tail = visiting ? ConsumedTail() : FileTail.Of(d.Tail);
+            positions.Add(new FilePosition
+            {
+                Device = d.Cursor.ReportedId.Device,
+                Inode = d.Cursor.ReportedId.Inode,
+                Offset = visiting ? Consumed : d.Offset,
+                HeadLength = d.Cursor.Head.Length,
+                HeadHash = d.Cursor.Head.Hash,
+                TailLength = tail.Length,
+                TailHash = tail.Hash,
+                Path = d.Cursor.Path,
+            });
+        }
+
+        return positions;
+    }
+
+    /// <summary>After a restart: the renamed files the watermark was still reading, each at its position.</summary>
+    private void LoadDraining(Watermark watermark)
+    {
+        foreach (var d in _draining)
+        {
+            d.Cursor.Dispose();
+        }
+
+        _draining.Clear();
+        if (watermark.Draining.Count == 0)
+        {
+            return;
+        }
+
+        var files = ListFiles();
+        foreach (var position in watermark.Draining)
+        {
+            Parked? loaded = null;
+            foreach (var f in files.Where(f => f.Stat.Id == position.Id && f.Stat.Size >= position.Offset))
+            {
+                SafeFileHandle handle;
+                try
+                {
+                    handle = OpenHandle(f.Path);
+                }
+                catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    continue;
+                }
+
+                var length = (int)Math.Min(position.Offset, FileTail.MaxLength);
+                var tail = new byte[length];
+                if (UnixFile.Stat(handle).Id == position.Id && position.Head.Matches(handle)
+                    && RandomAccess.Read(handle, tail, position.Offset - length) == length
+                    && (position.TailLength == 0 || FileTail.Of(tail) == position.Tail))
+                {
+                    loaded = new Parked(new Cursor(handle, f.Path, position.Id, position.Head, isCopy: false), position.Offset, tail) { SeenSize = position.Offset };
+                    break;
+                }
+
+                handle.Dispose();
+            }
+
+            if (loaded is null)
+            {
+                AgentMetrics.Errors.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rotate_wait_gone"));
+                AgentLog.RotateWaitGone(_logger, _name, position.Path ?? position.Id.ToString(), position.Id.ToString(), position.Offset);
+                continue;
+            }
+
+            _draining.Add(loaded);
+            AgentLog.RotateWaitStarted(_logger, _name, loaded.Cursor.Path, position.Id.ToString(), position.Offset, _options.RotateWaitMs);
         }
     }
 
@@ -525,20 +782,54 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
 
         var tail = ConsumedTail();
-
-        var watermark = new Watermark
+        var draining = DrainingPositions();
+        Watermark watermark;
+        if (_visiting is null)
         {
-            Device = cursor.ReportedId.Device,
-            Inode = cursor.ReportedId.Inode,
-            Offset = Consumed,
-            HeadLength = cursor.Head.Length,
-            HeadHash = cursor.Head.Hash,
-            TailLength = tail.Length,
-            TailHash = tail.Hash,
-            ModifiedNanos = stat.ModifiedNanos,
-            Path = cursor.Path,
-            Finished = [.. _finished],
-        };
+            watermark = new Watermark
+            {
+                Device = cursor.ReportedId.Device,
+                Inode = cursor.ReportedId.Inode,
+                Offset = Consumed,
+                HeadLength = cursor.Head.Length,
+                HeadHash = cursor.Head.Hash,
+                TailLength = tail.Length,
+                TailHash = tail.Hash,
+                ModifiedNanos = stat.ModifiedNanos,
+                Path = cursor.Path,
+                Finished = [.. _finished],
+                Draining = draining,
+            };
+        }
+        else if (_parked is { } p)
+        {
+            // Reading a renamed file: the live file's position is the one it was parked at.
+            var parkedTail = FileTail.Of(p.Tail);
+            watermark = new Watermark
+            {
+                Device = p.Cursor.ReportedId.Device,
+                Inode = p.Cursor.ReportedId.Inode,
+                Offset = p.Offset,
+                HeadLength = p.Cursor.Head.Length,
+                HeadHash = p.Cursor.Head.Hash,
+                TailLength = parkedTail.Length,
+                TailHash = parkedTail.Hash,
+                ModifiedNanos = UnixFile.Stat(p.Cursor.Handle).ModifiedNanos,
+                Path = p.Cursor.Path,
+                Finished = [.. _finished],
+                Draining = draining,
+            };
+        }
+        else if (_committed is { } last)
+        {
+            // No live file open (waiting for the successor): the last main position stays.
+            watermark = last with { Finished = [.. _finished], Draining = draining };
+        }
+        else
+        {
+            return Task.CompletedTask;
+        }
+
         _committed = watermark;
         if (durable)
         {
@@ -577,6 +868,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
         _finished.Clear();
         _finished.AddRange(watermark.Finished);
+        _committed ??= watermark;
+        LoadDraining(watermark);
         // A file renamed or truncated between listing and opening: list again.
         for (var attempt = 0; attempt < OpenAttempts; attempt++)
         {
@@ -831,13 +1124,29 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 return true;
         }
 
-        Frame(final: true);
+        // With rotate-wait the old inode stays open and is read again while writers still append to it (a last
+        // line without newline waits for its end); without it, a last line without newline is shipped now.
+        var rotateWait = _options.RotateWaitMs > 0;
+        if (!rotateWait)
+        {
+            Frame(final: true);
+        }
+
         await FlushAsync().ConfigureAwait(false);
         AddFinished(cursor);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rename"));
         var finishedAt = Consumed;
+        if (rotateWait)
+        {
+            _draining.Add(new Parked(cursor, finishedAt, ConsumedTailBytes().ToArray()) { SeenSize = _bufOffset + _bufEnd });
+            AgentLog.RotateWaitStarted(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), finishedAt, _options.RotateWaitMs);
+        }
+        else
+        {
+            cursor.Dispose();
+        }
+
         _cursor = null;
-        cursor.Dispose();
         // The watermark stays at the end of the finished file until the new one has data: a restart then
         // finds the finished file, and every file written after it (copies included) in order.
         for (var attempt = 0; attempt < OpenAttempts; attempt++)
@@ -870,7 +1179,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     {
         foreach (var f in files.Where(f => f.Stat.Id != current && f.Stat.ModifiedNanos >= modifiedNanos).OrderBy(f => f.Stat.ModifiedNanos).ThenBy(f => f.Path, StringComparer.Ordinal))
         {
-            if (_finished.Any(x => x.Inode == f.Stat.Inode && x.Device == f.Stat.Device) || (currentHead.Length > 0 && currentHead.Matches(f.Path)) || _finished.Any(x => x.HeadLength > 0 && x.Head.Matches(f.Path)))
+            if (_finished.Any(x => x.Inode == f.Stat.Inode && x.Device == f.Stat.Device) || _draining.Any(d => d.Cursor.ReportedId == f.Stat.Id) || (currentHead.Length > 0 && currentHead.Matches(f.Path)) || _finished.Any(x => x.HeadLength > 0 && x.Head.Matches(f.Path)))
             {
                 continue;
             }
@@ -1021,6 +1330,21 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     }
 
     private readonly record struct LogFile(string Path, FileStat Stat);
+
+    /// <summary>A file not read right now: where to continue, and the bytes just before that (to check the file still holds them).</summary>
+    private sealed class Parked(Cursor cursor, long offset, byte[] tail)
+    {
+        public Cursor Cursor { get; } = cursor;
+
+        public long Offset { get; set; } = offset;
+
+        public byte[] Tail { get; set; } = tail;
+
+        /// <summary>How far the file had been read (partial last line included): growth beyond it means new data.</summary>
+        public long SeenSize { get; set; }
+
+        public long LastGrowth { get; set; } = Stopwatch.GetTimestamp();
+    }
 
     /// <summary>A finished (or vanished) file whose successor is still to be opened.</summary>
     private sealed record ResumePoint(long ModifiedNanos, FileId Id, FileHead Head);

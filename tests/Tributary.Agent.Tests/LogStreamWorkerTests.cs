@@ -81,6 +81,94 @@ public sealed class LogStreamWorkerTests
     }
 
     [Fact]
+    public async Task Run_WriterKeepsAppendingToTheRenamedFile_ShipsEveryLineOfBothFiles()
+    {
+        using var fx = new AgentFixture("rotate-wait");
+        var stream = fx.Stream();
+        stream.RotateWaitMs = 120_000;
+        await using var agent = await StartAsync(fx, stream);
+        // A writer that keeps its descriptor across the rename (logrotate's create mode before the application reopens).
+        using var writer = new FileStream(fx.LogPath(), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        Write(writer, AgentFixture.Lines("old", 0, 100));
+        TopicReader.ReadAtLeast(fx.Topic, 100);
+
+        File.Move(fx.LogPath(), fx.LogPath("app.log.1"));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 50));
+        // The new file's lines arrived: the agent has moved on to it.
+        TopicReader.ReadAtLeast(fx.Topic, 150);
+
+        Write(writer, AgentFixture.Lines("old", 100, 100));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 50, 50));
+        Write(writer, AgentFixture.Lines("old", 200, 100));
+
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 400));
+        Assert.Equal(AgentFixture.Lines("old", 0, 300).Concat(AgentFixture.Lines("new", 0, 100)).Order(), values.Order());
+    }
+
+    [Fact]
+    public async Task StopAsync_WhileARenamedFileIsStillWritten_RestartResumesBothPositionsWithoutDuplicates()
+    {
+        using var fx = new AgentFixture("rotate-wait-restart");
+        var stream = fx.Stream();
+        stream.RotateWaitMs = 120_000;
+        using var writer = new FileStream(fx.LogPath(), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        await using (var agent = await StartAsync(fx, stream))
+        {
+            Write(writer, AgentFixture.Lines("old", 0, 100));
+            TopicReader.ReadAtLeast(fx.Topic, 100);
+            File.Move(fx.LogPath(), fx.LogPath("app.log.1"));
+            AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 50));
+            TopicReader.ReadAtLeast(fx.Topic, 150);
+            Write(writer, AgentFixture.Lines("old", 100, 50));
+            TopicReader.ReadAtLeast(fx.Topic, 200);
+            await agent.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        var watermark = new WatermarkStore(fx.Data).Read("app")!;
+        var renamed = Assert.Single(watermark.Draining);
+        Assert.Equal(UnixFile.TryStat(fx.LogPath("app.log.1"))!.Value.Id, renamed.Id);
+        Assert.Equal(new FileInfo(fx.LogPath("app.log.1")).Length, renamed.Offset);
+
+        // Both files grow while the agent is down.
+        Write(writer, AgentFixture.Lines("old", 150, 50));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 50, 50));
+        await using var again = await StartAsync(fx, stream);
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 300));
+        Assert.Equal(AgentFixture.Lines("old", 0, 200).Concat(AgentFixture.Lines("new", 0, 100)).Order(), values.Order());
+    }
+
+    [Fact]
+    public async Task Run_RenamedFileQuietForRotateWait_IsFinishedAndDroppedFromTheWatermark()
+    {
+        using var fx = new AgentFixture("rotate-wait-finish");
+        var stream = fx.Stream();
+        stream.RotateWaitMs = 50;
+        await using var agent = await StartAsync(fx, stream);
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("old", 0, 20));
+        TopicReader.ReadAtLeast(fx.Topic, 20);
+
+        // A last line without newline waits while the renamed file may still grow, and is shipped once it stopped.
+        await File.AppendAllTextAsync(fx.LogPath(), "old-last-without-newline", TestContext.Current.CancellationToken);
+        File.Move(fx.LogPath(), fx.LogPath("app.log.1"));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 10));
+
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 31));
+        Assert.Contains("old-last-without-newline", values);
+        await agent.StopAsync(TestContext.Current.CancellationToken);
+        Assert.Empty(new WatermarkStore(fx.Data).Read("app")!.Draining);
+    }
+
+    private static void Write(FileStream writer, IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            writer.Write(Encoding.UTF8.GetBytes(line + "\n"));
+        }
+
+        writer.Flush();
+    }
+
+    [Fact]
     public async Task Run_TwoRenameRotationsWhileStopped_ReadsEveryGenerationInOrder()
     {
         using var fx = new AgentFixture("rename2");
