@@ -1092,7 +1092,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
         else
         {
-            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"no copy found: restarting at offset 0 ({duplicates} bytes possibly shipped twice)");
+            // Whatever was written between the last read and the truncation is only in a copy the patterns do not
+            // match (or nowhere): lost by design, counted.
+            AgentMetrics.Errors.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "truncated_without_copy"));
+            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"no copy matching the patterns found: restarting at offset 0 ({duplicates} bytes possibly shipped twice; anything written after offset {offset} before the truncation is not read)");
             _cursor = null;
             SetCursor(restarted, 0);
         }
