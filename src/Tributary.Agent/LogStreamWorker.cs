@@ -50,6 +50,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private readonly List<FinishedFile> _finished = [];
     private readonly WatermarkCommitter _committer;
     private ProducerPool.Lease? _lease;
+    private TopicPartition?[] _topicPartitions = [];
     private TopicLayout? _layout;
     private long _layoutLoaded;
     private FileSystemWatcher? _watcher;
@@ -701,6 +702,17 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _batchQuarantined = 0;
     }
 
+    /// <summary>One <see cref="TopicPartition"/> per partition, reused by every message.</summary>
+    private TopicPartition TopicPartitionOf(int partition)
+    {
+        if (partition >= _topicPartitions.Length)
+        {
+            Array.Resize(ref _topicPartitions, partition + 1);
+        }
+
+        return _topicPartitions[partition] ??= new TopicPartition(_options.Topic, new Partition(partition));
+    }
+
     private async Task SendAsync(CancellationToken abort)
     {
         var producer = _lease!.Producer;
@@ -716,8 +728,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             var shared = delivery.Handler;
             foreach (var p in pending)
             {
-                var tp = new TopicPartition(_options.Topic, new Partition(p.Partition));
-                var handler = perRecord ? r => delivery.Complete(r, p) : shared;
+                var tp = TopicPartitionOf(p.Partition);
+                var handler = perRecord ? delivery.HandlerFor(p) : shared;
                 while (true)
                 {
                     try
@@ -1389,6 +1401,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         public int FailedCount => Volatile.Read(ref _failed);
 
         public Action<DeliveryReport<byte[]?, byte[]>> Handler { get; }
+
+        /// <summary>A handler that knows its record (the per-record path after a failure).</summary>
+        public Action<DeliveryReport<byte[]?, byte[]>> HandlerFor(Pending pending) => r => Complete(r, pending);
 
         public Task Task => _done.Task;
 

@@ -84,7 +84,7 @@ public sealed class AgentCrashTests
         Assert.True(writer.RenameRotations >= 3, $"only {writer.RenameRotations} rename rotations happened");
         Assert.True(writer.CopyTruncateRotations >= 3, $"only {writer.CopyTruncateRotations} copy-truncate rotations happened");
         var missing = Enumerable.Range(0, writer.Written).Where(i => !consumer.Contains(RotatingWriter.Line(i))).ToList();
-        Assert.True(missing.Count == 0, $"{missing.Count} lines never shipped: {Ranges(missing)}; agent: {string.Join(" | ", agentLog.Where(l => !l.Contains("started", StringComparison.Ordinal)))}; rotations: {string.Join(", ", writer.Rotations)}; files: {string.Join(", ", Directory.GetFiles(fx.Logs).Select(Path.GetFileName))}; watermark: {File.ReadAllText(Path.Combine(fx.Data, "watermarks", "app.json"))}");
+        Assert.True(missing.Count == 0, $"{missing.Count} lines never shipped: {Ranges(missing)}; agent: {string.Join(" | ", agentLog.Where(l => !l.Contains("started", StringComparison.Ordinal)))}; rotations: {string.Join(", ", writer.Rotations)}; files: {string.Join(", ", Directory.GetFiles(fx.Logs).Select(Path.GetFileName))}; watermark: {JsonSerializer.Serialize(new Tributary.Agent.Files.WatermarkStore(fx.Data).Read("app"))}");
         var duplicates = consumer.Total - consumer.Distinct;
         Assert.True(duplicates <= (long)Crashes * BatchMaxRecords, $"{duplicates} duplicates for {Crashes} crashes of at most {BatchMaxRecords} records per batch");
     }
@@ -156,7 +156,7 @@ public sealed class AgentCrashTests
         }
 
         var missing = expected.Where(line => !consumer.Contains(line)).ToList();
-        Assert.True(missing.Count == 0, $"{missing.Count} lines never shipped (first: {string.Join(", ", missing.Take(5))}); agent: {string.Join(" | ", agentLog)}; watermark: {File.ReadAllText(Path.Combine(fx.Data, "watermarks", "app.json"))}");
+        Assert.True(missing.Count == 0, $"{missing.Count} lines never shipped (first: {string.Join(", ", missing.Take(5))}); agent: {string.Join(" | ", agentLog)}; watermark: {JsonSerializer.Serialize(new Tributary.Agent.Files.WatermarkStore(fx.Data).Read("app"))}");
         var duplicates = consumer.Total - consumer.Distinct;
         Assert.True(duplicates <= BatchMaxRecords, $"{duplicates} duplicates for one crash with batches of at most {BatchMaxRecords} records");
     }
