@@ -283,7 +283,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             }
 
             Frame(final: false);
-            if (IsFull || (_batch.Count > 0 && BatchAgeMs() >= _options.BatchMaxDelayMs))
+            if (IsFull)
             {
                 await FlushAsync().ConfigureAwait(false);
                 continue;
@@ -291,6 +291,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
             if (read > 0)
             {
+                // More may be there already: a batch is sent early only once the file has no more (before, every
+                // 1 MiB read became a batch of its own, and each batch waits for its acknowledgements).
                 continue;
             }
 
