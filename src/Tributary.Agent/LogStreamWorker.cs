@@ -26,6 +26,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private const int FinishedKept = 16;
     private const int OpenAttempts = 10;
     private const int GoneListings = 3;
+    private const int ParallelProduceMin = 2000;
     private static readonly KeyValuePair<string, object?> PhaseRead = new("phase", "read");
     private static readonly KeyValuePair<string, object?> PhaseProduce = new("phase", "produce");
     private static readonly KeyValuePair<string, object?> PhaseAck = new("phase", "ack");
@@ -715,6 +716,38 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         return _topicPartitions[partition] ??= new TopicPartition(_options.Topic, new Partition(partition));
     }
 
+    private async Task ProduceLaneAsync(IProducer<byte[]?, byte[]> producer, IReadOnlyList<Pending> pending, BatchDelivery delivery, bool perRecord, int lane, int lanes, CancellationToken abort)
+    {
+        var shared = delivery.Handler;
+        foreach (var p in pending)
+        {
+            if (lanes > 1 && p.Partition % lanes != lane)
+            {
+                continue;
+            }
+
+            var tp = _topicPartitions[p.Partition]!;
+            var handler = perRecord ? delivery.HandlerFor(p) : shared;
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(tp, p.Message, handler);
+                    break;
+                }
+                catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    await Task.Delay(1, abort).ConfigureAwait(false);
+                }
+                catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
+                {
+                    delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) }, p);
+                    break;
+                }
+            }
+        }
+    }
+
     private async Task SendAsync(CancellationToken abort)
     {
         var producer = _lease!.Producer;
@@ -727,28 +760,25 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         {
             var producing = Stopwatch.GetTimestamp();
             var delivery = new BatchDelivery(pending.Count);
-            var shared = delivery.Handler;
             foreach (var p in pending)
             {
-                var tp = TopicPartitionOf(p.Partition);
-                var handler = perRecord ? delivery.HandlerFor(p) : shared;
-                while (true)
-                {
-                    try
-                    {
-                        producer.Produce(tp, p.Message, handler);
-                        break;
-                    }
-                    catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        await Task.Delay(1, abort).ConfigureAwait(false);
-                    }
-                    catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
-                    {
-                        delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) }, p);
-                        break;
-                    }
-                }
+                // Filled before the lanes run: the cache is not thread-safe.
+                TopicPartitionOf(p.Partition);
+            }
+
+            var batch = pending;
+            var retry = perRecord;
+            if (pending.Count >= ParallelProduceMin && Environment.ProcessorCount > 1)
+            {
+                // Produce is most of a batch's time (librdkafka calls per record): two lanes, each owning whole
+                // partitions, so every partition still receives its records in file order.
+                await Task.WhenAll(
+                    Task.Run(() => ProduceLaneAsync(producer, batch, delivery, retry, 0, 2, abort), abort),
+                    Task.Run(() => ProduceLaneAsync(producer, batch, delivery, retry, 1, 2, abort), abort)).ConfigureAwait(false);
+            }
+            else
+            {
+                await ProduceLaneAsync(producer, batch, delivery, retry, 0, 1, abort).ConfigureAwait(false);
             }
 
             var acknowledging = Stopwatch.GetTimestamp();
