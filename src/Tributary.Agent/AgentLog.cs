@@ -50,6 +50,15 @@ internal static partial class AgentLog
     [LoggerMessage(5015, LogLevel.Warning, "Heartbeat or audit record could not be sent: {Reason}")]
     public static partial void SideChannelFailed(ILogger logger, string reason);
 
+    [LoggerMessage(5017, LogLevel.Information, "Stream {Stream}: keeps reading renamed {Path} ({FileId}) from offset {Offset} until it has not grown for {RotateWaitMs} ms")]
+    public static partial void RotateWaitStarted(ILogger logger, string stream, string path, string fileId, long offset, int rotateWaitMs);
+
+    [LoggerMessage(5018, LogLevel.Information, "Stream {Stream}: finished renamed {Path} ({FileId}) at offset {Offset}: {Reason}")]
+    public static partial void RotateWaitFinished(ILogger logger, string stream, string path, string fileId, long offset, string reason);
+
+    [LoggerMessage(5019, LogLevel.Warning, "Stream {Stream}: renamed {Path} ({FileId}) the watermark was still reading is gone or holds other bytes; what was appended to it after offset {Offset} is lost")]
+    public static partial void RotateWaitGone(ILogger logger, string stream, string path, string fileId, long offset);
+
     [LoggerMessage(5016, LogLevel.Information, "Agent {Host} (zone {Zone}) started with {Streams} streams; data in {DataDirectory}")]
     public static partial void AgentStarted(ILogger logger, string host, string zone, int streams, string dataDirectory);
 }

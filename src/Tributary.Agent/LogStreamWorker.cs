@@ -25,6 +25,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     private const int FinishedKept = 16;
     private const int OpenAttempts = 10;
+    private const int GoneListings = 3;
+    private const int ParallelProduceMin = 2000;
     private static readonly KeyValuePair<string, object?> PhaseRead = new("phase", "read");
     private static readonly KeyValuePair<string, object?> PhaseProduce = new("phase", "produce");
     private static readonly KeyValuePair<string, object?> PhaseAck = new("phase", "ack");
@@ -49,12 +51,19 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private readonly List<FinishedFile> _finished = [];
     private readonly WatermarkCommitter _committer;
     private ProducerPool.Lease? _lease;
+    private TopicPartition?[] _topicPartitions = [];
     private TopicLayout? _layout;
     private long _layoutLoaded;
     private FileSystemWatcher? _watcher;
     private Task? _run;
 
     private Cursor? _cursor;
+    private readonly List<Parked> _draining = [];
+    private Parked? _visiting;
+    private Parked? _parked;
+    private long _drainingChecked;
+    private Watermark? _pendingWatermark;
+    private ResumePoint? _resumeAfter;
     private byte[] _buf;
     private int _bufStart;
     private int _bufEnd;
@@ -77,7 +86,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _framer = options.Reader == ReaderKind.Text
             ? new TextLineFramer(options.MaxLineLength, options.OverlongLines)
             : new LengthPrefixedFramer(options.MaxRecordBytes);
-        _buf = new byte[Math.Max(1 << 20, _framer.RequiredBuffer + 8)];
+        _buf = new byte[Math.Max(1 << 20, _framer.RequiredBuffer + FileTail.MaxLength + 8)];
         _partitioner = RecordPartitioner.Create(options.Partitioner, context.Zone);
         _quarantine = new QuarantineWriter(context.DataDirectory, _name);
         _committer = new WatermarkCommitter(context.Watermarks, _name);
@@ -130,6 +139,12 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         await _committer.DisposeAsync().ConfigureAwait(false);
         _watcher?.Dispose();
         _cursor?.Dispose();
+        _parked?.Cursor.Dispose();
+        foreach (var d in _draining)
+        {
+            d.Cursor.Dispose();
+        }
+
         _quarantine.Dispose();
         _lease?.Dispose();
         _stop.Dispose();
@@ -211,6 +226,15 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _batchQuarantined = 0;
         _cursor?.Dispose();
         _cursor = null;
+        _parked?.Cursor.Dispose();
+        _parked = null;
+        _visiting = null;
+        foreach (var d in _draining)
+        {
+            d.Cursor.Dispose();
+        }
+
+        _draining.Clear();
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -230,28 +254,37 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 return;
             }
 
+            if (_draining.Count > 0 && _batch.Count == 0 && _batchQuarantined == 0 && Stopwatch.GetElapsedTime(_drainingChecked).TotalMilliseconds >= _options.PollIntervalMs)
+            {
+                // Renamed files get their turn even while the live file keeps the loop busy.
+                await VisitDrainingAsync().ConfigureAwait(false);
+            }
+
             if (_cursor is null)
             {
-                OpenLiveAtStart(_options.StartAt);
+                OpenNext();
                 if (_cursor is null)
                 {
-                    await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
+                    if (!await VisitDrainingAsync().ConfigureAwait(false))
+                    {
+                        await WaitAsync(_options.PollIntervalMs, stop).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
             }
 
             var cursor = _cursor;
             var read = Fill(cursor);
-            if (read > 0 && !cursor.IsCopy && !cursor.Head.Matches(cursor.Handle))
+            if (read < 0)
             {
-                // The bytes just read may already be the new content of a truncated file.
-                _bufEnd -= read;
+                // The bytes before the read position changed: truncated (and maybe grown again) under us.
                 await OnTruncatedAsync(cursor).ConfigureAwait(false);
                 continue;
             }
 
             Frame(final: false);
-            if (IsFull || (_batch.Count > 0 && BatchAgeMs() >= _options.BatchMaxDelayMs))
+            if (IsFull)
             {
                 await FlushAsync().ConfigureAwait(false);
                 continue;
@@ -259,6 +292,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
             if (read > 0)
             {
+                // More may be there already: a batch is sent early only once the file has no more (before, every
+                // 1 MiB read became a batch of its own, and each batch waits for its acknowledgements).
                 continue;
             }
 
@@ -281,7 +316,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 continue;
             }
 
-            if (await CheckRotationAsync(cursor).ConfigureAwait(false))
+            if (await CheckRotationAsync(cursor).ConfigureAwait(false) || await VisitDrainingAsync().ConfigureAwait(false))
             {
                 continue;
             }
@@ -290,16 +325,252 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
     }
 
+    // ---- rotate-wait: renamed files read again while writers still append to them
+
+    /// <summary>
+    /// Reads every renamed file that grew since it was last read, and finishes those that have not grown for
+    /// <see cref="LogStreamOptions.RotateWaitMs"/>. Each is read from its own position, in batches of its own,
+    /// between batches of the live file; the watermark carries every position. True when a file was read or finished.
+    /// </summary>
+    private async Task<bool> VisitDrainingAsync()
+    {
+        _drainingChecked = Stopwatch.GetTimestamp();
+        var any = false;
+        foreach (var d in _draining.ToArray())
+        {
+            long size;
+            try
+            {
+                size = UnixFile.Stat(d.Cursor.Handle).Size;
+            }
+            catch (IOException)
+            {
+                size = -1;
+            }
+
+            var grown = size > d.SeenSize;
+            if (grown)
+            {
+                d.LastGrowth = Stopwatch.GetTimestamp();
+            }
+
+            var expired = !grown && Stopwatch.GetElapsedTime(d.LastGrowth).TotalMilliseconds >= _options.RotateWaitMs;
+            if (grown || expired || size < 0)
+            {
+                await VisitAsync(d, finish: expired || size < 0).ConfigureAwait(false);
+                any = true;
+            }
+        }
+
+        return any;
+    }
+
+    private async Task VisitAsync(Parked d, bool finish)
+    {
+        // The live file's batch goes first; its position (and the bytes before it) are kept while it is parked.
+        await FlushAsync().ConfigureAwait(false);
+        if (_cursor is { } primary)
+        {
+            _parked = new Parked(primary, Consumed, ConsumedTailBytes().ToArray());
+        }
+
+        _visiting = d;
+        Restore(d.Cursor, d.Offset, d.Tail);
+        var truncated = false;
+        while (!d.Cursor.Handle.IsClosed)
+        {
+            var read = Fill(d.Cursor);
+            if (read < 0)
+            {
+                truncated = true;
+                break;
+            }
+
+            Frame(final: false);
+            if (IsFull)
+            {
+                // The framer stops at a full batch: frame the rest of the buffer before reading on.
+                await FlushAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+        }
+
+        if (finish && !truncated)
+        {
+            Frame(final: true);
+        }
+
+        await FlushAsync().ConfigureAwait(false);
+        d.Offset = Consumed;
+        d.Tail = ConsumedTailBytes().ToArray();
+        d.SeenSize = _bufOffset + _bufEnd;
+        _visiting = null;
+        var done = finish || truncated;
+        if (done)
+        {
+            _draining.Remove(d);
+            d.Cursor.Dispose();
+            if (truncated)
+            {
+                AgentMetrics.Errors.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rotate_wait_truncated"));
+            }
+
+            AgentLog.RotateWaitFinished(_logger, _name, d.Cursor.Path, d.Cursor.ReportedId.ToString(), d.Offset, truncated ? "it was truncated while renamed; what it holds now is not read" : "it stopped growing");
+        }
+
+        if (_parked is { } p)
+        {
+            _parked = null;
+            Restore(p.Cursor, p.Offset, p.Tail);
+        }
+        else
+        {
+            _cursor = null;
+        }
+
+        if (done)
+        {
+            // A watermark without it (its last records are in the batch just committed).
+            await CommitPositionsAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Makes <paramref name="cursor"/> current at <paramref name="offset"/>, with the bytes before it as read earlier (the next read is checked against them).</summary>
+    private void Restore(Cursor cursor, long offset, byte[] tail)
+    {
+        _cursor = cursor;
+        tail.CopyTo(_buf, 0);
+        _bufOffset = offset - tail.Length;
+        _bufStart = tail.Length;
+        _bufEnd = tail.Length;
+        _framer.Reset();
+    }
+
+    private Task CommitPositionsAsync()
+    {
+        var durable = _options.Watermarks == WatermarkMode.PerBatch;
+        if (_cursor is { } cursor)
+        {
+            return CommitAsync(cursor, durable);
+        }
+
+        if (_committed is not { } last)
+        {
+            return Task.CompletedTask;
+        }
+
+        var watermark = last with { Draining = DrainingPositions(), Finished = [.. _finished] };
+        _committed = watermark;
+        if (durable)
+        {
+            return _committer.WriteAsync(watermark);
+        }
+
+        _committer.Post(watermark);
+        return Task.CompletedTask;
+    }
+
+    private List<FilePosition> DrainingPositions()
+    {
+        var positions = new List<FilePosition>(_draining.Count);
+        foreach (var d in _draining)
+        {
+            var visiting = ReferenceEquals(d, _visiting);
+            var tail = visiting ? ConsumedTail() : FileTail.Of(d.Tail);
+            positions.Add(new FilePosition
+            {
+                Device = d.Cursor.ReportedId.Device,
+                Inode = d.Cursor.ReportedId.Inode,
+                Offset = visiting ? Consumed : d.Offset,
+                HeadLength = d.Cursor.Head.Length,
+                HeadHash = d.Cursor.Head.Hash,
+                TailLength = tail.Length,
+                TailHash = tail.Hash,
+                Path = d.Cursor.Path,
+            });
+        }
+
+        return positions;
+    }
+
+    /// <summary>After a restart: the renamed files the watermark was still reading, each at its position.</summary>
+    private void LoadDraining(Watermark watermark)
+    {
+        foreach (var d in _draining)
+        {
+            d.Cursor.Dispose();
+        }
+
+        _draining.Clear();
+        if (watermark.Draining.Count == 0)
+        {
+            return;
+        }
+
+        var files = ListFiles();
+        foreach (var position in watermark.Draining)
+        {
+            Parked? loaded = null;
+            foreach (var f in files.Where(f => f.Stat.Id == position.Id && f.Stat.Size >= position.Offset))
+            {
+                SafeFileHandle handle;
+                try
+                {
+                    handle = OpenHandle(f.Path);
+                }
+                catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    continue;
+                }
+
+                var length = (int)Math.Min(position.Offset, FileTail.MaxLength);
+                var tail = new byte[length];
+                if (UnixFile.Stat(handle).Id == position.Id && position.Head.Matches(handle)
+                    && RandomAccess.Read(handle, tail, position.Offset - length) == length
+                    && (position.TailLength == 0 || FileTail.Of(tail) == position.Tail))
+                {
+                    loaded = new Parked(new Cursor(handle, f.Path, position.Id, position.Head, isCopy: false), position.Offset, tail) { SeenSize = position.Offset };
+                    break;
+                }
+
+                handle.Dispose();
+            }
+
+            if (loaded is null)
+            {
+                AgentMetrics.Errors.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rotate_wait_gone"));
+                AgentLog.RotateWaitGone(_logger, _name, position.Path ?? position.Id.ToString(), position.Id.ToString(), position.Offset);
+                continue;
+            }
+
+            _draining.Add(loaded);
+            AgentLog.RotateWaitStarted(_logger, _name, loaded.Cursor.Path, position.Id.ToString(), position.Offset, _options.RotateWaitMs);
+        }
+    }
+
     // ---- reading and framing
 
+    /// <summary>
+    /// Reads more of the file into the buffer: the bytes read (0 at the end), or -1 when the file no longer
+    /// holds, just before the read position, the bytes read earlier: it was truncated (and possibly grew past
+    /// the position again, which its size alone cannot tell), so the bytes just read may be another generation.
+    /// </summary>
     private int Fill(Cursor cursor)
     {
-        if (_bufStart > 0 && (_bufStart == _bufEnd || _bufEnd > _buf.Length / 2))
+        // Compact, keeping up to FileTail.MaxLength consumed bytes: they fingerprint the watermark's offset and
+        // are compared with the file after every read.
+        var drop = _bufStart - Math.Min(_bufStart, FileTail.MaxLength);
+        if (drop > 0 && (_bufStart == _bufEnd || _bufEnd > _buf.Length / 2))
         {
-            Buffer.BlockCopy(_buf, _bufStart, _buf, 0, _bufEnd - _bufStart);
-            _bufOffset += _bufStart;
-            _bufEnd -= _bufStart;
-            _bufStart = 0;
+            Buffer.BlockCopy(_buf, drop, _buf, 0, _bufEnd - drop);
+            _bufOffset += drop;
+            _bufEnd -= drop;
+            _bufStart -= drop;
         }
 
         if (_bufEnd == _buf.Length)
@@ -307,13 +578,36 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             return 0;
         }
 
-        return RandomAccess.Read(cursor.Handle, _buf.AsSpan(_bufEnd), _bufOffset + _bufEnd) is var n and > 0 ? AddRead(n) : 0;
-
-        int AddRead(int count)
+        var position = _bufOffset + _bufEnd;
+        var n = RandomAccess.Read(cursor.Handle, _buf.AsSpan(_bufEnd), position);
+        if (n <= 0)
         {
-            _bufEnd += count;
-            return count;
+            return 0;
         }
+
+        // Checked after the read: if the bytes before the position are still the ones read earlier, the bytes
+        // just read follow them in the same generation (a truncation after this check is caught by the next one).
+        var known = Math.Min(_bufEnd, FileTail.MaxLength);
+        if (!cursor.IsCopy && known > 0 && !FileTail.Holds(cursor.Handle, _buf.AsSpan(_bufEnd - known, known), position))
+        {
+            return -1;
+        }
+
+        _bufEnd += n;
+        return n;
+    }
+
+    /// <summary>Fingerprint of the consumed bytes just before <see cref="Consumed"/> (those still in the buffer).</summary>
+    private FileTail ConsumedTail()
+    {
+        var length = Math.Min(_bufStart, FileTail.MaxLength);
+        return FileTail.Of(_buf.AsSpan(_bufStart - length, length));
+    }
+
+    private ReadOnlySpan<byte> ConsumedTailBytes()
+    {
+        var length = Math.Min(_bufStart, FileTail.MaxLength);
+        return _buf.AsSpan(_bufStart - length, length);
     }
 
     private void Frame(bool final)
@@ -411,6 +705,49 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _batchQuarantined = 0;
     }
 
+    /// <summary>One <see cref="TopicPartition"/> per partition, reused by every message.</summary>
+    private TopicPartition TopicPartitionOf(int partition)
+    {
+        if (partition >= _topicPartitions.Length)
+        {
+            Array.Resize(ref _topicPartitions, partition + 1);
+        }
+
+        return _topicPartitions[partition] ??= new TopicPartition(_options.Topic, new Partition(partition));
+    }
+
+    private async Task ProduceLaneAsync(IProducer<byte[]?, byte[]> producer, IReadOnlyList<Pending> pending, BatchDelivery delivery, bool perRecord, int lane, int lanes, CancellationToken abort)
+    {
+        var shared = delivery.Handler;
+        foreach (var p in pending)
+        {
+            if (lanes > 1 && p.Partition % lanes != lane)
+            {
+                continue;
+            }
+
+            var tp = _topicPartitions[p.Partition]!;
+            var handler = perRecord ? delivery.HandlerFor(p) : shared;
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(tp, p.Message, handler);
+                    break;
+                }
+                catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    await Task.Delay(1, abort).ConfigureAwait(false);
+                }
+                catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
+                {
+                    delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) }, p);
+                    break;
+                }
+            }
+        }
+    }
+
     private async Task SendAsync(CancellationToken abort)
     {
         var producer = _lease!.Producer;
@@ -423,28 +760,25 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         {
             var producing = Stopwatch.GetTimestamp();
             var delivery = new BatchDelivery(pending.Count);
-            var shared = delivery.Handler;
             foreach (var p in pending)
             {
-                var tp = new TopicPartition(_options.Topic, new Partition(p.Partition));
-                var handler = perRecord ? r => delivery.Complete(r, p) : shared;
-                while (true)
-                {
-                    try
-                    {
-                        producer.Produce(tp, p.Message, handler);
-                        break;
-                    }
-                    catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        await Task.Delay(1, abort).ConfigureAwait(false);
-                    }
-                    catch (ProduceException<byte[]?, byte[]> ex) when (Permanent.Contains(ex.Error.Code))
-                    {
-                        delivery.Complete(new DeliveryReport<byte[]?, byte[]> { Error = ex.Error, Message = p.Message, TopicPartitionOffset = new TopicPartitionOffset(tp, Offset.Unset) }, p);
-                        break;
-                    }
-                }
+                // Filled before the lanes run: the cache is not thread-safe.
+                TopicPartitionOf(p.Partition);
+            }
+
+            var batch = pending;
+            var retry = perRecord;
+            if (pending.Count >= ParallelProduceMin && Environment.ProcessorCount > 1)
+            {
+                // Produce is most of a batch's time (librdkafka calls per record): two lanes, each owning whole
+                // partitions, so every partition still receives its records in file order.
+                await Task.WhenAll(
+                    Task.Run(() => ProduceLaneAsync(producer, batch, delivery, retry, 0, 2, abort), abort),
+                    Task.Run(() => ProduceLaneAsync(producer, batch, delivery, retry, 1, 2, abort), abort)).ConfigureAwait(false);
+            }
+            else
+            {
+                await ProduceLaneAsync(producer, batch, delivery, retry, 0, 1, abort).ConfigureAwait(false);
             }
 
             var acknowledging = Stopwatch.GetTimestamp();
@@ -482,24 +816,64 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         if (!cursor.IsCopy && cursor.Head.Length < FileHead.MaxLength && stat.Size > cursor.Head.Length)
         {
             var head = FileHead.Read(cursor.Handle, stat.Size);
-            // Only extend a fingerprint that still describes the same bytes.
-            if (cursor.Head.Matches(cursor.Handle))
+            // Only extend a fingerprint that still describes the same bytes, and only while the file still holds
+            // what was just shipped: a head read after a truncation would describe the next generation, and a
+            // restart would then resume at this offset in it (the loss the crash test caught).
+            if (cursor.Head.Matches(cursor.Handle) && FileTail.Holds(cursor.Handle, ConsumedTailBytes(), Consumed))
             {
                 cursor.Head = head;
             }
         }
 
-        var watermark = new Watermark
+        var tail = ConsumedTail();
+        var draining = DrainingPositions();
+        Watermark watermark;
+        if (_visiting is null)
         {
-            Device = cursor.ReportedId.Device,
-            Inode = cursor.ReportedId.Inode,
-            Offset = Consumed,
-            HeadLength = cursor.Head.Length,
-            HeadHash = cursor.Head.Hash,
-            ModifiedNanos = stat.ModifiedNanos,
-            Path = cursor.Path,
-            Finished = [.. _finished],
-        };
+            watermark = new Watermark
+            {
+                Device = cursor.ReportedId.Device,
+                Inode = cursor.ReportedId.Inode,
+                Offset = Consumed,
+                HeadLength = cursor.Head.Length,
+                HeadHash = cursor.Head.Hash,
+                TailLength = tail.Length,
+                TailHash = tail.Hash,
+                ModifiedNanos = stat.ModifiedNanos,
+                Path = cursor.Path,
+                Finished = [.. _finished],
+                Draining = draining,
+            };
+        }
+        else if (_parked is { } p)
+        {
+            // Reading a renamed file: the live file's position is the one it was parked at.
+            var parkedTail = FileTail.Of(p.Tail);
+            watermark = new Watermark
+            {
+                Device = p.Cursor.ReportedId.Device,
+                Inode = p.Cursor.ReportedId.Inode,
+                Offset = p.Offset,
+                HeadLength = p.Cursor.Head.Length,
+                HeadHash = p.Cursor.Head.Hash,
+                TailLength = parkedTail.Length,
+                TailHash = parkedTail.Hash,
+                ModifiedNanos = UnixFile.Stat(p.Cursor.Handle).ModifiedNanos,
+                Path = p.Cursor.Path,
+                Finished = [.. _finished],
+                Draining = draining,
+            };
+        }
+        else if (_committed is { } last)
+        {
+            // No live file open (waiting for the successor): the last main position stays.
+            watermark = last with { Finished = [.. _finished], Draining = draining };
+        }
+        else
+        {
+            return Task.CompletedTask;
+        }
+
         _committed = watermark;
         if (durable)
         {
@@ -528,6 +902,8 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     private void OpenFromWatermark(Watermark? watermark)
     {
+        _resumeAfter = null;
+        _pendingWatermark = null;
         if (watermark is null)
         {
             OpenLiveAtStart(_options.StartAt);
@@ -536,21 +912,71 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
         _finished.Clear();
         _finished.AddRange(watermark.Finished);
+        _committed ??= watermark;
+        LoadDraining(watermark);
         // A file renamed or truncated between listing and opening: list again.
-        for (var attempt = 0; attempt < OpenAttempts && !TryOpenFromWatermark(watermark); attempt++)
+        for (var attempt = 0; attempt < OpenAttempts; attempt++)
         {
+            if (TryOpenFromWatermark(watermark, attempt))
+            {
+                return;
+            }
         }
+
+        // Never settled (the directory kept changing): try again on the next turn, never from the live file's start.
+        _pendingWatermark = watermark;
     }
 
-    private bool TryOpenFromWatermark(Watermark watermark)
+    /// <summary>With no file open: the watermark not yet settled, the successor of a finished file, or (first start only) the live file.</summary>
+    private void OpenNext()
+    {
+        if (_pendingWatermark is { } pending)
+        {
+            OpenFromWatermark(pending);
+            return;
+        }
+
+        if (_resumeAfter is { } after)
+        {
+            for (var attempt = 0; attempt < OpenAttempts; attempt++)
+            {
+                if (NextAfter(after.ModifiedNanos, after.Id, after.Head, ListFiles()) is not { } n)
+                {
+                    return;
+                }
+
+                if (TryOpen(n, 0, null))
+                {
+                    _resumeAfter = null;
+                    return;
+                }
+            }
+
+            return;
+        }
+
+        OpenLiveAtStart(_options.StartAt);
+    }
+
+    /// <param name="watermark">The watermark.</param>
+    /// <param name="attempt">How many listings came before this one.</param>
+    private bool TryOpenFromWatermark(Watermark watermark, int attempt)
     {
         var files = ListFiles();
         foreach (var f in files.Where(f => f.Stat.Id == watermark.Id))
         {
-            if (watermark.Head.Matches(f.Path) && f.Stat.Size >= watermark.Offset)
+            if (watermark.Head.Matches(f.Path) && f.Stat.Size >= watermark.Offset && watermark.Tail.Matches(f.Path, watermark.Offset))
             {
                 if (!TryOpen(f, watermark.Offset, watermark.Head))
                 {
+                    return false;
+                }
+
+                if (watermark.TailLength > 0 && ConsumedTail() != watermark.Tail)
+                {
+                    // Truncated between the check and the open: list again.
+                    _cursor!.Dispose();
+                    _cursor = null;
                     return false;
                 }
 
@@ -558,8 +984,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
                 return true;
             }
 
-            // Same inode, other bytes: truncated in place (copy-truncate) or the inode was reused.
-            var copy = FindCopy(watermark.Head, watermark.Offset, watermark.Id, files);
+            // Same inode, other bytes (at the start or just before the offset): truncated in place (copy-truncate,
+            // perhaps grown past the offset again) or the inode was reused.
+            var copy = FindCopy(watermark.Head, watermark.Tail, watermark.Offset, watermark.Id, files);
             AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", copy is null ? "inode_reuse" : "copytruncate"));
             var handle = OpenHandle(f.Path);
             if (copy is not null)
@@ -576,11 +1003,26 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             return true;
         }
 
+        // Not listed. A listing taken while the file is renamed can miss both its names (the old name listed
+        // before the rename, stat'ed after it): only a file missing from several listings is gone. (Deciding on one
+        // listing skipped the rest of a renamed generation after a restart: the crash test's lost lines.)
+        if (attempt < GoneListings - 1)
+        {
+            return false;
+        }
+
         // The file is gone (deleted, or rotated out of the patterns): continue with what came after it.
         var next = NextAfter(watermark.ModifiedNanos, watermark.Id, watermark.Head, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "deleted"));
         AgentLog.WatermarkFileGone(_logger, _name, watermark.Id.ToString(), next?.Path ?? "(waiting for the live file)");
-        return next is not { } n || TryOpen(n, 0, null);
+        if (next is not { } n)
+        {
+            // Nothing yet: the successor (first the live file) is opened from its start when it appears.
+            _resumeAfter = new ResumePoint(watermark.ModifiedNanos, watermark.Id, watermark.Head);
+            return true;
+        }
+
+        return TryOpen(n, 0, null);
     }
 
     private void OpenLiveAtStart(StartPosition start)
@@ -637,6 +1079,19 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         _bufStart = 0;
         _bufEnd = 0;
         _framer.Reset();
+        if (offset > 0)
+        {
+            // The bytes before the offset, as already consumed: the first read is checked against them, and the
+            // first watermark fingerprints them.
+            var length = (int)Math.Min(offset, FileTail.MaxLength);
+            if (RandomAccess.Read(cursor.Handle, _buf.AsSpan(0, length), offset - length) == length)
+            {
+                _bufOffset = offset - length;
+                _bufStart = length;
+                _bufEnd = length;
+            }
+        }
+
         AgentLog.Opened(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset);
     }
 
@@ -662,7 +1117,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         await FlushAsync().ConfigureAwait(false);
         var offset = Consumed;
         var files = ListFiles();
-        var copy = FindCopy(cursor.Head, offset, cursor.ReportedId, files);
+        var copy = FindCopy(cursor.Head, ConsumedTail(), offset, cursor.ReportedId, files);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "copytruncate"));
         var size = RandomAccess.GetLength(cursor.Handle);
         // Truncated to a non-zero size: what is left still starts with the old bytes, shipped already.
@@ -681,7 +1136,10 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
         else
         {
-            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"no copy found: restarting at offset 0 ({duplicates} bytes possibly shipped twice)");
+            // Whatever was written between the last read and the truncation is only in a copy the patterns do not
+            // match (or nowhere): lost by design, counted.
+            AgentMetrics.Errors.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "truncated_without_copy"));
+            AgentLog.Truncated(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), offset, $"no copy matching the patterns found: restarting at offset 0 ({duplicates} bytes possibly shipped twice; anything written after offset {offset} before the truncation is not read)");
             _cursor = null;
             SetCursor(restarted, 0);
         }
@@ -691,7 +1149,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     private async Task<bool> CheckRotationAsync(Cursor cursor)
     {
         var stat = UnixFile.Stat(cursor.Handle);
-        if (stat.Size < Consumed || !cursor.Head.Matches(cursor.Handle))
+        if (stat.Size < Consumed || !cursor.Head.Matches(cursor.Handle) || !FileTail.Holds(cursor.Handle, ConsumedTailBytes(), Consumed))
         {
             await OnTruncatedAsync(cursor).ConfigureAwait(false);
             return true;
@@ -704,18 +1162,38 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         }
 
         // Renamed away (or deleted) and a new live file exists: drain the old inode, then move on.
-        if (Fill(cursor) > 0)
+        switch (Fill(cursor))
         {
-            return true;
+            case > 0:
+                return true;
+            case < 0:
+                await OnTruncatedAsync(cursor).ConfigureAwait(false);
+                return true;
         }
 
-        Frame(final: true);
+        // With rotate-wait the old inode stays open and is read again while writers still append to it (a last
+        // line without newline waits for its end); without it, a last line without newline is shipped now.
+        var rotateWait = _options.RotateWaitMs > 0;
+        if (!rotateWait)
+        {
+            Frame(final: true);
+        }
+
         await FlushAsync().ConfigureAwait(false);
         AddFinished(cursor);
         AgentMetrics.Rotations.Add(1, _streamTag, new KeyValuePair<string, object?>("kind", "rename"));
         var finishedAt = Consumed;
+        if (rotateWait)
+        {
+            _draining.Add(new Parked(cursor, finishedAt, ConsumedTailBytes().ToArray()) { SeenSize = _bufOffset + _bufEnd });
+            AgentLog.RotateWaitStarted(_logger, _name, cursor.Path, cursor.ReportedId.ToString(), finishedAt, _options.RotateWaitMs);
+        }
+        else
+        {
+            cursor.Dispose();
+        }
+
         _cursor = null;
-        cursor.Dispose();
         // The watermark stays at the end of the finished file until the new one has data: a restart then
         // finds the finished file, and every file written after it (copies included) in order.
         for (var attempt = 0; attempt < OpenAttempts; attempt++)
@@ -724,9 +1202,12 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
             if (next is { } n && TryOpen(n, 0, null))
             {
                 AgentLog.Rotated(_logger, _name, "rename", cursor.ReportedId.ToString(), finishedAt, n.Path);
-                break;
+                return true;
             }
         }
+
+        // Not settled: the main loop looks for the successor again (never jumps to the live file's start).
+        _resumeAfter = new ResumePoint(stat.ModifiedNanos, cursor.ReportedId, cursor.Head);
 
         return true;
     }
@@ -745,7 +1226,7 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
     {
         foreach (var f in files.Where(f => f.Stat.Id != current && f.Stat.ModifiedNanos >= modifiedNanos).OrderBy(f => f.Stat.ModifiedNanos).ThenBy(f => f.Path, StringComparer.Ordinal))
         {
-            if (_finished.Any(x => x.Inode == f.Stat.Inode && x.Device == f.Stat.Device) || (currentHead.Length > 0 && currentHead.Matches(f.Path)) || _finished.Any(x => x.HeadLength > 0 && x.Head.Matches(f.Path)))
+            if (_finished.Any(x => x.Inode == f.Stat.Inode && x.Device == f.Stat.Device) || _draining.Any(d => d.Cursor.ReportedId == f.Stat.Id) || (currentHead.Length > 0 && currentHead.Matches(f.Path)) || _finished.Any(x => x.HeadLength > 0 && x.Head.Matches(f.Path)))
             {
                 continue;
             }
@@ -756,17 +1237,24 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         return FindLive() is { } live && live.Stat.Id != current ? live : null;
     }
 
-    /// <summary>The copy that copy-truncate left of a file: same head, at least <paramref name="minSize"/> bytes.</summary>
-    private static LogFile? FindCopy(FileHead head, long minSize, FileId original, List<LogFile> files)
+    /// <summary>
+    /// The copy that copy-truncate left of a file: at least <paramref name="minSize"/> bytes, holding the bytes
+    /// shipped last just before <paramref name="minSize"/> (<paramref name="tail"/>) and, preferably, the same head.
+    /// Without a tail (older watermarks) the head alone decides.
+    /// </summary>
+    private static LogFile? FindCopy(FileHead head, FileTail tail, long minSize, FileId original, List<LogFile> files)
     {
-        if (head.Length == 0)
+        if (tail.Length == 0 && head.Length == 0)
         {
             return null;
         }
 
-        return files.Where(f => f.Stat.Id != original && f.Stat.Size >= minSize && head.Matches(f.Path))
-            .OrderByDescending(f => f.Stat.Size)
-            .Cast<LogFile?>()
+        return files.Where(f => f.Stat.Id != original && f.Stat.Size >= minSize)
+            .Select(f => (File: f, Head: head.Length > 0 && head.Matches(f.Path), Tail: tail.Length > 0 && tail.Matches(f.Path, minSize)))
+            .Where(c => tail.Length > 0 ? c.Tail : c.Head)
+            .OrderByDescending(c => c.Head)
+            .ThenByDescending(c => c.File.Stat.Size)
+            .Select(c => (LogFile?)c.File)
             .FirstOrDefault();
     }
 
@@ -797,19 +1285,27 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         return best;
     }
 
+    /// <summary>
+    /// The stream's files (live and rotated), by inode. A listing taken while a file is renamed can miss it under
+    /// both names (the old name listed before the rename and stat'ed after it), so two listings are merged: a file
+    /// renamed once is in at least one of them.
+    /// </summary>
     private List<LogFile> ListFiles()
     {
-        var files = new List<LogFile>();
-        foreach (var path in SafeEnumerate())
+        var byId = new Dictionary<FileId, LogFile>();
+        for (var pass = 0; pass < 2; pass++)
         {
-            var name = Path.GetFileName(path);
-            if ((Glob.IsMatch(name, _options.Pattern!) || Glob.IsMatch(name, _rotatedPattern)) && UnixFile.TryStat(path) is { } stat)
+            foreach (var path in SafeEnumerate())
             {
-                files.Add(new LogFile(path, stat));
+                var name = Path.GetFileName(path);
+                if ((Glob.IsMatch(name, _options.Pattern!) || Glob.IsMatch(name, _rotatedPattern)) && UnixFile.TryStat(path) is { } stat)
+                {
+                    byId[stat.Id] = new LogFile(path, stat);
+                }
             }
         }
 
-        return files;
+        return [.. byId.Values];
     }
 
     private IEnumerable<string> SafeEnumerate()
@@ -882,6 +1378,24 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
 
     private readonly record struct LogFile(string Path, FileStat Stat);
 
+    /// <summary>A file not read right now: where to continue, and the bytes just before that (to check the file still holds them).</summary>
+    private sealed class Parked(Cursor cursor, long offset, byte[] tail)
+    {
+        public Cursor Cursor { get; } = cursor;
+
+        public long Offset { get; set; } = offset;
+
+        public byte[] Tail { get; set; } = tail;
+
+        /// <summary>How far the file had been read (partial last line included): growth beyond it means new data.</summary>
+        public long SeenSize { get; set; }
+
+        public long LastGrowth { get; set; } = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>A finished (or vanished) file whose successor is still to be opened.</summary>
+    private sealed record ResumePoint(long ModifiedNanos, FileId Id, FileHead Head);
+
     internal sealed record Pending(Message<byte[]?, byte[]> Message, int Partition, long Offset);
 
     /// <summary>An open file being read. A copy stands in for a truncated file (<see cref="ReportedId"/>) until its end.</summary>
@@ -919,6 +1433,9 @@ internal sealed class LogStreamWorker : IFrameSink, IAsyncDisposable
         public int FailedCount => Volatile.Read(ref _failed);
 
         public Action<DeliveryReport<byte[]?, byte[]>> Handler { get; }
+
+        /// <summary>A handler that knows its record (the per-record path after a failure).</summary>
+        public Action<DeliveryReport<byte[]?, byte[]>> HandlerFor(Pending pending) => r => Complete(r, pending);
 
         public Task Task => _done.Task;
 

@@ -69,6 +69,15 @@ public sealed class AgentConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void LoadStream_NegativeRotateWait_NamesTheFileAndKey()
+    {
+        var path = Write("app.json", """{ "directory": "/var/log", "pattern": "app.log", "topic": "t", "rotateWaitMs": -1 }""");
+        var ex = Assert.Throws<AgentConfigException>(() => AgentConfigLoader.LoadStream(path));
+        Assert.Contains("app.json", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("rotateWaitMs: must not be negative (was -1)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LoadStream_NoName_UsesTheFileName()
     {
         var path = Write("payments.json", """{ "directory": "/var/log", "pattern": "pay.log", "topic": "t", "reader": "binary", "partitioner": { "type": "fixed", "partitions": [1, 3] } }""");

@@ -81,6 +81,94 @@ public sealed class LogStreamWorkerTests
     }
 
     [Fact]
+    public async Task Run_WriterKeepsAppendingToTheRenamedFile_ShipsEveryLineOfBothFiles()
+    {
+        using var fx = new AgentFixture("rotate-wait");
+        var stream = fx.Stream();
+        stream.RotateWaitMs = 120_000;
+        await using var agent = await StartAsync(fx, stream);
+        // A writer that keeps its descriptor across the rename (logrotate's create mode before the application reopens).
+        using var writer = new FileStream(fx.LogPath(), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        Write(writer, AgentFixture.Lines("old", 0, 100));
+        TopicReader.ReadAtLeast(fx.Topic, 100);
+
+        File.Move(fx.LogPath(), fx.LogPath("app.log.1"));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 50));
+        // The new file's lines arrived: the agent has moved on to it.
+        TopicReader.ReadAtLeast(fx.Topic, 150);
+
+        Write(writer, AgentFixture.Lines("old", 100, 100));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 50, 50));
+        Write(writer, AgentFixture.Lines("old", 200, 100));
+
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 400));
+        Assert.Equal(AgentFixture.Lines("old", 0, 300).Concat(AgentFixture.Lines("new", 0, 100)).Order(), values.Order());
+    }
+
+    [Fact]
+    public async Task StopAsync_WhileARenamedFileIsStillWritten_RestartResumesBothPositionsWithoutDuplicates()
+    {
+        using var fx = new AgentFixture("rotate-wait-restart");
+        var stream = fx.Stream();
+        stream.RotateWaitMs = 120_000;
+        using var writer = new FileStream(fx.LogPath(), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        await using (var agent = await StartAsync(fx, stream))
+        {
+            Write(writer, AgentFixture.Lines("old", 0, 100));
+            TopicReader.ReadAtLeast(fx.Topic, 100);
+            File.Move(fx.LogPath(), fx.LogPath("app.log.1"));
+            AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 50));
+            TopicReader.ReadAtLeast(fx.Topic, 150);
+            Write(writer, AgentFixture.Lines("old", 100, 50));
+            TopicReader.ReadAtLeast(fx.Topic, 200);
+            await agent.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        var watermark = new WatermarkStore(fx.Data).Read("app")!;
+        var renamed = Assert.Single(watermark.Draining);
+        Assert.Equal(UnixFile.TryStat(fx.LogPath("app.log.1"))!.Value.Id, renamed.Id);
+        Assert.Equal(new FileInfo(fx.LogPath("app.log.1")).Length, renamed.Offset);
+
+        // Both files grow while the agent is down.
+        Write(writer, AgentFixture.Lines("old", 150, 50));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 50, 50));
+        await using var again = await StartAsync(fx, stream);
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 300));
+        Assert.Equal(AgentFixture.Lines("old", 0, 200).Concat(AgentFixture.Lines("new", 0, 100)).Order(), values.Order());
+    }
+
+    [Fact]
+    public async Task Run_RenamedFileQuietForRotateWait_IsFinishedAndDroppedFromTheWatermark()
+    {
+        using var fx = new AgentFixture("rotate-wait-finish");
+        var stream = fx.Stream();
+        stream.RotateWaitMs = 50;
+        await using var agent = await StartAsync(fx, stream);
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("old", 0, 20));
+        TopicReader.ReadAtLeast(fx.Topic, 20);
+
+        // A last line without newline waits while the renamed file may still grow, and is shipped once it stopped.
+        await File.AppendAllTextAsync(fx.LogPath(), "old-last-without-newline", TestContext.Current.CancellationToken);
+        File.Move(fx.LogPath(), fx.LogPath("app.log.1"));
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 10));
+
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 31));
+        Assert.Contains("old-last-without-newline", values);
+        await agent.StopAsync(TestContext.Current.CancellationToken);
+        Assert.Empty(new WatermarkStore(fx.Data).Read("app")!.Draining);
+    }
+
+    private static void Write(FileStream writer, IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            writer.Write(Encoding.UTF8.GetBytes(line + "\n"));
+        }
+
+        writer.Flush();
+    }
+
+    [Fact]
     public async Task Run_TwoRenameRotationsWhileStopped_ReadsEveryGenerationInOrder()
     {
         using var fx = new AgentFixture("rename2");
@@ -130,6 +218,45 @@ public sealed class LogStreamWorkerTests
         await using var again = await StartAsync(fx, stream);
         var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 500));
         Assert.Equal(AgentFixture.Lines("c", 0, 500).Order(), values.Order());
+    }
+
+    [Fact]
+    public async Task Run_WatermarkHeadMatchesTheNextGenerationAfterCopyTruncate_FindsTheCopyByTheBytesBeforeTheOffset()
+    {
+        using var fx = new AgentFixture("tail-fingerprint");
+        var stream = fx.Stream();
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("old", 0, 100));
+        await using (var agent = await StartAsync(fx, stream))
+        {
+            TopicReader.ReadAtLeast(fx.Topic, 100);
+            await agent.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        // While the agent is down: more lines, copy-truncate, and the new generation grows past the watermark's offset.
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("old", 100, 100));
+        File.Copy(fx.LogPath(), fx.LogPath("app.log.1"));
+        using (var truncate = new FileStream(fx.LogPath(), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        AgentFixture.Append(fx.LogPath(), AgentFixture.Lines("new", 0, 300));
+
+        // The head fingerprint alone cannot be trusted: a head read after the truncation (as the agent used to take it
+        // when extending a short head) describes the new generation, and matching it resumed mid-file. Only the
+        // bytes just before the offset, taken from what was shipped, tell that this is another generation.
+        var store = new WatermarkStore(fx.Data);
+        var watermark = store.Read("app")!;
+        Assert.True(watermark.TailLength > 0);
+        using (var live = File.OpenHandle(fx.LogPath()))
+        {
+            var head = FileHead.Read(live, RandomAccess.GetLength(live));
+            store.Write("app", watermark with { HeadLength = head.Length, HeadHash = head.Hash });
+        }
+
+        await using var again = await StartAsync(fx, stream);
+        var values = TopicReader.Values(TopicReader.ReadAtLeast(fx.Topic, 500));
+        Assert.Equal(AgentFixture.Lines("old", 0, 200).Concat(AgentFixture.Lines("new", 0, 300)).Order(), values.Order());
     }
 
     [Fact]

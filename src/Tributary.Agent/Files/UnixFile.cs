@@ -34,6 +34,8 @@ internal static unsafe partial class UnixFile
     private const uint StatxBasicStats = 0x7ff;
     private const int Enoent = 2;
     private const int Enotdir = 20;
+    private const int ORdOnly = 0;
+    private const int OCloExec = 0x80000;
 
     /// <summary>Stat of <paramref name="path"/> (symlinks followed), or null when it does not exist.</summary>
     public static FileStat? TryStat(string path)
@@ -79,6 +81,55 @@ internal static unsafe partial class UnixFile
         }
     }
 
+    /// <summary><c>fdatasync(2)</c>: the file's data (and the metadata needed to read it back) is on disk.</summary>
+    public static void DataSync(SafeFileHandle handle) => Sync(handle, data: true);
+
+    /// <summary><c>fsync(2)</c>: data and all metadata (also works on a directory opened read-only).</summary>
+    public static void FullSync(SafeFileHandle handle) => Sync(handle, data: false);
+
+    /// <summary><c>fsync(2)</c> of a directory (opened read-only; <c>O_DIRECTORY</c> differs between architectures): renames and creations in it are on disk.</summary>
+    public static void SyncDirectory(string path)
+    {
+        var fd = Open(path, ORdOnly | OCloExec);
+        if (fd < 0)
+        {
+            throw new IOException($"open({path}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync({path}) failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private static void Sync(SafeFileHandle handle, bool data)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var fd = (int)handle.DangerousGetHandle();
+            if ((data ? Fdatasync(fd) : Fsync(fd)) != 0)
+            {
+                throw new IOException($"{(data ? "fdatasync" : "fsync")}(fd {fd}) failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     private static FileStat Read(byte* buffer)
     {
         var inode = *(ulong*)(buffer + 32);
@@ -89,6 +140,18 @@ internal static unsafe partial class UnixFile
         var devMinor = *(uint*)(buffer + 140);
         return new FileStat(((ulong)devMajor << 32) | devMinor, inode, size, (mtimeSeconds * 1_000_000_000L) + mtimeNanos);
     }
+
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int Fdatasync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);

@@ -46,6 +46,7 @@ internal sealed class WatermarkCommitter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        _store.Close(_stream);
     }
 
     private void ThrowIfFailed()

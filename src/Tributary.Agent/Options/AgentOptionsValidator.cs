@@ -127,6 +127,11 @@ public static class LogStreamOptionsValidator
             yield return $"{prefix}batchMaxDelayMs: must not be negative (was {stream.BatchMaxDelayMs})";
         }
 
+        if (stream.RotateWaitMs < 0)
+        {
+            yield return $"{prefix}rotateWaitMs: must not be negative (was {stream.RotateWaitMs})";
+        }
+
         if (stream.PollIntervalMs <= 0)
         {
             yield return $"{prefix}pollIntervalMs: must be positive (was {stream.PollIntervalMs})";

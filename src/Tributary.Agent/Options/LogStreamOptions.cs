@@ -97,6 +97,13 @@ public sealed class LogStreamOptions
     /// <summary>Where the stream starts without a watermark.</summary>
     public StartPosition StartAt { get; set; } = StartPosition.Beginning;
 
+    /// <summary>
+    /// Rotate-wait: after a rename rotation the old file stays open and is read again whenever it grows, until it
+    /// has not grown for this long (writers that still hold it open, like Fluent Bit's <c>Rotate_Wait</c>); its
+    /// position is part of the watermark meanwhile. 0 finishes the old file as soon as the new one appears.
+    /// </summary>
+    public int RotateWaitMs { get; set; } = 5000;
+
     /// <summary>How often the files are checked when no change notification arrives.</summary>
     public int PollIntervalMs { get; set; } = 200;
 
