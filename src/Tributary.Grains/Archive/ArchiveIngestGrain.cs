@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -352,71 +351,19 @@ public sealed class ArchiveIngestGrain(
     private async Task ReplayFromKafkaAsync(long from, long to)
     {
         var kafka = KafkaOptions();
-        var config = new ConsumerConfig(kafka.Settings.Concat(kafka.ConsumerSettings).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value))
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            GroupId = $"tributary-archive-replay-{_topic}-{_partition}",
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            EnablePartitionEof = true,
-            // a checkpoint below the log start (retention) resumes at the oldest record, never at the end
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        };
         var router = _router!;
         long count = 0;
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
-        consumer.Assign(new TopicPartitionOffset(_topic, _partition, from));
+        using var reader = KafkaRangeReader.Open(kafka, $"tributary-archive-replay-{_topic}-{_partition}", _topic, _partition, from, to);
         var done = false;
         while (!done)
         {
-            // Consume() blocks: run it off the grain scheduler, route back on it.
-            var chunk = await Task.Run(() =>
-            {
-                var records = new List<KafkaRecord>(ReplayChunk);
-                var deadline = DateTime.UtcNow.AddSeconds(30);
-                while (records.Count < ReplayChunk)
-                {
-                    var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
-                    if (result is null)
-                    {
-                        if (DateTime.UtcNow > deadline)
-                        {
-                            throw new TimeoutException($"replaying {_topic}[{_partition}] from {from} to {to}: no record after offset {(records.Count > 0 ? records[^1].Offset : from - 1)} within 30 s");
-                        }
-
-                        continue;
-                    }
-
-                    if (result.IsPartitionEOF || result.Offset.Value >= to)
-                    {
-                        return (records, true);
-                    }
-
-                    records.Add(new KafkaRecord
-                    {
-                        Topic = _topic,
-                        Partition = _partition,
-                        Offset = result.Offset.Value,
-                        TimestampMs = result.Message.Timestamp.UnixTimestampMs,
-                        Key = result.Message.Key,
-                        Value = result.Message.Value,
-                        Headers = result.Message.Headers?.Select(h => new KafkaHeader(h.Key, h.GetValueBytes())).ToArray(),
-                    });
-                    if (result.Offset.Value == to - 1)
-                    {
-                        return (records, true);
-                    }
-                }
-
-                return (records, false);
-            });
-            done = chunk.Item2;
-            foreach (var record in chunk.records)
+            (var records, done) = await reader.ReadChunkAsync(ReplayChunk);
+            foreach (var record in records)
             {
                 router.Route(record.ToArchiveRecord(), _actions);
             }
 
-            count += chunk.records.Count;
+            count += records.Count;
             await ApplyAsync();
         }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -558,61 +557,12 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         var kafka = ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
-        var config = new ConsumerConfig(kafka.Settings.Concat(kafka.ConsumerSettings).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value))
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            GroupId = $"tributary-segments-replay-{_topic}-{_partition}",
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            EnablePartitionEof = true,
-        };
         long count = 0;
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
-        consumer.Assign(new TopicPartitionOffset(_topic, _partition, from));
+        using var reader = KafkaRangeReader.Open(kafka, $"tributary-segments-replay-{_topic}-{_partition}", _topic, _partition, from, to);
         var done = false;
         while (!done)
         {
-            // Consume() blocks: run it off the grain scheduler, route back on it.
-            var (chunk, last) = await Task.Run(() =>
-            {
-                var list = new List<KafkaRecord>(ReplayChunk);
-                var deadline = DateTime.UtcNow.AddSeconds(30);
-                while (list.Count < ReplayChunk)
-                {
-                    var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-                    if (result is null)
-                    {
-                        if (DateTime.UtcNow > deadline)
-                        {
-                            throw new TimeoutException($"replaying {_topic}[{_partition}] from {from}: no record after offset {(list.Count > 0 ? list[^1].Offset : from - 1)} within 30 s");
-                        }
-
-                        continue;
-                    }
-
-                    if (result.IsPartitionEOF || result.Offset.Value >= to)
-                    {
-                        return (list, true);
-                    }
-
-                    list.Add(new KafkaRecord
-                    {
-                        Topic = _topic,
-                        Partition = _partition,
-                        Offset = result.Offset.Value,
-                        TimestampMs = result.Message.Timestamp.UnixTimestampMs,
-                        Key = result.Message.Key,
-                        Value = result.Message.Value,
-                    });
-                    if (result.Offset.Value == to - 1)
-                    {
-                        return (list, true);
-                    }
-                }
-
-                return (list, false);
-            });
-            done = last;
+            (var chunk, done) = await reader.ReadChunkAsync(ReplayChunk);
             if (chunk.Count > 0)
             {
                 await RouteAsync(chunk);
