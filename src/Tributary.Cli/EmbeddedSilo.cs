@@ -22,7 +22,19 @@ internal static class EmbeddedSilo
             }
 
             config.AddInMemoryCollection(all);
-        });
+        },
+        services => services.AddSingleton<IHostLifetime, CommandLifetime>());
+    }
+
+    /// <summary>
+    /// The command that embeds the silo decides when it stops (on Ctrl-C the demo drains, queries and reports first),
+    /// so the host does not listen to Ctrl-C or SIGTERM itself as the console lifetime would.
+    /// </summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ public static class TributarySiloHost
     /// <c>Tributary:Profile</c> (default <c>embedded</c>). Invalid settings throw
     /// <see cref="OptionsValidationException"/> naming the key, before anything starts.
     /// </summary>
-    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configureOverrides = null)
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configureOverrides = null, Action<IServiceCollection>? configureServices = null)
     {
         var (profile, rest) = ExtractProfile(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = rest, ContentRootPath = AppContext.BaseDirectory });
@@ -54,6 +54,7 @@ public static class TributarySiloHost
             silo.AddDashboard(o => o.HideTrace = true);
         });
 
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapGet("/healthz", async (IClusterClient client, TributarySettings s) =>
         {
