@@ -97,8 +97,8 @@ public sealed record ArchiveIngestStatus
 [Alias("tributary.IArchiveIngestGrain")]
 public interface IArchiveIngestGrain : IGrainWithStringKey
 {
-    /// <summary>Where this partition's archive stands.</summary>
-    [Alias("GetStatus")]
+    /// <summary>Where this partition's archive stands (read-only: answers while a delivery is being archived).</summary>
+    [Alias("GetStatus"), Orleans.Concurrency.AlwaysInterleave]
     ValueTask<ArchiveIngestStatus> GetStatusAsync();
 
     /// <summary>Seals and uploads every open file now (end of a run, tests, benchmarks), then moves the checkpoint.</summary>

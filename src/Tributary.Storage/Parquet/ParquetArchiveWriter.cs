@@ -120,7 +120,9 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
 
     /// <summary>
     /// Adds a row for <paramref name="routed"/>, or returns false with the reason (naming the field) when the
-    /// message does not fit the schema; nothing is added then.
+    /// message does not fit the schema; nothing is added then. When <paramref name="routed"/> has no dead-letter
+    /// reason, its event time is taken as the value of the event-time field (the router parsed it from that
+    /// field in the same format) instead of parsing it again.
     /// </summary>
     public bool TryAdd(RoutedRecord routed, out string? reason)
     {
