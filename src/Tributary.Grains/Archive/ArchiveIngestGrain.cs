@@ -231,6 +231,7 @@ public sealed class ArchiveIngestGrain(
         FilesSealed = state.State.FilesSealed,
         RecordsReplayed = _replayed,
         Silo = silo.SiloAddress.ToString(),
+        At = DateTimeOffset.UtcNow,
     };
 
     private async ValueTask<ArchiveRouter> RouterAsync()
