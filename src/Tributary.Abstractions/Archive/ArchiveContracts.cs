@@ -88,8 +88,8 @@ public sealed record ArchiveIngestStatus
     /// <summary>Records re-read straight from Kafka to rebuild lost buffers.</summary>
     [Id(7)] public long RecordsReplayed { get; init; }
     [Id(8)] public string? Silo { get; init; }
-    /// <summary>When the grain took this status (wall clock, for rates measured from outside; the archive never decides on it).</summary>
-    [Id(9)] public DateTimeOffset At { get; init; }
+    /// <summary>When this activation was delivered its first record (wall clock, for rates measured from outside; the archive never decides on it).</summary>
+    [Id(9)] public DateTimeOffset? FirstRecordAt { get; init; }
 }
 
 /// <summary>
