@@ -225,6 +225,7 @@ internal static class ArchiveBench
             DateTimeOffset? start = null;
             long routed = 0;
             var done = false;
+            var progress = new List<string>();
             while (!done)
             {
                 if (clock.Elapsed > TimeSpan.FromMinutes(2))
@@ -236,12 +237,17 @@ internal static class ArchiveBench
                 routed = events - statuses.Sum(s => Math.Max(0, high[s.Partition] - s.NextOffset));
                 done = statuses.All(s => s.NextOffset >= high[s.Partition]);
                 start = statuses.Min(s => s.FirstRecordAt);
+                if (start is { } first)
+                {
+                    progress.Add(string.Create(inv, $"+{(DateTimeOffset.UtcNow - first).TotalSeconds:0.00}s:{routed / 1000}k"));
+                }
 
                 await Task.Delay(20, cancellationToken);
             }
 
             // Seal what is still open: the rate counts until every event is in an uploaded file.
             var routedAt = DateTimeOffset.UtcNow;
+            await Console.Error.WriteLineAsync($"archive: routed (time since the first record: events) {string.Join(' ', progress)}");
             await Task.WhenAll(grains.Select(g => g.FlushAsync().AsTask()));
             var end = DateTimeOffset.UtcNow;
             var seconds = (end - start!.Value).TotalSeconds;
