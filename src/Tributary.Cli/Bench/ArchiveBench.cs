@@ -239,7 +239,7 @@ internal static class ArchiveBench
                 start = statuses.Min(s => s.FirstRecordAt);
                 if (start is { } first)
                 {
-                    progress.Add(string.Create(inv, $"+{(DateTimeOffset.UtcNow - first).TotalSeconds:0.00}s:{routed / 1000}k"));
+                    progress.Add(string.Create(inv, $"+{(DateTimeOffset.UtcNow - first).TotalSeconds:0.00}s:{Math.Max(0, routed) / 1000}k"));
                 }
 
                 await Task.Delay(20, cancellationToken);
