@@ -31,6 +31,37 @@ public sealed class ArchiveRouterTests
         Assert.Equal(expected, actions[0].OutputPartition);
     }
 
+    [Theory]
+    [InlineData(ArchiveGranularity.Day)]
+    [InlineData(ArchiveGranularity.Hour)]
+    [InlineData(ArchiveGranularity.Minute)]
+    public void Route_EventTimesJumpingBackAndForthAcrossBuckets_EachRecordInItsOwnOutputPartition(ArchiveGranularity granularity)
+    {
+        // Output partition names are cached per bucket: late records, bucket edges and times before 1970 must
+        // still land where their own event time says.
+        var options = ArchiveTestData.Options(o => (o.Granularity, o.EventTime.Source) = (granularity, EventTimeSource.KafkaTimestamp));
+        var router = new ArchiveRouter("pins", 0, options);
+        var actions = new List<ArchiveAction>();
+        var times = new[]
+        {
+            new DateTimeOffset(2026, 11, 22, 9, 59, 59, 999, TimeSpan.Zero),
+            new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero),
+            new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero),
+            new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero),
+            new DateTimeOffset(2026, 11, 22, 23, 59, 59, 999, TimeSpan.Zero),
+            new DateTimeOffset(1969, 12, 31, 23, 59, 59, 999, TimeSpan.Zero),
+            new DateTimeOffset(1970, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            new DateTimeOffset(2026, 11, 22, 9, 59, 0, TimeSpan.Zero),
+        };
+        for (var i = 0; i < times.Length; i++)
+        {
+            router.Route(new ArchiveRecord(i, times[i].ToUnixTimeMilliseconds(), null, Encoding.UTF8.GetBytes("{}"), null), actions);
+        }
+
+        var appended = actions.Where(a => a.Kind == ArchiveActionKind.Append).Select(a => a.OutputPartition).ToList();
+        Assert.Equal(times.Select(t => HivePath.OutputPartition(t.ToUnixTimeMilliseconds(), granularity)), appended);
+    }
+
     [Fact]
     public void Route_KafkaTimestampSource_IgnoresTheJson()
     {

@@ -93,6 +93,60 @@ public sealed class ParquetArchiveWriterTests
         Assert.Equal(0, writer.Rows);
     }
 
+    [Fact]
+    public async Task TryAdd_RepeatedEscapedNonAsciiAndReorderedStrings_EachRowReadsBackItsOwnValue()
+    {
+        // Strings come from a small cache of recent values and fields are matched in the order last seen:
+        // many distinct values (cache collisions), escapes, non-ASCII look-alikes and reordered fields must
+        // still read back exactly.
+        var values = new List<string>();
+        for (var i = 0; i < 3000; i++)
+        {
+            values.Add((i % 7) switch
+            {
+                0 => "view",
+                1 => "v\u0069ew",
+                2 => "v\u00efew",
+                3 => "caf\u00e9",
+                4 => $"user-{i}",
+                5 => "",
+                _ => "click",
+            });
+        }
+
+        using var stream = new MemoryStream();
+        await using (var writer = await ParquetArchiveWriter.CreateAsync(stream, 0, ArchiveTestData.Options(), Ct))
+        {
+            for (var i = 0; i < values.Count; i++)
+            {
+                var json = i % 2 == 0
+                    ? $"{{\"ts\":\"2026-11-22T10:00:00Z\",\"pin_id\":{i},\"action\":\"{values[i]}\"}}"
+                    : $"{{\"action\":\"{values[i]}\",\"pin_id\":{i},\"ts\":\"2026-11-22T10:00:00Z\"}}";
+                var record = new ArchiveRecord(i, 0, null, Encoding.UTF8.GetBytes(json), null);
+                Assert.True(writer.TryAdd(new RoutedRecord(record, ArchiveTestData.Start.ToUnixTimeMilliseconds(), null), out var reason), reason);
+                if (writer.RowGroupFull)
+                {
+                    await writer.FlushRowGroupAsync(Ct);
+                }
+            }
+
+            await writer.CompleteAsync(Ct);
+        }
+
+        stream.Position = 0;
+        var actions = new List<string?>();
+        var pins = new List<long?>();
+        await foreach (var g in ParquetArchiveReader.ReadAsync(stream, Ct))
+        {
+            actions.AddRange((string?[])g.Columns["action"]);
+            pins.AddRange((long?[])g.Columns["pin_id"]);
+        }
+
+        var expected = values.Select(v => System.Text.Json.JsonSerializer.Deserialize<string>($"\"{v}\"")).ToList();
+        Assert.Equal(expected, actions);
+        Assert.Equal(Enumerable.Range(0, values.Count).Select(i => (long?)i), pins);
+    }
+
     /// <summary>Writes <paramref name="records"/> into one Parquet file (flushing full row groups) and reads its row groups back.</summary>
     private static async Task<List<ArchiveRowGroup>> WriteAndReadBackAsync(IEnumerable<ArchiveRecord> records, int partition, ArchiveOptions options)
     {

@@ -88,6 +88,8 @@ public sealed record ArchiveIngestStatus
     /// <summary>Records re-read straight from Kafka to rebuild lost buffers.</summary>
     [Id(7)] public long RecordsReplayed { get; init; }
     [Id(8)] public string? Silo { get; init; }
+    /// <summary>When this activation was delivered its first record (wall clock, for rates measured from outside; the archive never decides on it).</summary>
+    [Id(9)] public DateTimeOffset? FirstRecordAt { get; init; }
 }
 
 /// <summary>
@@ -97,8 +99,8 @@ public sealed record ArchiveIngestStatus
 [Alias("tributary.IArchiveIngestGrain")]
 public interface IArchiveIngestGrain : IGrainWithStringKey
 {
-    /// <summary>Where this partition's archive stands.</summary>
-    [Alias("GetStatus")]
+    /// <summary>Where this partition's archive stands (read-only: answers while a delivery is being archived).</summary>
+    [Alias("GetStatus"), Orleans.Concurrency.AlwaysInterleave]
     ValueTask<ArchiveIngestStatus> GetStatusAsync();
 
     /// <summary>Seals and uploads every open file now (end of a run, tests, benchmarks), then moves the checkpoint.</summary>

@@ -66,6 +66,7 @@ public sealed class ArchiveIngestGrain(
     private long _replayed;
     private long _progressSentAtCheckpoint = -1;
     private long _deliveredNext;
+    private DateTimeOffset? _firstRecordAt;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -120,6 +121,7 @@ public sealed class ArchiveIngestGrain(
             return;
         }
 
+        _firstRecordAt ??= DateTimeOffset.UtcNow;
         await WithRecoveryAsync(async () =>
         {
             var router = await RouterAsync();
@@ -230,6 +232,7 @@ public sealed class ArchiveIngestGrain(
         FilesSealed = state.State.FilesSealed,
         RecordsReplayed = _replayed,
         Silo = silo.SiloAddress.ToString(),
+        FirstRecordAt = _firstRecordAt,
     };
 
     private async ValueTask<ArchiveRouter> RouterAsync()

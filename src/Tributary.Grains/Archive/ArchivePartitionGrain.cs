@@ -95,8 +95,8 @@ public sealed class ArchivePartitionGrain(
                 // The manifest object and the announcement are written here, in parallel across output
                 // partitions, so the per-topic catalog grain only indexes (it was the bottleneck when it wrote them).
                 await store.PutAsync(HivePath.ManifestEntry(info.Topic, info.Partition, info.FirstOffset), info.ToInfo().ToJson());
-                await notifier.AnnounceAsync(info);
-                await GrainFactory.GetGrain<IArchiveCatalogGrain>(_topic).AddFileAsync(info);
+                // Announcement and catalog entry are independent (both follow the manifest object): in parallel.
+                await Task.WhenAll(notifier.AnnounceAsync(info), GrainFactory.GetGrain<IArchiveCatalogGrain>(_topic).AddFileAsync(info).AsTask());
                 await DropBufferAsync();
                 (sealedFiles ??= []).Add(info);
             }

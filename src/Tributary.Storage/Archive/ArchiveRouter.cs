@@ -44,6 +44,10 @@ public sealed class ArchiveRouter
     private readonly Dictionary<string, long> _uploadedThrough;
     private readonly Dictionary<string, OpenArchiveFile> _open = new(StringComparer.Ordinal);
     private readonly List<OpenArchiveFile> _toSeal = [];
+    private readonly Dictionary<long, string> _outputs = [];
+    private readonly long _bucketMs;
+    private long _lastBucket = long.MinValue;
+    private string _lastOutput = string.Empty;
 
     /// <summary>Creates the router for <paramref name="topic"/>[<paramref name="partition"/>], resuming with the durable per-output-partition upload marks.</summary>
     public ArchiveRouter(string topic, int partition, ArchiveOptions options, IReadOnlyDictionary<string, long>? uploadedThrough = null, long nextOffset = 0)
@@ -52,6 +56,12 @@ public sealed class ArchiveRouter
         Partition = partition;
         _options = options;
         _eventTime = new EventTimeParser(options.EventTime);
+        _bucketMs = options.Granularity switch
+        {
+            ArchiveGranularity.Day => 86_400_000,
+            ArchiveGranularity.Hour => 3_600_000,
+            _ => 60_000,
+        };
         _uploadedThrough = uploadedThrough is null ? new(StringComparer.Ordinal) : new(uploadedThrough, StringComparer.Ordinal);
         NextOffset = nextOffset;
     }
@@ -129,7 +139,7 @@ public sealed class ArchiveRouter
             _toSeal.Clear();
         }
 
-        var output = HivePath.OutputPartition(eventTimeMs, _options.Granularity);
+        var output = OutputPartition(eventTimeMs);
         if (_uploadedThrough.TryGetValue(output, out var through) && record.Offset <= through)
         {
             DuplicatesDropped++;
@@ -155,6 +165,34 @@ public sealed class ArchiveRouter
         {
             Seal(file, actions);
         }
+    }
+
+    /// <summary>
+    /// The output partition of <paramref name="eventTimeMs"/>, formatted once per bucket (UTC days, hours and
+    /// minutes are whole multiples of the bucket width since the epoch): formatting it for every record was the
+    /// largest cost of routing.
+    /// </summary>
+    private string OutputPartition(long eventTimeMs)
+    {
+        var bucket = Math.DivRem(eventTimeMs, _bucketMs, out var rest) - (rest < 0 ? 1 : 0);
+        if (bucket != _lastBucket)
+        {
+            if (!_outputs.TryGetValue(bucket, out var output))
+            {
+                if (_outputs.Count >= 4096)
+                {
+                    _outputs.Clear();
+                }
+
+                output = HivePath.OutputPartition(eventTimeMs, _options.Granularity);
+                _outputs[bucket] = output;
+            }
+
+            _lastOutput = output;
+            _lastBucket = bucket;
+        }
+
+        return _lastOutput;
     }
 
     private void Seal(OpenArchiveFile file, List<ArchiveAction> actions)

@@ -120,7 +120,9 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
 
     /// <summary>
     /// Adds a row for <paramref name="routed"/>, or returns false with the reason (naming the field) when the
-    /// message does not fit the schema; nothing is added then.
+    /// message does not fit the schema; nothing is added then. When <paramref name="routed"/> has no dead-letter
+    /// reason, its event time is taken as the value of the event-time field (the router parsed it from that
+    /// field in the same format) instead of parsing it again.
     /// </summary>
     public bool TryAdd(RoutedRecord routed, out string? reason)
     {
@@ -132,7 +134,7 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
         var record = routed.Record;
         if (_parser is not null)
         {
-            if (!_parser.TryParse(record.Value, out reason))
+            if (!_parser.TryParse(record.Value, routed.DeadLetterReason is null ? routed.EventTimeMs : null, out reason))
             {
                 return false;
             }
@@ -236,6 +238,9 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
     /// <summary>Parses a JSON object's top-level fields into typed column slots; commits a row only when all fit.</summary>
     private sealed class JsonRowParser
     {
+        private const int RecentStrings = 256;
+        private const int MaxRecentLength = 64;
+
         private readonly ArchiveFieldSpec[] _specs;
         private readonly byte[][] _names;
         private readonly ColumnBuffer[] _columns;
@@ -244,11 +249,20 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
         private readonly long[] _longs;
         private readonly double[] _doubles;
         private readonly string?[] _strings;
+        private readonly string?[][] _recentStrings;
+        private readonly int _eventTimeIndex;
+        private int _expected;
 
         public JsonRowParser(ArchiveOptions options, DataField[] fields, int capacity)
         {
             _specs = [.. options.Fields];
             _timeFormat = options.EventTime.Format;
+
+            // The router already parsed the event-time field (same name, same format): its value is reused.
+            _eventTimeIndex = options.EventTime.Source == EventTimeSource.Field
+                ? Array.FindIndex(_specs, s => s.Type == ArchiveFieldType.Timestamp && string.Equals(s.Name, options.EventTime.Field, StringComparison.Ordinal))
+                : -1;
+            _recentStrings = _specs.Select(s => s.Type == ArchiveFieldType.String ? new string?[RecentStrings] : []).ToArray();
             _names = _specs.Select(s => Encoding.UTF8.GetBytes(s.Name)).ToArray();
             _columns = new ColumnBuffer[_specs.Length];
             for (var i = 0; i < _specs.Length; i++)
@@ -272,7 +286,8 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
 
         public IReadOnlyList<ColumnBuffer> Columns => _columns;
 
-        public bool TryParse(byte[]? value, out string? reason)
+        /// <summary>Parses <paramref name="value"/>; <paramref name="eventTimeMs"/> is the event time the router already parsed from it, if any.</summary>
+        public bool TryParse(byte[]? value, long? eventTimeMs, out string? reason)
         {
             reason = null;
             if (value is null)
@@ -293,20 +308,40 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
 
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
+                    // Producers usually write the fields in the same order: try the one after the last match first.
                     var index = -1;
-                    for (var i = 0; i < _names.Length; i++)
+                    if (_expected < _names.Length && reader.ValueTextEquals(_names[_expected]))
                     {
-                        if (reader.ValueTextEquals(_names[i]))
+                        index = _expected;
+                    }
+                    else
+                    {
+                        for (var i = 0; i < _names.Length; i++)
                         {
-                            index = i;
-                            break;
+                            if (reader.ValueTextEquals(_names[i]))
+                            {
+                                index = i;
+                                break;
+                            }
                         }
+                    }
+
+                    if (index >= 0)
+                    {
+                        _expected = index + 1;
                     }
 
                     reader.Read();
                     if (index < 0)
                     {
                         reader.Skip();
+                        continue;
+                    }
+
+                    if (index == _eventTimeIndex && eventTimeMs is { } known && reader.TokenType is JsonTokenType.String or JsonTokenType.Number)
+                    {
+                        _longs[index] = known;
+                        _present[index] = true;
                         continue;
                     }
 
@@ -370,7 +405,9 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
                 case ArchiveFieldType.String:
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        _strings[i] = reader.GetString();
+                        _strings[i] = reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > MaxRecentLength
+                            ? reader.GetString()
+                            : Recent(_recentStrings[i], reader.ValueSpan);
                     }
                     else
                     {
@@ -407,6 +444,48 @@ public sealed class ParquetArchiveWriter : IAsyncDisposable
             }
 
             _present[i] = true;
+            return true;
+        }
+
+        /// <summary>
+        /// The string of the short unescaped UTF-8 <paramref name="utf8"/>, from a small per-column cache of recent
+        /// values when it is there: most string columns (actions, devices, versions) repeat a few values, and
+        /// allocating a string per row and column was a large share of the parse.
+        /// </summary>
+        private static string Recent(string?[] recent, ReadOnlySpan<byte> utf8)
+        {
+            var hash = 2166136261u;
+            foreach (var b in utf8)
+            {
+                hash = (hash ^ b) * 16777619u;
+            }
+
+            ref var slot = ref recent[(int)(hash % RecentStrings)];
+            if (slot is { } cached && AsciiEquals(utf8, cached))
+            {
+                return cached;
+            }
+
+            var text = Encoding.UTF8.GetString(utf8);
+            slot = text;
+            return text;
+        }
+
+        private static bool AsciiEquals(ReadOnlySpan<byte> utf8, string text)
+        {
+            if (utf8.Length != text.Length)
+            {
+                return false;
+            }
+
+            for (var k = 0; k < utf8.Length; k++)
+            {
+                if (utf8[k] >= 0x80 || utf8[k] != text[k])
+                {
+                    return false;
+                }
+            }
+
             return true;
         }
 
