@@ -7,6 +7,8 @@ namespace Tributary.Cli;
 /// <summary>Starts the silo host in this process with settings overridden for a command (demo, bench).</summary>
 internal static class EmbeddedSilo
 {
+    private static readonly HashSet<int> HandedOut = [];
+
     public static WebApplication Build(string profile, IDictionary<string, string?> overrides, bool quiet)
     {
         var args = new List<string> { "--profile", profile };
@@ -53,11 +55,24 @@ internal static class EmbeddedSilo
         overrides["Tributary:Archive:Enabled"] = keep.Contains("archive", StringComparer.Ordinal) ? "true" : "false";
     }
 
-    /// <summary>A free TCP port on 127.0.0.1 (the OS picks it).</summary>
+    /// <summary>
+    /// A free TCP port on 127.0.0.1 (the OS picks it), never one this process handed out before: the listener is closed
+    /// before the silo binds, so the OS may offer the same port to the next call (a bench binds three at once).
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 }
