@@ -8,8 +8,8 @@ namespace Tributary;
 [Alias("tributary.IPartitionStatsGrain")]
 public interface IPartitionStatsGrain : IGrainWithStringKey
 {
-    /// <summary>What this partition's consumer has applied so far.</summary>
-    [Alias("GetStats")]
+    /// <summary>What this partition's consumer has applied so far; answered between the turns of a delivery (it only reads).</summary>
+    [Alias("GetStats"), Orleans.Concurrency.AlwaysInterleave]
     ValueTask<PartitionStats> GetStatsAsync();
 }
 
