@@ -26,19 +26,7 @@ public sealed class AgentCrashTests
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         using var fx = new AgentFixture("crash");
-        var configPath = Path.Combine(fx.Root, "agent.json");
-        await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(new
-        {
-            host = "crash-host",
-            dataDirectory = fx.Data,
-            kafka = new Dictionary<string, string> { ["bootstrap.servers"] = KafkaTestCluster.BootstrapServers },
-            heartbeat = new { topic = string.Empty },
-            audit = new { topic = string.Empty },
-            streams = new[]
-            {
-                new { name = "app", directory = fx.Logs, pattern = "app.log", topic = fx.Topic, batchMaxRecords = BatchMaxRecords, batchMaxDelayMs = 2, pollIntervalMs = 20 },
-            },
-        }), cancellationToken);
+        var configPath = await WriteConfigAsync(fx, rotateWaitMs: null, cancellationToken);
 
         using var consumer = new TopicTally(fx.Topic);
         var agentLog = new ConcurrentQueue<string>();
@@ -95,20 +83,8 @@ public sealed class AgentCrashTests
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         using var fx = new AgentFixture("crash-rotate-wait");
-        var configPath = Path.Combine(fx.Root, "agent.json");
-        await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(new
-        {
-            host = "crash-host",
-            dataDirectory = fx.Data,
-            kafka = new Dictionary<string, string> { ["bootstrap.servers"] = KafkaTestCluster.BootstrapServers },
-            heartbeat = new { topic = string.Empty },
-            audit = new { topic = string.Empty },
-            streams = new[]
-            {
-                // Long enough that the renamed file is never finished during the test: it is read whenever it grows.
-                new { name = "app", directory = fx.Logs, pattern = "app.log", topic = fx.Topic, batchMaxRecords = BatchMaxRecords, batchMaxDelayMs = 2, pollIntervalMs = 20, rotateWaitMs = 600_000 },
-            },
-        }), cancellationToken);
+        // Long enough that the renamed file is never finished during the test: it is read whenever it grows.
+        var configPath = await WriteConfigAsync(fx, rotateWaitMs: 600_000, cancellationToken);
 
         using var consumer = new TopicTally(fx.Topic);
         var agentLog = new ConcurrentQueue<string>();
@@ -159,6 +135,32 @@ public sealed class AgentCrashTests
         Assert.True(missing.Count == 0, $"{missing.Count} lines never shipped (first: {string.Join(", ", missing.Take(5))}); agent: {string.Join(" | ", agentLog)}; watermark: {JsonSerializer.Serialize(new Tributary.Agent.Files.WatermarkStore(fx.Data).Read("app"))}");
         var duplicates = consumer.Total - consumer.Distinct;
         Assert.True(duplicates <= BatchMaxRecords, $"{duplicates} duplicates for one crash with batches of at most {BatchMaxRecords} records");
+    }
+
+    /// <summary>Writes the agent config of one stream tailing <c>app.log</c> with small batches; the agent's default rotate-wait unless given.</summary>
+    private static async Task<string> WriteConfigAsync(AgentFixture fx, int? rotateWaitMs, CancellationToken cancellationToken)
+    {
+        var stream = new Dictionary<string, object>
+        {
+            ["name"] = "app", ["directory"] = fx.Logs, ["pattern"] = "app.log", ["topic"] = fx.Topic,
+            ["batchMaxRecords"] = BatchMaxRecords, ["batchMaxDelayMs"] = 2, ["pollIntervalMs"] = 20,
+        };
+        if (rotateWaitMs is { } wait)
+        {
+            stream["rotateWaitMs"] = wait;
+        }
+
+        var configPath = Path.Combine(fx.Root, "agent.json");
+        await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(new
+        {
+            host = "crash-host",
+            dataDirectory = fx.Data,
+            kafka = new Dictionary<string, string> { ["bootstrap.servers"] = KafkaTestCluster.BootstrapServers },
+            heartbeat = new { topic = string.Empty },
+            audit = new { topic = string.Empty },
+            streams = new[] { stream },
+        }), cancellationToken);
+        return configPath;
     }
 
     private static void Append(FileStream writer, string prefix, int from, int count, List<string> expected)

@@ -312,6 +312,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             group.Events.Add(record.Value);
         }
 
+        string? lost = null;
         if (groups.Count > 0)
         {
             var keys = groups.Keys.ToList();
@@ -324,7 +325,6 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             }).AsTask()).ToList();
             var results = await Task.WhenAll(calls);
             var byOffset = records.Where(r => r.Offset >= 0).ToDictionary(r => r.Offset);
-            string? lost = null;
             for (var i = 0; i < keys.Count; i++)
             {
                 var result = results[i];
@@ -339,15 +339,12 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
                 }
             }
 
-            await DeadLetterAsync(deadLetters);
-            if (lost is not null)
-            {
-                throw new SegmentLostException(lost);
-            }
         }
-        else
+
+        SendDeadLetters(deadLetters);
+        if (lost is not null)
         {
-            await DeadLetterAsync(deadLetters);
+            throw new SegmentLostException(lost);
         }
 
         await SealPassedAsync();
@@ -366,13 +363,13 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         return null;
     }
 
-    private Task DeadLetterAsync(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
+    private void SendDeadLetters(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
     {
         var s = _state.State;
         var fresh = deadLetters.Where(d => d.Record.Offset > s.DeadLetteredThrough).OrderBy(d => d.Record.Offset).ToList();
         if (fresh.Count == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         // Acknowledgements are awaited before the next state write (the checkpoint), not here: one Kafka round trip per
@@ -396,7 +393,6 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         s.DeadLetteredThrough = fresh[^1].Record.Offset;
-        return Task.CompletedTask;
     }
 
     /// <summary>Writes the state once every dead letter sent so far is acknowledged (so the state never claims one that failed).</summary>
