@@ -71,11 +71,7 @@ public sealed class KafkaRangeReader : IDisposable
     public Task<(List<KafkaRecord> Records, bool Done)> ReadChunkAsync(int max) => Task.Run(() => ReadChunk(max));
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _consumer.Close();
-        _consumer.Dispose();
-    }
+    public void Dispose() => _consumer.Dispose(); // it never joined a group (Assign) nor committed: nothing to close
 
     private (List<KafkaRecord> Records, bool Done) ReadChunk(int max)
     {
