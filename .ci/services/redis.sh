@@ -12,6 +12,11 @@ case "$action" in
     echo "TRIBUTARY_REDIS=127.0.0.1:$port"
     ;;
   stop)
-    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+    if [ -f "$dir/redis.pid" ]; then
+      pid=$(cat "$dir/redis.pid")
+      kill "$pid" 2>/dev/null || true
+      # Wait for it to exit, so nothing writes into the directory while the caller removes it.
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     ;;
 esac

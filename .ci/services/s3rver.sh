@@ -14,6 +14,11 @@ case "$action" in
     echo "TRIBUTARY_S3_ENDPOINT=http://127.0.0.1:$port"
     ;;
   stop)
-    [ -f "$dir/s3rver.pid" ] && kill "$(cat "$dir/s3rver.pid")" 2>/dev/null || true
+    if [ -f "$dir/s3rver.pid" ]; then
+      pid=$(cat "$dir/s3rver.pid")
+      kill "$pid" 2>/dev/null || true
+      # Wait for it to exit, so nothing writes into the directory while the caller removes it.
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     ;;
 esac
