@@ -191,7 +191,7 @@ public sealed class OpenSegment : ISegment
                         doubleMetric.Values.Add(metrics[m].GetDouble(row));
                         break;
                     case OpenMetric.HyperUniqueMetric hll:
-                        var sketch = ((SealedSegment.IHyperUniqueRows)metrics[m]).ReadRow(row, updates);
+                        var sketch = ((IHyperUniqueRows)metrics[m]).ReadRow(row, updates);
                         hll.AddRestoredRow(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(updates), sketch);
                         break;
                 }
