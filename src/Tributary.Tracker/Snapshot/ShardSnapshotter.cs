@@ -1,57 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Hashing;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
 using Parquet;
-using Parquet.Schema;
 using Tributary.Storage;
 
 namespace Tributary.Tracker;
-
-/// <summary>Progress of a running shard snapshot, for progress bars and the dashboard.</summary>
-public sealed record SnapshotProgress(
-    string Cluster,
-    int Shard,
-    string Phase,
-    string? Replica,
-    int Tables,
-    int ChunksTotal,
-    int ChunksDone,
-    long RowsDone,
-    long RowsEstimated,
-    TimeSpan Elapsed,
-    TimeSpan? Eta);
-
-/// <summary>The outcome of one shard snapshot.</summary>
-public sealed record SnapshotResult(
-    string SnapshotId,
-    SnapshotPosition Position,
-    int Tables,
-    int Chunks,
-    int ResumedChunks,
-    long Rows,
-    long Bytes,
-    IReadOnlyList<string> FailedReplicas,
-    TimeSpan Elapsed)
-{
-    /// <summary>Where the time went, summed over the sessions (so they can exceed <see cref="Elapsed"/>).</summary>
-    public SnapshotTimings Timings { get; init; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
-}
-
-/// <summary>
-/// Time spent opening the consistent sessions and planning (wall clock), and, summed over sessions, reading rows
-/// from MySQL into column buffers, encoding Parquet, and writing to the object store.
-/// </summary>
-public sealed record SnapshotTimings(TimeSpan Open, TimeSpan Plan, TimeSpan Read, TimeSpan Encode, TimeSpan Store);
-
-/// <summary>The replica being read stopped being a usable replica (promoted, gone, or broken) mid-snapshot.</summary>
-public sealed class ReplicaLostException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>No host of the shard is an eligible replica.</summary>
-public sealed class NoReplicaAvailableException(string message) : Exception(message);
 
 /// <summary>
 /// Snapshots one shard, consistently, from a replica: pauses the replica's SQL thread, opens N
@@ -61,6 +17,10 @@ public sealed class NoReplicaAvailableException(string message) : Exception(mess
 /// at the same position resumes chunk by chunk. A replica that is promoted or disappears mid-snapshot is
 /// dropped and the shard's snapshot restarts on another replica. A primary is never read.
 /// </summary>
+/// <remarks>
+/// This class orchestrates; the parts are <see cref="ConsistentSession"/> (opening the sessions at one position),
+/// <see cref="ChunkDumper"/> (chunk to Parquet part) and <see cref="SnapshotProgressStore"/> (progress.json).
+/// </remarks>
 public sealed partial class ShardSnapshotter
 {
     private readonly ShardTopology _topology;
@@ -68,9 +28,7 @@ public sealed partial class ShardSnapshotter
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ParquetOptions _parquetOptions;
-    private long _readTicks;
-    private long _encodeTicks;
-    private long _storeTicks;
+    private readonly SnapshotProgressStore _progress;
 
     /// <summary>Creates a snapshotter for one shard writing to <paramref name="store"/>.</summary>
     public ShardSnapshotter(ShardTopology topology, IObjectStore store, ILogger<ShardSnapshotter>? logger = null, TimeProvider? time = null)
@@ -79,6 +37,7 @@ public sealed partial class ShardSnapshotter
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+        _progress = new SnapshotProgressStore(_store, _logger);
         _parquetOptions = TableLayout.ParquetOptionsFor(topology.Options);
     }
 
@@ -133,9 +92,9 @@ public sealed partial class ShardSnapshotter
         try
         {
             Report(progress, "opening", replica, 0, 0, 0, 0, 0, stopwatch.Elapsed);
-            _readTicks = _encodeTicks = _storeTicks = 0;
+            var dumper = new ChunkDumper(options, _parquetOptions, _store, _logger);
             var phase = Stopwatch.StartNew();
-            (var position, var tables) = await OpenConsistentSessionsAsync(replica, sessions, cancellationToken).ConfigureAwait(false);
+            (var position, var tables) = await ConsistentSession.OpenAsync(_topology, replica, sessions, cancellationToken).ConfigureAwait(false);
             var openTime = phase.Elapsed;
             LogSnapshotOpened(_logger, _topology.Cluster, _topology.Shard, replica.ToString(), position.GtidSlavePos, sessions.Count, tables.Count);
 
@@ -145,7 +104,7 @@ public sealed partial class ShardSnapshotter
             var planTime = phase.Elapsed;
             var planRecords = tables.Select(t => new TablePlanRecord(t.FullName, plans[t.FullName].Count, ChunkPlanner.Fingerprint(plans[t.FullName]), t.Fingerprint)).ToList();
 
-            var record = await LoadProgressAsync(paths, cancellationToken).ConfigureAwait(false);
+            var record = await _progress.LoadAsync(paths, cancellationToken).ConfigureAwait(false);
             // After a failover the shard's snapshot restarts from scratch: nothing read from the lost replica is kept.
             var resumed = !restart
                 && record is { CompletedAt: null }
@@ -160,7 +119,7 @@ public sealed partial class ShardSnapshotter
 
                 foreach (var table in tables)
                 {
-                    await ClearTableAsync(paths, table, cancellationToken).ConfigureAwait(false);
+                    await _progress.ClearTableAsync(paths, table, cancellationToken).ConfigureAwait(false);
                 }
 
                 record = new SnapshotProgressRecord
@@ -179,7 +138,7 @@ public sealed partial class ShardSnapshotter
                 await _store.PutAsync(paths.Schema(table.Database, table.Table), JsonSerializer.SerializeToUtf8Bytes(schema, TrackerJson.Options), cancellationToken).ConfigureAwait(false);
             }
 
-            await SaveProgressAsync(paths, current, cancellationToken).ConfigureAwait(false);
+            await _progress.SaveAsync(paths, current, cancellationToken).ConfigureAwait(false);
             var resumedChunks = current.Completed.Count;
             var allChunks = plans.Values.SelectMany(p => p).ToList();
             var pending = new ConcurrentQueue<ChunkPlan>(allChunks.Where(c => !current.Completed.ContainsKey(ChunkId(c))));
@@ -199,7 +158,7 @@ public sealed partial class ShardSnapshotter
                     current.Completed[ChunkId(chunk)] = done;
                     rowsDone += done.Rows;
                     chunksDone++;
-                    await SaveProgressAsync(paths, current, failure.Token).ConfigureAwait(false);
+                    await _progress.SaveAsync(paths, current, failure.Token).ConfigureAwait(false);
                     Report(progress, "dumping", replica, tables.Count, allChunks.Count, chunksDone, rowsDone, Math.Max(estimated, rowsDone), stopwatch.Elapsed);
                 }
                 finally
@@ -213,7 +172,7 @@ public sealed partial class ShardSnapshotter
                 }
 
                 // A promoted replica accepts writes: whatever we read next could be newer than our position's peers.
-                if (!await StillReplicaAsync(session, replica, failure.Token).ConfigureAwait(false))
+                if (!await ConsistentSession.StillReplicaAsync(session, replica, failure.Token).ConfigureAwait(false))
                 {
                     throw new ReplicaLostException($"{replica} was promoted (@@read_only = 0) mid-snapshot");
                 }
@@ -229,7 +188,7 @@ public sealed partial class ShardSnapshotter
                     while (pending.TryDequeue(out var chunk))
                     {
                         failure.Token.ThrowIfCancellationRequested();
-                        var encoding = await ReadChunkAsync(session, replica, paths, chunk, layouts[chunk.Table.FullName], failure.Token).ConfigureAwait(false);
+                        var encoding = await dumper.ReadChunkAsync(session, replica, paths, chunk, layouts[chunk.Table.FullName], failure.Token).ConfigureAwait(false);
                         if (inFlight is { } previous)
                         {
                             inFlight = null;
@@ -281,7 +240,7 @@ public sealed partial class ShardSnapshotter
             }
 
             current.CompletedAt = completedAt;
-            await SaveProgressAsync(paths, current, cancellationToken).ConfigureAwait(false);
+            await _progress.SaveAsync(paths, current, cancellationToken).ConfigureAwait(false);
             await _store.PutAsync(paths.ShardSuccess, JsonSerializer.SerializeToUtf8Bytes(current, TrackerJson.Options), cancellationToken).ConfigureAwait(false);
             var rows = current.Completed.Values.Sum(c => c.Rows);
             Report(progress, "done", replica, tables.Count, allChunks.Count, allChunks.Count, rows, rows, stopwatch.Elapsed);
@@ -289,7 +248,7 @@ public sealed partial class ShardSnapshotter
             return new SnapshotResult(current.SnapshotId, current.Position, tables.Count, allChunks.Count, resumedChunks, rows,
                 current.Completed.Values.Sum(c => c.Bytes), [], stopwatch.Elapsed)
             {
-                Timings = new SnapshotTimings(openTime, planTime, TimeSpan.FromTicks(_readTicks), TimeSpan.FromTicks(_encodeTicks), TimeSpan.FromTicks(_storeTicks)),
+                Timings = new SnapshotTimings(openTime, planTime, dumper.ReadTime, dumper.EncodeTime, dumper.StoreTime),
             };
         }
         catch (Exception ex) when (ex is MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } or IOException or EndOfStreamException && !cancellationToken.IsCancellationRequested)
@@ -302,52 +261,6 @@ public sealed partial class ShardSnapshotter
             {
                 await session.DisposeAsync().ConfigureAwait(false);
             }
-        }
-    }
-
-    private async Task<(SnapshotPosition Position, IReadOnlyList<TableSchema> Tables)> OpenConsistentSessionsAsync(MySqlEndpoint replica, List<MySqlConnection> sessions, CancellationToken cancellationToken)
-    {
-        var options = _topology.Options;
-        var connectTasks = Enumerable.Range(0, options.Connections).Select(_ => _topology.OpenAsync(replica, cancellationToken)).ToList();
-        try
-        {
-            await Task.WhenAll(connectTasks).ConfigureAwait(false);
-        }
-        finally
-        {
-            sessions.AddRange(connectTasks.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
-        }
-
-        var control = sessions[0];
-        var probe = await ReplicaSelector.ProbeAsync(control, replica, options.MaxLagSeconds, cancellationToken).ConfigureAwait(false);
-        if (probe.Role != HostRole.Replica)
-        {
-            throw new ReplicaLostException($"{replica} is {probe.Role} ({probe.Reason})");
-        }
-
-        await ExecuteAsync(control, "STOP SLAVE SQL_THREAD", cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // The SQL thread is paused: no DML or DDL is applied while the schema is read and the sessions open.
-            var tables = await SchemaDiscovery.DiscoverAsync(control, _topology.ClusterOptions, cancellationToken).ConfigureAwait(false);
-            var status = await ReplicationStatus.ReadAsync(control, cancellationToken).ConfigureAwait(false)
-                ?? throw new ReplicaLostException($"{replica} stopped replicating");
-            var gtid = await ScalarAsync(control, "SELECT @@global.gtid_slave_pos", cancellationToken).ConfigureAwait(false);
-            var current = await ScalarAsync(control, "SELECT @@global.gtid_current_pos", cancellationToken).ConfigureAwait(false);
-            await Task.WhenAll(sessions.Select(s => ExecuteAsync(s,
-                "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", cancellationToken))).ConfigureAwait(false);
-            var after = await ScalarAsync(control, "SELECT @@global.gtid_slave_pos", cancellationToken).ConfigureAwait(false);
-            if (after != gtid)
-            {
-                throw new InvalidOperationException($"{replica} applied transactions while its SQL thread was stopped ({gtid} → {after}); is another process controlling replication?");
-            }
-
-            return (new SnapshotPosition(replica.ToString(), gtid, current, status.MasterLogFile, status.ExecMasterLogPos), tables);
-        }
-        finally
-        {
-            // Resume replication whatever happened: the replica must not fall behind because of us.
-            await ExecuteAsync(control, "START SLAVE SQL_THREAD", CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -364,159 +277,6 @@ public sealed partial class ShardSnapshotter
         })).ConfigureAwait(false);
         return new Dictionary<string, IReadOnlyList<ChunkPlan>>(plans, StringComparer.Ordinal);
     }
-
-    /// <summary>
-    /// Reads one chunk over <paramref name="session"/> into column buffers (row groups beyond the first few are
-    /// encoded as they fill) and returns, once the session is free, the task that encodes the last row group
-    /// and stores the part on the thread pool.
-    /// </summary>
-    private async Task<Task<ChunkRecord>> ReadChunkAsync(MySqlConnection session, MySqlEndpoint replica, SnapshotPaths paths, ChunkPlan chunk, TableLayout layout, CancellationToken cancellationToken)
-    {
-        var rowGroupRows = _topology.Options.RowGroupRows;
-        var buffers = layout.Columns.Select((c, i) => ColumnBuffer.Create(c, layout.Fields[i], Math.Min(rowGroupRows, _topology.Options.ChunkRows))).ToArray();
-        var output = new MemoryStream();
-        ParquetWriter? writer = null;
-        long rows = 0;
-        long encodeTicks = 0;
-        var clock = Stopwatch.StartNew();
-        try
-        {
-            writer = await ParquetWriter.CreateAsync(layout.Schema, output, _parquetOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using (var command = ChunkPlanner.Command(session, chunk))
-            {
-                if (_topology.Options.UseBinaryProtocol)
-                {
-                    await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                var inGroup = 0;
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    for (var i = 0; i < buffers.Length; i++)
-                    {
-                        buffers[i].Append(reader, i);
-                    }
-
-                    rows++;
-                    if (++inGroup == rowGroupRows)
-                    {
-                        encodeTicks += await FlushAsync(writer, buffers, cancellationToken).ConfigureAwait(false);
-                        inGroup = 0;
-                    }
-                }
-
-                if (inGroup == 0 && rows > 0)
-                {
-                    buffers = [];
-                }
-            }
-        }
-        catch
-        {
-            if (writer is not null)
-            {
-                await writer.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await output.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        Interlocked.Add(ref _readTicks, clock.Elapsed.Ticks - encodeTicks);
-        var parquet = writer;
-        return Task.Run(async () =>
-        {
-            await using (output.ConfigureAwait(false))
-            {
-                var encoding = Stopwatch.StartNew();
-                await using (parquet.ConfigureAwait(false))
-                {
-                    if (buffers.Length > 0)
-                    {
-                        await FlushAsync(parquet, buffers, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                Interlocked.Add(ref _encodeTicks, encodeTicks + encoding.Elapsed.Ticks);
-                var storing = Stopwatch.StartNew();
-                var bytes = new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);
-                var key = paths.Part(chunk.Table.Database, chunk.Table.Table, chunk.Index);
-                await _store.PutAsync(key, bytes, cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _storeTicks, storing.Elapsed.Ticks);
-                LogChunkDumped(_logger, chunk.Table.FullName, chunk.Index, rows, replica.ToString());
-                return new ChunkRecord(chunk.Index, key, rows, bytes.Length, Convert.ToHexStringLower(XxHash64.Hash(bytes.Span)));
-            }
-        }, cancellationToken);
-    }
-
-    private static async Task<long> FlushAsync(ParquetWriter writer, ColumnBuffer[] buffers, CancellationToken cancellationToken)
-    {
-        var start = Stopwatch.GetTimestamp();
-        using (var group = writer.CreateRowGroup())
-        {
-            foreach (var buffer in buffers)
-            {
-                await buffer.WriteAsync(group, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return Stopwatch.GetElapsedTime(start).Ticks;
-    }
-
-    private async Task<bool> StillReplicaAsync(MySqlConnection session, MySqlEndpoint replica, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await ReplicaSelector.IsReadOnlyAsync(session, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is MySqlException or IOException && !cancellationToken.IsCancellationRequested)
-        {
-            throw new ReplicaLostException($"{replica} stopped answering: {ex.Message}", ex);
-        }
-    }
-
-    private async Task ClearTableAsync(SnapshotPaths paths, TableSchema table, CancellationToken cancellationToken)
-    {
-        var stale = new List<string>();
-        await foreach (var item in _store.ListAsync(paths.TableDirectory(table.Database, table.Table), cancellationToken).ConfigureAwait(false))
-        {
-            stale.Add(item.Key);
-        }
-
-        // _SUCCESS first: a reader must never see a manifest next to a half-replaced set of parts.
-        foreach (var key in stale.OrderBy(k => k.EndsWith("/_SUCCESS", StringComparison.Ordinal) ? 0 : 1))
-        {
-            await _store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<SnapshotProgressRecord?> LoadProgressAsync(SnapshotPaths paths, CancellationToken cancellationToken)
-    {
-        var stream = await _store.OpenReadAsync(paths.Progress, cancellationToken).ConfigureAwait(false);
-        if (stream is null)
-        {
-            return null;
-        }
-
-        await using (stream.ConfigureAwait(false))
-        {
-            try
-            {
-                return await JsonSerializer.DeserializeAsync<SnapshotProgressRecord>(stream, TrackerJson.Options, cancellationToken).ConfigureAwait(false);
-            }
-            catch (JsonException ex)
-            {
-                // Progress is only an optimisation: an unreadable record means a full snapshot, not a failure.
-                LogBadProgress(_logger, ex, paths.Progress);
-                return null;
-            }
-        }
-    }
-
-    private Task SaveProgressAsync(SnapshotPaths paths, SnapshotProgressRecord record, CancellationToken cancellationToken)
-        => _store.PutAsync(paths.Progress, JsonSerializer.SerializeToUtf8Bytes(record, TrackerJson.Options), cancellationToken);
-
     private void Report(IProgress<SnapshotProgress>? progress, string phase, MySqlEndpoint? replica, int tables, int chunksTotal, int chunksDone, long rowsDone, long rowsEstimated, TimeSpan elapsed)
     {
         if (progress is null)
@@ -556,18 +316,6 @@ public sealed partial class ShardSnapshotter
 
     private static string ChunkId(ChunkPlan chunk) => $"{chunk.Table.FullName}#{chunk.Index}";
 
-    private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new MySqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<string> ScalarAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new MySqlCommand(sql, connection);
-        return Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
-    }
-
     [LoggerMessage(1, LogLevel.Debug, "Shard {Cluster}/{Shard}: host {Host} is {Role} ({Reason})")]
     private static partial void LogProbe(ILogger logger, string cluster, int shard, string host, HostRole role, string reason);
 
@@ -582,38 +330,4 @@ public sealed partial class ShardSnapshotter
 
     [LoggerMessage(5, LogLevel.Information, "Shard {Cluster}/{Shard}: snapshot from {Replica} done: {Rows} rows in {Chunks} chunks ({Resumed} resumed)")]
     private static partial void LogSnapshotDone(ILogger logger, string cluster, int shard, string replica, long rows, int chunks, int resumed);
-
-    [LoggerMessage(6, LogLevel.Debug, "Table {Table} chunk {Chunk}: {Rows} rows from {Replica}")]
-    private static partial void LogChunkDumped(ILogger logger, string table, int chunk, long rows, string replica);
-
-    [LoggerMessage(7, LogLevel.Warning, "Progress record {Key} is unreadable; taking a full snapshot")]
-    private static partial void LogBadProgress(ILogger logger, Exception exception, string key);
-}
-
-/// <summary>A table's Parquet schema, built once per snapshot and shared by its chunks.</summary>
-internal sealed class TableLayout
-{
-    private TableLayout(IReadOnlyList<ColumnSchema> columns, IReadOnlyList<IReadOnlyList<DataField>> fields)
-    {
-        Columns = columns;
-        Fields = fields;
-        Schema = new ParquetSchema(fields.SelectMany(f => f).Cast<Field>().ToArray());
-    }
-
-    /// <summary>Writer options: the configured codec at its fastest level (the dump is CPU-bound).</summary>
-    public static ParquetOptions ParquetOptionsFor(TrackerOptions options) => new()
-    {
-        CompressionMethod = Enum.Parse<CompressionMethod>(options.Compression, ignoreCase: true),
-        CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
-        UseBigDecimal = true,
-    };
-
-    public IReadOnlyList<ColumnSchema> Columns { get; }
-
-    public IReadOnlyList<IReadOnlyList<DataField>> Fields { get; }
-
-    public ParquetSchema Schema { get; }
-
-    public static TableLayout Create(TableSchema table)
-        => new(table.Columns, table.Columns.Select(ColumnBuffer.FieldsOf).ToList());
 }
