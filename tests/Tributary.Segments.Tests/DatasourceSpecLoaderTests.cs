@@ -23,8 +23,8 @@ public sealed class DatasourceSpecLoaderTests
         Assert.Equal(["pin_id", "action", "device", "app_version"], spec.Dimensions.Select(d => d.Name));
         Assert.Contains(spec.Metrics, m => m.Type == MetricType.HyperUnique && m.FieldName == "user_id");
         Assert.Equal(new PartitionSpec("pin_id", 16, 1), spec.Partitioning);
-        Assert.Equal(Granularity.Hour, spec.Granularity.Segment);
-        Assert.Equal(Granularity.Minute, spec.Granularity.Query);
+        Assert.Equal(FixedGranularity.Hour, spec.Granularity.Segment);
+        Assert.Equal(FixedGranularity.Minute, spec.Granularity.Query);
         Assert.Equal(TimeSpan.FromHours(3), spec.LateWindow);
         Assert.Equal(TimeSpan.FromMinutes(10), spec.EarlyRejection);
     }

@@ -179,4 +179,4 @@ public sealed record PartitionSpec(string Key, int Partitions, int FanOutSize);
 /// <param name="Segment">Time span of one segment (hour or day).</param>
 /// <param name="Query">Timestamps are truncated to this before rollup.</param>
 /// <param name="Rollup">Whether rows with the same truncated time and dimension values merge.</param>
-public sealed record GranularitySpec(Granularity Segment, Granularity Query, bool Rollup);
+public sealed record GranularitySpec(FixedGranularity Segment, FixedGranularity Query, bool Rollup);

@@ -153,13 +153,13 @@ public static class DatasourceSpecLoader
 
             var granularity = Required(root, "", "granularity");
             Object(granularity, "granularity", "segment", "query", "rollup");
-            var segment = GranularityValue(granularity, "granularity", "segment", Granularity.Hour);
-            if (segment != Granularity.Hour && segment != Granularity.Day)
+            var segment = GranularityValue(granularity, "granularity", "segment", FixedGranularity.Hour);
+            if (segment != FixedGranularity.Hour && segment != FixedGranularity.Day)
             {
                 throw Fail("granularity.segment", $"'{segment}' is not supported; use hour or day");
             }
 
-            var query = GranularityValue(granularity, "granularity", "query", Granularity.None);
+            var query = GranularityValue(granularity, "granularity", "query", FixedGranularity.None);
             if (query.Milliseconds > segment.Milliseconds || segment.Milliseconds % query.Milliseconds != 0)
             {
                 throw Fail("granularity.query", $"'{query}' must divide the segment granularity '{segment}'");
@@ -260,10 +260,10 @@ public static class DatasourceSpecLoader
                 : throw Fail(Join(path, key), $"must be an integer in {min}..{max}");
         }
 
-        private Granularity GranularityValue(JsonElement element, string path, string key, Granularity fallback)
+        private FixedGranularity GranularityValue(JsonElement element, string path, string key, FixedGranularity fallback)
         {
             var text = OptionalString(element, path, key);
-            return text is null ? fallback : Granularity.FromName(text) ?? throw Fail(Join(path, key), $"'{text}' is not one of {string.Join(", ", Granularity.All.Keys)}");
+            return text is null ? fallback : FixedGranularity.FromName(text) ?? throw Fail(Join(path, key), $"'{text}' is not one of {string.Join(", ", FixedGranularity.All.Keys)}");
         }
 
         private TimeSpan? Duration(JsonElement element, string key)
