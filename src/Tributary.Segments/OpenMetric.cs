@@ -1,4 +1,5 @@
 using Tributary.Bitmaps.Sketches;
+using Tributary.Query;
 using Tributary.Segments.Columns;
 using Tributary.Segments.Ingest;
 using Tributary.Segments.Schema;
@@ -16,8 +17,8 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
 
     public static OpenMetric Create(MetricSpec spec, int hyperUniquePrecision, int index) => spec.Type switch
     {
-        MetricType.Count or MetricType.LongSum or MetricType.LongMin or MetricType.LongMax => new LongMetric(spec, index),
-        MetricType.HyperUnique => new HyperUniqueMetric(spec, index, hyperUniquePrecision),
+        AggregatorType.Count or AggregatorType.LongSum or AggregatorType.LongMin or AggregatorType.LongMax => new LongMetric(spec, index),
+        AggregatorType.HyperUnique => new HyperUniqueMetric(spec, index, hyperUniquePrecision),
         _ => new DoubleMetric(spec, index),
     };
 
@@ -45,8 +46,8 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             var value = Value(row);
             Values[target] = Spec.Type switch
             {
-                MetricType.LongMin => Math.Min(current, value),
-                MetricType.LongMax => Math.Max(current, value),
+                AggregatorType.LongMin => Math.Min(current, value),
+                AggregatorType.LongMax => Math.Max(current, value),
                 _ => current + value,
             };
         }
@@ -57,9 +58,9 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
 
         private long Value(ParsedRow row) => Spec.Type switch
         {
-            MetricType.Count => 1,
-            MetricType.LongMin => row.MetricPresent[Index] ? row.MetricLongs[Index] : long.MaxValue,
-            MetricType.LongMax => row.MetricPresent[Index] ? row.MetricLongs[Index] : long.MinValue,
+            AggregatorType.Count => 1,
+            AggregatorType.LongMin => row.MetricPresent[Index] ? row.MetricLongs[Index] : long.MaxValue,
+            AggregatorType.LongMax => row.MetricPresent[Index] ? row.MetricLongs[Index] : long.MinValue,
             _ => row.MetricLongs[Index],
         };
     }
@@ -78,8 +79,8 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
             var value = Value(row);
             Values[target] = Spec.Type switch
             {
-                MetricType.DoubleMin => Math.Min(current, value),
-                MetricType.DoubleMax => Math.Max(current, value),
+                AggregatorType.DoubleMin => Math.Min(current, value),
+                AggregatorType.DoubleMax => Math.Max(current, value),
                 _ => current + value,
             };
         }
@@ -90,8 +91,8 @@ internal abstract class OpenMetric(MetricSpec spec, int index) : IMetricColumn
 
         private double Value(ParsedRow row) => Spec.Type switch
         {
-            MetricType.DoubleMin => row.MetricPresent[Index] ? row.MetricDoubles[Index] : double.PositiveInfinity,
-            MetricType.DoubleMax => row.MetricPresent[Index] ? row.MetricDoubles[Index] : double.NegativeInfinity,
+            AggregatorType.DoubleMin => row.MetricPresent[Index] ? row.MetricDoubles[Index] : double.PositiveInfinity,
+            AggregatorType.DoubleMax => row.MetricPresent[Index] ? row.MetricDoubles[Index] : double.NegativeInfinity,
             _ => row.MetricDoubles[Index],
         };
     }

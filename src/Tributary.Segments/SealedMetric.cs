@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Tributary.Bitmaps.Sketches;
+using Tributary.Query;
 using Tributary.Segments.Columns;
 using Tributary.Segments.Format;
 using Tributary.Segments.Schema;
@@ -11,8 +12,8 @@ internal static class SealedMetric
 {
     public static IMetricColumn Create(SealedSegment segment, MetricSpec spec, int index) => spec.Type switch
     {
-        MetricType.HyperUnique => new HyperUniqueMetric(spec, segment.Section(SectionKind.HyperUnique, index), segment.RowCount, segment.Spec.HyperUniquePrecision, segment.Id),
-        MetricType.DoubleSum or MetricType.DoubleMin or MetricType.DoubleMax => new DoubleMetric(spec, segment.Section(SectionKind.DoubleMetric, index), segment.RowCount, segment.Id),
+        AggregatorType.HyperUnique => new HyperUniqueMetric(spec, segment.Section(SectionKind.HyperUnique, index), segment.RowCount, segment.Spec.HyperUniquePrecision, segment.Id),
+        AggregatorType.DoubleSum or AggregatorType.DoubleMin or AggregatorType.DoubleMax => new DoubleMetric(spec, segment.Section(SectionKind.DoubleMetric, index), segment.RowCount, segment.Id),
         _ => new LongMetric(spec, segment.Column(SectionKind.LongMetric, index, $"metric '{spec.Name}'")),
     };
 

@@ -1,3 +1,4 @@
+using Tributary.Query;
 using Tributary.Segments.Schema;
 
 namespace Tributary.Segments.Tests;
@@ -21,7 +22,7 @@ public sealed class DatasourceSpecLoaderTests
         Assert.Equal("pin_engagement", spec.Name);
         Assert.Equal("ts", spec.Timestamp.Field);
         Assert.Equal(["pin_id", "action", "device", "app_version"], spec.Dimensions.Select(d => d.Name));
-        Assert.Contains(spec.Metrics, m => m.Type == MetricType.HyperUnique && m.FieldName == "user_id");
+        Assert.Contains(spec.Metrics, m => m.Type == AggregatorType.HyperUnique && m.FieldName == "user_id");
         Assert.Equal(new PartitionSpec("pin_id", 16, 1), spec.Partitioning);
         Assert.Equal(FixedGranularity.Hour, spec.Granularity.Segment);
         Assert.Equal(FixedGranularity.Minute, spec.Granularity.Query);

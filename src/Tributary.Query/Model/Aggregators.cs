@@ -1,6 +1,9 @@
 namespace Tributary.Query;
 
-/// <summary>The aggregator types Tributary supports.</summary>
+/// <summary>
+/// The aggregator types Tributary supports, in queries (<c>aggregations</c>) and at ingestion (a datasource's
+/// <c>metrics</c>, aggregated on rollup): Druid uses the same type names for both.
+/// </summary>
 public enum AggregatorType
 {
     /// <summary><c>count</c>: number of (rolled-up) rows.</summary>

@@ -1,8 +1,9 @@
 using System.Buffers.Text;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Tributary.Bitmaps.Sketches;
+using Tributary.Query;
 using Tributary.Segments.Schema;
 
 namespace Tributary.Segments.Ingest;
@@ -40,8 +41,8 @@ public sealed class RowParser
             {
                 Add(field, new Target(spec.Metrics[i].Type switch
                 {
-                    MetricType.LongSum or MetricType.LongMin or MetricType.LongMax => TargetKind.LongMetric,
-                    MetricType.HyperUnique => TargetKind.HashMetric,
+                    AggregatorType.LongSum or AggregatorType.LongMin or AggregatorType.LongMax => TargetKind.LongMetric,
+                    AggregatorType.HyperUnique => TargetKind.HashMetric,
                     _ => TargetKind.DoubleMetric,
                 }, i));
             }

@@ -1,7 +1,6 @@
 using Tributary.Bitmaps.Sketches;
 using Tributary.Query;
 using SchemaDimensionType = Tributary.Segments.Schema.DimensionType;
-using SchemaMetricType = Tributary.Segments.Schema.MetricType;
 
 namespace Tributary.Segments.Query;
 
@@ -43,8 +42,8 @@ internal abstract class ColumnReader
 
     public static MetricKind Kind(IMetricColumn metric) => metric.Spec.Type switch
     {
-        SchemaMetricType.Count or SchemaMetricType.LongSum or SchemaMetricType.LongMin or SchemaMetricType.LongMax => MetricKind.Long,
-        SchemaMetricType.HyperUnique => MetricKind.Sketch,
+        AggregatorType.Count or AggregatorType.LongSum or AggregatorType.LongMin or AggregatorType.LongMax => MetricKind.Long,
+        AggregatorType.HyperUnique => MetricKind.Sketch,
         _ => MetricKind.Double,
     };
 

@@ -2,7 +2,6 @@ using System.Text;
 using Tributary.Query;
 using Tributary.Segments.Schema;
 using SchemaDimensionType = Tributary.Segments.Schema.DimensionType;
-using SchemaMetricType = Tributary.Segments.Schema.MetricType;
 
 namespace Tributary.Segments.Query;
 
@@ -70,8 +69,8 @@ public static class SegmentQueryEngine
         columns.AddRange(spec.Dimensions.Select(d => new ColumnSchema(d.Name, d.Type == SchemaDimensionType.Long ? ColumnType.Long : ColumnType.String)));
         columns.AddRange(spec.Metrics.Select(m => new ColumnSchema(m.Name, m.Type switch
         {
-            SchemaMetricType.Count or SchemaMetricType.LongSum or SchemaMetricType.LongMin or SchemaMetricType.LongMax => ColumnType.Long,
-            SchemaMetricType.HyperUnique => ColumnType.HyperUnique,
+            AggregatorType.Count or AggregatorType.LongSum or AggregatorType.LongMin or AggregatorType.LongMax => ColumnType.Long,
+            AggregatorType.HyperUnique => ColumnType.HyperUnique,
             _ => ColumnType.Double,
         })));
         return new RowSchema(columns);

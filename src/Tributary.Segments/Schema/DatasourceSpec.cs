@@ -1,3 +1,5 @@
+using Tributary.Query;
+
 namespace Tributary.Segments.Schema;
 
 /// <summary>
@@ -136,38 +138,10 @@ public enum DimensionType
 }
 
 /// <summary>A metric column.</summary>
-/// <param name="Type">Aggregation applied at ingestion (rollup).</param>
+/// <param name="Type">Aggregation applied at ingestion (rollup): the same types, with the same names, as query aggregators.</param>
 /// <param name="Name">Column name in queries.</param>
-/// <param name="FieldName">JSON field it is computed from; null for <see cref="MetricType.Count"/>.</param>
-public sealed record MetricSpec(MetricType Type, string Name, string? FieldName);
-
-/// <summary>Ingestion-time aggregations (Druid's metricsSpec types).</summary>
-public enum MetricType
-{
-    /// <summary>Number of events (<c>count</c>).</summary>
-    Count,
-
-    /// <summary><c>longSum</c>.</summary>
-    LongSum,
-
-    /// <summary><c>doubleSum</c>.</summary>
-    DoubleSum,
-
-    /// <summary><c>longMin</c>.</summary>
-    LongMin,
-
-    /// <summary><c>longMax</c>.</summary>
-    LongMax,
-
-    /// <summary><c>doubleMin</c>.</summary>
-    DoubleMin,
-
-    /// <summary><c>doubleMax</c>.</summary>
-    DoubleMax,
-
-    /// <summary><c>hyperUnique</c>: a HyperLogLog sketch of the field's values.</summary>
-    HyperUnique,
-}
+/// <param name="FieldName">JSON field it is computed from; null for <see cref="AggregatorType.Count"/>.</param>
+public sealed record MetricSpec(AggregatorType Type, string Name, string? FieldName);
 
 /// <summary>Partitioning of the source topic.</summary>
 /// <param name="Key">Dimension that is the Kafka key (murmur2-partitioned).</param>

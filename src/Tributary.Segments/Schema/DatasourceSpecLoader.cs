@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Xml;
+using Tributary.Query;
 
 namespace Tributary.Segments.Schema;
 
@@ -110,24 +111,24 @@ public static class DatasourceSpecLoader
                 var typeText = String(element, path, "type");
                 var type = typeText switch
                 {
-                    "count" => MetricType.Count,
-                    "longSum" => MetricType.LongSum,
-                    "doubleSum" => MetricType.DoubleSum,
-                    "longMin" => MetricType.LongMin,
-                    "longMax" => MetricType.LongMax,
-                    "doubleMin" => MetricType.DoubleMin,
-                    "doubleMax" => MetricType.DoubleMax,
-                    "hyperUnique" => MetricType.HyperUnique,
+                    "count" => AggregatorType.Count,
+                    "longSum" => AggregatorType.LongSum,
+                    "doubleSum" => AggregatorType.DoubleSum,
+                    "longMin" => AggregatorType.LongMin,
+                    "longMax" => AggregatorType.LongMax,
+                    "doubleMin" => AggregatorType.DoubleMin,
+                    "doubleMax" => AggregatorType.DoubleMax,
+                    "hyperUnique" => AggregatorType.HyperUnique,
                     _ => throw Fail(path + ".type", $"'{typeText}' is not one of count, longSum, doubleSum, longMin, longMax, doubleMin, doubleMax, hyperUnique"),
                 };
                 var metricName = Identifier(element, path, "name");
                 var fieldName = OptionalString(element, path, "fieldName");
-                if (type != MetricType.Count && fieldName is null)
+                if (type != AggregatorType.Count && fieldName is null)
                 {
                     throw Fail(path + ".fieldName", $"is required for a {typeText} metric");
                 }
 
-                if (type == MetricType.Count && fieldName is not null)
+                if (type == AggregatorType.Count && fieldName is not null)
                 {
                     throw Fail(path + ".fieldName", "a count metric has no fieldName");
                 }
