@@ -101,6 +101,84 @@ public static partial class IsoTime
         return millis >= MinInstant && millis <= MaxInstant;
     }
 
+    /// <summary>
+    /// Parses an event timestamp from its UTF-8 bytes to Unix epoch milliseconds (UTC), without allocating: only the
+    /// full shape <c>yyyy-MM-ddTHH:mm:ss[.f+][Z|±HH:mm]</c> (a space may stand for the <c>T</c>), years 0001 to 9999;
+    /// false for any other shape. Unlike <see cref="TryParse(string, out long)"/> (query instants, Joda's shortened
+    /// forms and Druid's whole range), this is the ingest hot path; callers fall back to a general parser.
+    /// </summary>
+    public static bool TryParseEventTime(ReadOnlySpan<byte> text, out long unixMs)
+    {
+        unixMs = 0;
+        if (text.Length < 19 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ') || text[13] != ':' || text[16] != ':')
+        {
+            return false;
+        }
+
+        if (!Digits(text, 0, 4, out var year) || !Digits(text, 5, 2, out var month) || !Digits(text, 8, 2, out var day)
+            || !Digits(text, 11, 2, out var hour) || !Digits(text, 14, 2, out var minute) || !Digits(text, 17, 2, out var second))
+        {
+            return false;
+        }
+
+        if (month is < 1 or > 12 || day < 1 || day > DaysInMonth(Math.Max(year, 1), month) || hour > 23 || minute > 59 || second > 59 || year < 1)
+        {
+            return false;
+        }
+
+        var position = 19;
+        var millis = 0;
+        if (position < text.Length && text[position] == '.')
+        {
+            position++;
+            var digits = 0;
+            while (position < text.Length && (uint)(text[position] - '0') <= 9)
+            {
+                if (digits < 3)
+                {
+                    millis = (millis * 10) + (text[position] - '0');
+                }
+
+                digits++;
+                position++;
+            }
+
+            if (digits == 0)
+            {
+                return false;
+            }
+
+            for (; digits < 3; digits++)
+            {
+                millis *= 10;
+            }
+        }
+
+        var offsetMinutes = 0;
+        if (position < text.Length)
+        {
+            var sign = text[position];
+            if (sign == 'Z' && position == text.Length - 1)
+            {
+                position++;
+            }
+            else if ((sign == '+' || sign == '-') && text.Length - position == 6 && text[position + 3] == ':'
+                && Digits(text, position + 1, 2, out var offsetHours) && Digits(text, position + 4, 2, out var offsetMins))
+            {
+                offsetMinutes = ((offsetHours * 60) + offsetMins) * (sign == '-' ? -1 : 1);
+                position += 6;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        var days = DaysFromCivil(year, month, day);
+        unixMs = (((((days * 24L) + hour) * 60) + minute - offsetMinutes) * 60 + second) * 1000 + millis;
+        return true;
+    }
+
     /// <summary>Parses an instant or throws a <see cref="QueryValidationException"/> naming <paramref name="path"/>.</summary>
     public static long Parse(string text, string path)
     {
@@ -123,6 +201,23 @@ public static partial class IsoTime
             4 or 6 or 9 or 11 => 30,
             _ => 31,
         };
+    }
+
+    private static bool Digits(ReadOnlySpan<byte> text, int start, int count, out int value)
+    {
+        value = 0;
+        for (var i = start; i < start + count; i++)
+        {
+            var digit = (uint)(text[i] - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + (int)digit;
+        }
+
+        return true;
     }
 
     private static bool IsLeap(long year) => (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Tributary.Bitmaps.Sketches;
 using Tributary.Query;
 using Tributary.Segments.Schema;
@@ -181,7 +181,7 @@ public sealed class RowParser
                     return $"expected an ISO-8601 string, found {reader.TokenType}";
                 }
 
-                if (!reader.ValueIsEscaped && IsoTime.TryParse(reader.ValueSpan, out var ms))
+                if (!reader.ValueIsEscaped && IsoTime.TryParseEventTime(reader.ValueSpan, out var ms))
                 {
                     row.TimestampMs = ms;
                     return null;

@@ -4,7 +4,6 @@ using Tributary.Query;
 using Tributary.Segments.Ingest;
 using Tributary.Segments.Query;
 using Tributary.Segments.Schema;
-using QueryIsoTime = Tributary.Query.IsoTime;
 
 namespace Tributary.Segments.Tests.Query;
 
@@ -253,8 +252,8 @@ internal sealed class QueryTestData
         var a = hour + _random.Next(0, _minutes);
         var b = _random.Next(a + 1, hour + _minutes + 5);
         var c = hour + _random.Next(0, _minutes);
-        var second = _random.Next(3) == 0 ? $",\"{QueryIsoTime.Format(Start + (c * 60_000L))}/PT{_random.Next(1, 90)}M\"" : string.Empty;
-        return $"\"intervals\":[\"{QueryIsoTime.Format(Start + (a * 60_000L))}/{QueryIsoTime.Format(Start + (b * 60_000L))}\"{second}]";
+        var second = _random.Next(3) == 0 ? $",\"{IsoTime.Format(Start + (c * 60_000L))}/PT{_random.Next(1, 90)}M\"" : string.Empty;
+        return $"\"intervals\":[\"{IsoTime.Format(Start + (a * 60_000L))}/{IsoTime.Format(Start + (b * 60_000L))}\"{second}]";
     }
 
     private string Granularity() => new[] { "\"all\"", "\"all\"", "\"minute\"", "\"hour\"", "\"fifteen_minute\"", "{\"type\":\"period\",\"period\":\"PT30M\"}", "\"day\"", "{\"type\":\"duration\",\"duration\":2700000}", "\"none\"" }[_random.Next(9)];
@@ -305,7 +304,7 @@ internal sealed class QueryTestData
         public byte[] Json()
         {
             var sb = new StringBuilder();
-            sb.Append(CultureInfo.InvariantCulture, $"{{\"ts\":\"{QueryIsoTime.Format(Ts)}\",\"pin_id\":\"{Pin}\",\"device\":\"{Device}\"");
+            sb.Append(CultureInfo.InvariantCulture, $"{{\"ts\":\"{IsoTime.Format(Ts)}\",\"pin_id\":\"{Pin}\",\"device\":\"{Device}\"");
             if (Country is not null)
             {
                 sb.Append(CultureInfo.InvariantCulture, $",\"country\":\"{Country}\"");
