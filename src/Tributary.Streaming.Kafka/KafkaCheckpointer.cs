@@ -24,7 +24,7 @@ internal sealed class KafkaCheckpointer : IKafkaCheckpointer, IAsyncDisposable
     {
         _providerName = providerName;
         _logger = logger;
-        _consumer = new(() => new ConsumerBuilder<byte[], byte[]>(KafkaClientConfigs.Consumer(providerName, options, $"commit-{Environment.ProcessId}"))
+        _consumer = new(() => new ConsumerBuilder<byte[], byte[]>(KafkaStreamClients.Consumer(providerName, options, $"commit-{Environment.ProcessId}"))
             .SetLogHandler((_, _) => { })
             .SetErrorHandler((_, e) => KafkaLog.ClientError(_logger, providerName, e.Code, e.Reason))
             .Build());

@@ -26,7 +26,7 @@ internal sealed class KafkaPartitionFetcher : IDisposable
         _providerName = providerName;
         _options = options;
         _logger = logger;
-        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(providerName, options, $"fetch-{Environment.ProcessId}"))
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaStreamClients.Consumer(providerName, options, $"fetch-{Environment.ProcessId}"))
             .SetErrorHandler((_, error) => KafkaLog.ClientError(_logger, providerName, error.Code, error.Reason))
             .SetLogHandler((_, m) => KafkaLog.ClientLog(_logger, providerName, m.Facility, m.Message))
             .Build();
@@ -144,7 +144,7 @@ internal sealed class KafkaPartitionFetcher : IDisposable
                 continue;
             }
 
-            buffer.Enqueue(ToRecord(result, buffer.Topic));
+            buffer.Enqueue(KafkaRecords.FromConsumeResult(result, buffer.Topic));
             // Plain fields written by this thread only and observed by the meter: no per-record metric call.
             buffer.FetchedRecords++;
             buffer.FetchedBytes += (result.Message.Key?.Length ?? 0) + (result.Message.Value?.Length ?? 0);
@@ -160,31 +160,6 @@ internal sealed class KafkaPartitionFetcher : IDisposable
                 }
             }
         }
-    }
-
-    private static KafkaRecord ToRecord(ConsumeResult<byte[]?, byte[]?> result, string topic)
-    {
-        var message = result.Message;
-        KafkaHeader[]? headers = null;
-        if (message.Headers is { Count: > 0 } h)
-        {
-            headers = new KafkaHeader[h.Count];
-            for (var i = 0; i < h.Count; i++)
-            {
-                headers[i] = new KafkaHeader(h[i].Key, h[i].GetValueBytes());
-            }
-        }
-
-        return new KafkaRecord
-        {
-            Topic = topic,
-            Partition = result.Partition.Value,
-            Offset = result.Offset.Value,
-            TimestampMs = message.Timestamp.UnixTimestampMs,
-            Key = message.Key,
-            Value = message.Value,
-            Headers = headers,
-        };
     }
 
     public void Dispose()

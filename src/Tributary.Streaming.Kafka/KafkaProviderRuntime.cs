@@ -22,7 +22,7 @@ public sealed class KafkaProviderRuntime : IAsyncDisposable
         Options = options;
         Logger = loggerFactory.CreateLogger($"Tributary.Streaming.Kafka.{name}");
         _fetcher = new(() => new KafkaPartitionFetcher(name, options, Logger));
-        _producer = new(() => new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Producer(name, options))
+        _producer = new(() => new ProducerBuilder<byte[]?, byte[]?>(KafkaStreamClients.Producer(name, options))
             .SetLogHandler((_, m) => KafkaLog.ClientLog(Logger, name, m.Facility, m.Message))
             .SetErrorHandler((_, e) => KafkaLog.ClientError(Logger, name, e.Code, e.Reason))
             .Build());

@@ -1,5 +1,6 @@
 using System.Text;
 using Orleans.Streams;
+using Tributary.Kafka;
 
 namespace Tributary.Streaming.Kafka;
 

@@ -36,7 +36,7 @@ public sealed class KafkaTopology
     public static KafkaTopology Discover(string providerName, KafkaStreamOptions options)
     {
         Metadata metadata;
-        using (var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(providerName, options))
+        using (var admin = new AdminClientBuilder(KafkaStreamClients.Admin(providerName, options))
                    .SetLogHandler((_, _) => { })
                    .Build())
         {

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Tributary.Agent.Options;
 using Tributary.Agent.Producing;
-using Tributary.Streaming.Kafka;
+using Tributary.Kafka;
 using Tributary.TestKit;
 
 namespace Tributary.Agent.Tests;

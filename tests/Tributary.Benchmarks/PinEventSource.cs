@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
-using Tributary.Streaming.Kafka;
+using Tributary.Kafka;
 
 namespace Tributary.Benchmarks;
 

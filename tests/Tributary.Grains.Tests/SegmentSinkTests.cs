@@ -6,10 +6,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Tributary.Grains.Segments;
+using Tributary.Kafka;
 using Tributary.Query;
 using Tributary.Segments;
 using Tributary.Silo;
-using Tributary.Streaming.Kafka;
 using Tributary.TestKit;
 
 namespace Tributary.Grains.Tests;

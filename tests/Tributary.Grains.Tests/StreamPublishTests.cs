@@ -1,7 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
-using Tributary.Streaming.Kafka;
+using Tributary.Kafka;
 using Tributary.TestKit;
 
 namespace Tributary.Grains.Tests;

@@ -1,4 +1,4 @@
-using Tributary.Streaming.Kafka;
+using Tributary.Kafka;
 
 namespace Tributary.Query.Tests;
 

@@ -81,7 +81,7 @@ public sealed class TributarySiloHostTests
         await app.StartAsync(TestContext.Current.CancellationToken);
         try
         {
-            var broker = app.Services.GetRequiredService<Tributary.Streaming.Kafka.DevBroker.MockKafkaCluster>();
+            var broker = app.Services.GetRequiredService<Tributary.Kafka.DevBroker.MockKafkaCluster>();
             using (var producer = new Confluent.Kafka.ProducerBuilder<byte[], byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build())
             {
                 for (var i = 0; i < 500; i++)

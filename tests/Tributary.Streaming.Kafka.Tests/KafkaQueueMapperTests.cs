@@ -1,4 +1,5 @@
 using System.Text;
+using Tributary.Kafka;
 
 namespace Tributary.Streaming.Kafka.Tests;
 

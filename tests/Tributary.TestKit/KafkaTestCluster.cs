@@ -1,7 +1,7 @@
 using System.IO.Hashing;
 using Confluent.Kafka;
-using Tributary.Streaming.Kafka;
-using Tributary.Streaming.Kafka.DevBroker;
+using Tributary.Kafka;
+using Tributary.Kafka.DevBroker;
 
 namespace Tributary.TestKit;
 

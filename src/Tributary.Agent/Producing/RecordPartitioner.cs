@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Tributary.Agent.Options;
-using Tributary.Streaming.Kafka;
+using Tributary.Kafka;
 
 namespace Tributary.Agent.Producing;
 

@@ -6,7 +6,7 @@ using System.Text.Json;
 using Tributary.Agent;
 using Tributary.Agent.Options;
 using Tributary.Cli.Generate;
-using Tributary.Streaming.Kafka.DevBroker;
+using Tributary.Kafka.DevBroker;
 
 namespace Tributary.Cli.Bench;
 

@@ -6,7 +6,7 @@ using Tributary.Archive;
 using Tributary.Cli.Generate;
 using Tributary.Grains.Archive;
 using Tributary.Storage;
-using Tributary.Streaming.Kafka.DevBroker;
+using Tributary.Kafka.DevBroker;
 
 namespace Tributary.Cli.Bench;
 

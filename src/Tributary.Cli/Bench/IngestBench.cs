@@ -6,8 +6,8 @@ using Confluent.Kafka;
 using Tributary.Cli.Generate;
 using Tributary.Segments;
 using Tributary.Segments.Ingest;
-using Tributary.Streaming.Kafka;
-using Tributary.Streaming.Kafka.DevBroker;
+using Tributary.Kafka;
+using Tributary.Kafka.DevBroker;
 
 namespace Tributary.Cli.Bench;
 

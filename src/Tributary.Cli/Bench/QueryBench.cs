@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Tributary.Segments;
-using Tributary.Streaming.Kafka;
+using Tributary.Kafka;
 
 namespace Tributary.Cli.Bench;
 

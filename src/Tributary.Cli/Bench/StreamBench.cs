@@ -3,7 +3,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Tributary.Cli.Generate;
 using Tributary.Grains.Streaming;
-using Tributary.Streaming.Kafka.DevBroker;
+using Tributary.Kafka.DevBroker;
 
 namespace Tributary.Cli.Bench;
 

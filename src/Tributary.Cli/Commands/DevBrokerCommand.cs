@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Tributary.Silo;
-using Tributary.Streaming.Kafka.DevBroker;
+using Tributary.Kafka.DevBroker;
 
 namespace Tributary.Cli.Commands;
 

@@ -4,7 +4,7 @@ namespace Tributary.Cli.Generate;
 
 /// <summary>
 /// Produces generated events to Kafka keyed by pin id with the murmur2 partitioner, the same placement
-/// as the Java client and <see cref="Streaming.Kafka.Murmur2Partitioner"/>.
+/// as the Java client and <see cref="Kafka.Murmur2Partitioner"/>.
 /// </summary>
 public sealed class KafkaEventWriter : IDisposable
 {

@@ -1,6 +1,6 @@
 using Tributary.Query;
 using Tributary.Segments.Schema;
-using Tributary.Streaming.Kafka;
+using Tributary.Kafka;
 
 namespace Tributary.Grains.Segments;
 

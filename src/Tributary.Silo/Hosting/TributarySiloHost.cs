@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using Tributary.Silo.Metrics;
-using Tributary.Streaming.Kafka.DevBroker;
+using Tributary.Kafka.DevBroker;
 
 namespace Tributary.Silo;
 

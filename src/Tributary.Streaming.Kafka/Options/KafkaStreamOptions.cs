@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Tributary.Kafka;
 
 namespace Tributary.Streaming.Kafka;
 
@@ -13,13 +14,11 @@ public enum KafkaStartOffset
 
 /// <summary>
 /// Settings of one Kafka stream provider (named by the provider name). One provider is one consumer
-/// group: give every sink its own provider so that each keeps, and shows, its own lag.
+/// group: give every sink its own provider so that each keeps, and shows, its own lag. The connection
+/// (<see cref="KafkaClientOptions.BootstrapServers"/> and the librdkafka passthrough settings) is inherited.
 /// </summary>
-public sealed class KafkaStreamOptions
+public sealed class KafkaStreamOptions : KafkaClientOptions
 {
-    /// <summary>Comma-separated <c>host:port</c> list of Kafka brokers. Required.</summary>
-    public string BootstrapServers { get; set; } = string.Empty;
-
     /// <summary>Topics this provider consumes; each partition of each topic becomes one Orleans queue. Required.</summary>
     public List<string> Topics { get; set; } = [];
 
@@ -59,32 +58,9 @@ public sealed class KafkaStreamOptions
     /// </summary>
     public TimeSpan MaxDeliveryTime { get; set; } = Timeout.InfiniteTimeSpan;
 
-    /// <summary>
-    /// librdkafka settings passed to every client of this provider (SASL, TLS, timeouts, ...), e.g.
-    /// <c>security.protocol</c>, <c>sasl.mechanism</c>, <c>sasl.username</c>, <c>sasl.password</c>.
-    /// Values of keys containing "password", "secret" or ".key" are redacted when logged.
-    /// </summary>
-    public Dictionary<string, string> Settings { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>librdkafka settings for the consumers only (override <see cref="Settings"/>).</summary>
-    public Dictionary<string, string> ConsumerSettings { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>librdkafka settings for the producer only (override <see cref="Settings"/>).</summary>
-    public Dictionary<string, string> ProducerSettings { get; set; } = new(StringComparer.Ordinal);
-
     /// <summary>The consumer group in effect for provider <paramref name="providerName"/>.</summary>
     public string EffectiveConsumerGroup(string providerName)
         => string.IsNullOrWhiteSpace(ConsumerGroup) ? $"tributary-{providerName}" : ConsumerGroup;
-
-    /// <summary>Renders the librdkafka passthrough settings with secrets redacted, for logs.</summary>
-    public static string Redact(IEnumerable<KeyValuePair<string, string>> settings)
-        => string.Join(", ", settings.Select(kv => $"{kv.Key}={(IsSecret(kv.Key) ? "***" : kv.Value)}"));
-
-    internal static bool IsSecret(string key)
-        => key.Contains("password", StringComparison.OrdinalIgnoreCase)
-           || key.Contains("secret", StringComparison.OrdinalIgnoreCase)
-           || key.EndsWith(".key", StringComparison.OrdinalIgnoreCase)
-           || key.Contains("jaas", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Validates <see cref="KafkaStreamOptions"/> at start-up; every message names the setting.</summary>

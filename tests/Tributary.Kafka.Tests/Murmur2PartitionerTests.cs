@@ -2,7 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Tributary.TestKit;
 
-namespace Tributary.Streaming.Kafka.Tests;
+namespace Tributary.Kafka.Tests;
 
 public sealed class Murmur2PartitionerTests
 {

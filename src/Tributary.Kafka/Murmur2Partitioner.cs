@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace Tributary.Streaming.Kafka;
+namespace Tributary.Kafka;
 
 /// <summary>
 /// The Java Kafka client's default key partitioner: <c>toPositive(murmur2(keyBytes)) % partitions</c>.

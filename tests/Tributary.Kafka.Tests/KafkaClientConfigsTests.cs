@@ -1,4 +1,6 @@
-namespace Tributary.Streaming.Kafka.Tests;
+using Confluent.Kafka;
+
+namespace Tributary.Kafka.Tests;
 
 public sealed class KafkaClientConfigsTests
 {
@@ -6,7 +8,7 @@ public sealed class KafkaClientConfigsTests
     public void Consumer_NoFetchQueueBackoffSet_FetchesAgainWithin20Ms()
     {
         // librdkafka's default (1 s) made a partition whose prefetch queue filled trickle in one fetch a second.
-        var config = KafkaClientConfigs.Consumer("p", Options(), "t");
+        var config = KafkaClientConfigs.Consumer(Options(), "g", "t", AutoOffsetReset.Earliest);
         Assert.Equal("20", config.Get("fetch.queue.backoff.ms"));
         Assert.False(config.EnableAutoCommit);
     }
@@ -16,8 +18,8 @@ public sealed class KafkaClientConfigsTests
     {
         var options = Options();
         options.ConsumerSettings["fetch.queue.backoff.ms"] = "250";
-        Assert.Equal("250", KafkaClientConfigs.Consumer("p", options, "t").Get("fetch.queue.backoff.ms"));
+        Assert.Equal("250", KafkaClientConfigs.Consumer(options, "g", "t", AutoOffsetReset.Earliest).Get("fetch.queue.backoff.ms"));
     }
 
-    private static KafkaStreamOptions Options() => new() { BootstrapServers = "127.0.0.1:9092", Topics = ["t"] };
+    private static KafkaClientOptions Options() => new() { BootstrapServers = "127.0.0.1:9092" };
 }

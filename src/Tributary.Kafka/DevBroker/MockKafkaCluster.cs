@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
-namespace Tributary.Streaming.Kafka.DevBroker;
+namespace Tributary.Kafka.DevBroker;
 
 /// <summary>
 /// librdkafka's built-in mock Kafka cluster, hosted in this process: real Kafka wire protocol on

@@ -2,7 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Tributary.TestKit;
 
-namespace Tributary.Streaming.Kafka.Tests;
+namespace Tributary.Kafka.Tests;
 
 public sealed class KafkaRangeReaderTests
 {
@@ -10,7 +10,7 @@ public sealed class KafkaRangeReaderTests
     public async Task ReadChunkAsync_BoundedRange_ReturnsExactlyThatRangeInChunks()
     {
         var topic = Produce(250);
-        using var reader = KafkaRangeReader.Open(Options(), "range-" + Guid.NewGuid().ToString("N"), topic, 0, from: 40, to: 190);
+        using var reader = KafkaRangeReader.Open(Options(), "range-" + Guid.NewGuid().ToString("N"), topic, 0, from: 40, to: 190, Project);
         var offsets = await ReadAllAsync(reader, chunk: 60);
         Assert.Equal(Enumerable.Range(40, 150).Select(o => (long)o), offsets);
     }
@@ -19,12 +19,12 @@ public sealed class KafkaRangeReaderTests
     public async Task ReadChunkAsync_ToTheEnd_StopsAtTheEndOfThePartition()
     {
         var topic = Produce(120);
-        using var reader = KafkaRangeReader.Open(Options(), "range-" + Guid.NewGuid().ToString("N"), topic, 0, from: 100, to: long.MaxValue);
+        using var reader = KafkaRangeReader.Open(Options(), "range-" + Guid.NewGuid().ToString("N"), topic, 0, from: 100, to: long.MaxValue, Project);
         var offsets = await ReadAllAsync(reader, chunk: 1_000);
         Assert.Equal(Enumerable.Range(100, 20).Select(o => (long)o), offsets);
     }
 
-    private static async Task<List<long>> ReadAllAsync(KafkaRangeReader reader, int chunk)
+    private static async Task<List<long>> ReadAllAsync(KafkaRangeReader<(long Offset, byte[]? Value)> reader, int chunk)
     {
         var offsets = new List<long>();
         var done = false;
@@ -52,10 +52,11 @@ public sealed class KafkaRangeReaderTests
         return topic;
     }
 
-    private static KafkaStreamOptions Options() => new()
+    private static (long Offset, byte[]? Value) Project(ConsumeResult<byte[]?, byte[]?> result) => (result.Offset.Value, result.Message.Value);
+
+    private static KafkaClientOptions Options() => new()
     {
         BootstrapServers = KafkaTestCluster.BootstrapServers,
-        Topics = ["unused"],
         Settings = { ["fetch.wait.max.ms"] = "10" },
     };
 }
