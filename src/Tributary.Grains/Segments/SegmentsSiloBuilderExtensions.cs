@@ -21,6 +21,8 @@ public static class SegmentsSiloBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(section);
         var services = silo.Services;
+        // Validated at start-up like every other options type; checked here too because the datasource specs are
+        // loaded now, from DatasourcesPath, so a bad path or spec fails when the host is built, naming the key.
         var options = new SegmentsOptions();
         section.Bind(options);
         var failures = SegmentsOptionsValidator.Collect(options, section.Path).ToList();
@@ -29,7 +31,8 @@ public static class SegmentsSiloBuilderExtensions
             throw new OptionsValidationException(section.Path, typeof(SegmentsOptions), failures);
         }
 
-        services.AddOptions<SegmentsOptions>().Bind(section);
+        services.AddOptions<SegmentsOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SegmentsOptions>>(new SegmentsOptionsValidator(section.Path)));
         services.TryAddSingleton(DatasourceRegistry.Load(options.DatasourcesPath));
         services.AddObjectStore(ObjectStoreKeys.Segments, section.GetSection("Store"), "segments-store");
         services.TryAddSingleton<ISegmentQueryExecutor, SegmentEngineQueryExecutor>();
