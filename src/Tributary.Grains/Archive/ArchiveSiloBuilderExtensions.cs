@@ -21,19 +21,10 @@ public static class ArchiveSiloBuilderExtensions
     {
         var services = silo.Services;
         services.AddOptions<ArchiveOptions>().Bind(section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ArchiveOptions>>(new PrefixedArchiveValidator(section.Path)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ArchiveOptions>>(new ArchiveOptionsValidator(section.Path)));
         services.AddObjectStore(ObjectStoreKeys.Archive, section.GetSection("Store"), "archive");
         services.TryAddSingleton<IArchiveNotifier>(sp => new KafkaArchiveNotifier(
             bootstrapServers, sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.NotificationTopic, kafkaSettings));
         return silo;
-    }
-
-    private sealed class PrefixedArchiveValidator(string prefix) : IValidateOptions<ArchiveOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, ArchiveOptions options)
-        {
-            var failures = ArchiveOptionsValidator.Collect(options, prefix).ToList();
-            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 }
