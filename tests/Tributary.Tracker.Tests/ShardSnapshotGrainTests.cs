@@ -34,7 +34,7 @@ public sealed class ShardSnapshotGrainTests : IAsyncLifetime
                 o.ScheduleEnabled = true;
                 o.DailyAtUtc = "03:30";
             });
-            silo.Services.AddSingleton(new Tributary.Grains.Tracker.TrackerObjectStore(_store));
+            silo.Services.AddKeyedSingleton<IObjectStore>(Tributary.Grains.ObjectStoreKeys.Tracker, _store);
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();

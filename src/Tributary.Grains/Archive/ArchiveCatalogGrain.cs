@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tributary.Archive;
@@ -14,7 +15,7 @@ namespace Tributary.Grains.Archive;
 /// rebuilds itself by listing on activation.
 /// </summary>
 public sealed class ArchiveCatalogGrain(
-    IObjectStore store,
+    [FromKeyedServices(ObjectStoreKeys.Archive)] IObjectStore store,
     IOptions<ArchiveOptions> options,
     ILogger<ArchiveCatalogGrain> logger) : Grain, IArchiveCatalogGrain
 {

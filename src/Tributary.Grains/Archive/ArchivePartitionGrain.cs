@@ -21,7 +21,7 @@ namespace Tributary.Grains.Archive;
 /// </remarks>
 [PreferLocalPlacement]
 public sealed class ArchivePartitionGrain(
-    IObjectStore store,
+    [FromKeyedServices(ObjectStoreKeys.Archive)] IObjectStore store,
     IArchiveNotifier notifier,
     IOptions<ArchiveOptions> options,
     ILogger<ArchivePartitionGrain> logger) : Grain, IArchivePartitionGrain

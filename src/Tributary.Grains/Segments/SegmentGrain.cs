@@ -11,10 +11,6 @@ using Tributary.Storage;
 
 namespace Tributary.Grains.Segments;
 
-/// <summary>The object store segments live in (kept apart from other sinks' stores).</summary>
-/// <param name="Store">The store.</param>
-public sealed record SegmentObjectStore(IObjectStore Store);
-
 /// <summary>Durable state of <see cref="SegmentGrain"/>.</summary>
 [GenerateSerializer, Alias("tributary.SegmentGrainState")]
 public sealed class SegmentGrainState
@@ -78,7 +74,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     public SegmentGrain(
         [PersistentState("segment", "tributary")] IPersistentState<SegmentGrainState> state,
         DatasourceRegistry registry,
-        SegmentObjectStore store,
+        [FromKeyedServices(ObjectStoreKeys.Segments)] IObjectStore store,
         ISegmentQueryExecutor executor,
         IOptions<SegmentsOptions> options,
         IServiceProvider services,
@@ -86,7 +82,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     {
         _state = state;
         _registry = registry;
-        _store = store.Store;
+        _store = store;
         _executor = executor;
         _options = options.Value;
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Tributary.Query;
 
 namespace Tributary.Grains.Segments;
@@ -30,9 +31,17 @@ public sealed class SegmentsOptions
     public QueryLimitsOptions Limits { get; set; } = new();
 }
 
-/// <summary>Validates <see cref="SegmentsOptions"/>, naming the bad key.</summary>
-public static class SegmentsOptionsValidator
+/// <summary>Validates <see cref="SegmentsOptions"/> bound from configuration section <paramref name="section"/>, naming the bad key.</summary>
+/// <param name="section">The section's path as users write it, <c>Tributary:Segments</c>.</param>
+public sealed class SegmentsOptionsValidator(string section) : IValidateOptions<SegmentsOptions>
 {
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, SegmentsOptions options)
+    {
+        var failures = Collect(options, section).ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
     /// <summary>Every problem, each naming its key under <paramref name="section"/>.</summary>
     public static IEnumerable<string> Collect(SegmentsOptions options, string section)
     {

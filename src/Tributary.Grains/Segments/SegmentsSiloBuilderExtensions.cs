@@ -2,8 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Tributary.Grains;
 using Tributary.Grains.Segments;
-using Tributary.Storage;
 
 namespace Orleans.Hosting;
 
@@ -13,7 +13,7 @@ public static class SegmentsSiloBuilderExtensions
     /// <summary>
     /// Adds the segment subsystem from configuration section <paramref name="section"/> (<c>Tributary:Segments</c>):
     /// <see cref="SegmentsOptions"/> keys at its top level, the object store under <c>Store</c> (<c>Kind</c>
-    /// <c>local</c> with <c>LocalPath</c>, or <c>s3</c> with <c>S3</c>). The Kafka stream provider feeding it is
+    /// <c>local</c> with <c>LocalPath</c>, or <c>s3</c> with <c>S3</c>; the <see cref="ObjectStoreKeys.Segments"/> store). The Kafka stream provider feeding it is
     /// configured separately with <c>StreamNamespace</c> <see cref="SegmentIngestGrain.StreamNamespace"/>. Dead letters
     /// go to <paramref name="bootstrapServers"/>. Bad options or datasource specs fail start-up naming the key.
     /// </summary>
@@ -21,6 +21,8 @@ public static class SegmentsSiloBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(section);
         var services = silo.Services;
+        // Validated at start-up like every other options type; checked here too because the datasource specs are
+        // loaded now, from DatasourcesPath, so a bad path or spec fails when the host is built, naming the key.
         var options = new SegmentsOptions();
         section.Bind(options);
         var failures = SegmentsOptionsValidator.Collect(options, section.Path).ToList();
@@ -29,24 +31,10 @@ public static class SegmentsSiloBuilderExtensions
             throw new OptionsValidationException(section.Path, typeof(SegmentsOptions), failures);
         }
 
-        services.AddOptions<SegmentsOptions>().Bind(section);
+        services.AddOptions<SegmentsOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SegmentsOptions>>(new SegmentsOptionsValidator(section.Path)));
         services.TryAddSingleton(DatasourceRegistry.Load(options.DatasourcesPath));
-        var store = new ArchiveStoreSettings { LocalPath = "segments-store" };
-        section.GetSection("Store").Bind(store);
-        switch (store.Kind)
-        {
-            case "s3":
-                var s3 = new S3ObjectStoreOptions();
-                section.GetSection("Store:S3").Bind(s3);
-                services.TryAddSingleton(_ => new SegmentObjectStore(new S3ObjectStore(s3)));
-                break;
-            case "local":
-                services.TryAddSingleton(new SegmentObjectStore(new LocalDirectoryObjectStore(store.LocalPath)));
-                break;
-            default:
-                throw new OptionsValidationException(section.Path, typeof(ArchiveStoreSettings), [$"{section.Path}:Store:Kind must be 'local' or 's3' (was '{store.Kind}')."]);
-        }
-
+        services.AddObjectStore(ObjectStoreKeys.Segments, section.GetSection("Store"), "segments-store");
         services.TryAddSingleton<ISegmentQueryExecutor, SegmentEngineQueryExecutor>();
         services.TryAddSingleton(_ => new DeadLetterProducer(bootstrapServers, kafkaSettings));
         return silo;

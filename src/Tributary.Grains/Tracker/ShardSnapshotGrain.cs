@@ -121,8 +121,8 @@ public sealed partial class ShardSnapshotGrain : Grain, IShardSnapshotGrain, IRe
         ShardSnapshotStatus outcome;
         try
         {
-            var store = _services.GetService<TrackerObjectStore>()?.Store
-                ?? throw new InvalidOperationException("no TrackerObjectStore is registered in the silo (Tributary:Tracker:Store): Tracker writes its snapshots through it.");
+            var store = _services.GetKeyedService<IObjectStore>(ObjectStoreKeys.Tracker)
+                ?? throw new InvalidOperationException($"no IObjectStore keyed '{ObjectStoreKeys.Tracker}' is registered in the silo (Tributary:Tracker:Store): Tracker writes its snapshots through it.");
             var snapshotter = new ShardSnapshotter(
                 ShardTopology.Resolve(_options, _cluster, _shard), store, _services.GetService<ILogger<ShardSnapshotter>>(), _time);
             var metrics = _services.GetService<TrackerMetrics>();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Tributary.Grains.Tracker;
+using Tributary.Grains;
 using Tributary.Storage;
 using Tributary.Tracker;
 
@@ -21,7 +21,7 @@ public static class TrackerEndpoints
     /// When <c>Tributary:Tracker:Enabled</c> is true: <c>AddTributaryTracker()</c> (options validated at start-up,
     /// daily reminders) and the <see cref="IObjectStore"/> snapshots are written to, from <c>Tributary:Tracker:Store</c>
     /// (<c>Kind</c> <c>local</c> with <c>LocalPath</c>, default <c>tracker</c>, or <c>s3</c> with <c>S3</c>). Tracker always
-    /// has its own store (<see cref="TrackerObjectStore"/>), whatever the archive or segments use.
+    /// has its own store (keyed <see cref="ObjectStoreKeys.Tracker"/>), whatever the archive or segments use.
     /// Returns whether Tracker was added.
     /// </summary>
     public static bool AddTributaryTrackerFromConfiguration(this ISiloBuilder silo, IConfiguration configuration)
@@ -35,28 +35,7 @@ public static class TrackerEndpoints
         silo.AddTributaryTracker();
         var services = silo.Services;
         services.TryAddSingleton(TimeProvider.System);
-        var store = new ArchiveStoreSettings { LocalPath = "tracker" };
-        section.GetSection("Store").Bind(store);
-        switch (store.Kind)
-        {
-            case "s3":
-                var s3 = new S3ObjectStoreOptions();
-                section.GetSection("Store:S3").Bind(s3);
-                var result = new S3ObjectStoreOptionsValidator().Validate(null, s3);
-                if (result.Failed)
-                {
-                    throw new OptionsValidationException($"{section.Path}:Store:S3", typeof(S3ObjectStoreOptions), result.Failures.Select(f => $"{section.Path}:Store:S3: {f}"));
-                }
-
-                services.TryAddSingleton(_ => new TrackerObjectStore(new S3ObjectStore(s3)));
-                break;
-            case "local":
-                services.TryAddSingleton(new TrackerObjectStore(new LocalDirectoryObjectStore(store.LocalPath)));
-                break;
-            default:
-                throw new OptionsValidationException(section.Path, typeof(ArchiveStoreSettings), [$"{section.Path}:Store:Kind must be 'local' or 's3' (was '{store.Kind}')."]);
-        }
-
+        services.AddObjectStore(ObjectStoreKeys.Tracker, section.GetSection("Store"), "tracker");
         return true;
     }
 

@@ -157,13 +157,20 @@ public sealed class ArchiveOptions
     public string? SpoolDirectory { get; set; }
 }
 
-/// <summary>Validates <see cref="ArchiveOptions"/>; every message names the setting.</summary>
-public sealed class ArchiveOptionsValidator : IValidateOptions<ArchiveOptions>
+/// <summary>Validates <see cref="ArchiveOptions"/> bound from a configuration section; every message names the key under it.</summary>
+/// <param name="section">The section's path as users write it. Default <c>Tributary:Archive</c>.</param>
+public sealed class ArchiveOptionsValidator(string section) : IValidateOptions<ArchiveOptions>
 {
+    /// <summary>Creates a validator of section <c>Tributary:Archive</c>.</summary>
+    public ArchiveOptionsValidator()
+        : this("Tributary:Archive")
+    {
+    }
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ArchiveOptions options)
     {
-        var failures = Collect(options).ToList();
+        var failures = Collect(options, section).ToList();
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,39 +6,55 @@ using Tributary.Storage;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers Tributary's <see cref="IObjectStore"/>.</summary>
+/// <summary>Registers Tributary's object stores, one keyed <see cref="IObjectStore"/> per part that keeps objects.</summary>
 public static class ObjectStoreServiceCollectionExtensions
 {
-    /// <summary>Registers an <see cref="S3ObjectStore"/> as the <see cref="IObjectStore"/>; options are validated at start-up.</summary>
-    public static IServiceCollection AddS3ObjectStore(this IServiceCollection services, Action<OptionsBuilder<S3ObjectStoreOptions>> configure)
+    /// <summary>
+    /// Registers the <see cref="IObjectStore"/> keyed <paramref name="key"/> (consumers take
+    /// <c>[FromKeyedServices("archive")] IObjectStore</c>), from configuration section <paramref name="section"/>
+    /// (<c>Tributary:Archive:Store</c>: <c>Kind</c> <c>local</c> with <c>LocalPath</c>, default
+    /// <paramref name="defaultLocalPath"/>, or <c>s3</c> with <c>S3</c>). The section binds the
+    /// <see cref="ObjectStoreOptions"/> named <paramref name="key"/>, validated at start-up by
+    /// <see cref="ObjectStoreOptionsValidator"/> with messages naming the key as written in configuration. An unknown
+    /// <c>Kind</c> fails here already, when the host is built. A store registered under <paramref name="key"/>
+    /// before (a test's own) is kept.
+    /// </summary>
+    public static IServiceCollection AddObjectStore(this IServiceCollection services, string key, IConfigurationSection section, string defaultLocalPath)
     {
-        var options = services.AddOptions<S3ObjectStoreOptions>();
-        configure(options);
-        options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<S3ObjectStoreOptions>, S3ObjectStoreOptionsValidator>());
-        services.RemoveAll<IObjectStore>();
-        services.AddSingleton<IObjectStore>(sp =>
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        ArgumentNullException.ThrowIfNull(section);
+        var kind = section[nameof(ObjectStoreOptions.Kind)] ?? ObjectStoreOptions.LocalKind;
+        if (!ObjectStoreOptions.IsKnownKind(kind))
         {
-            var o = sp.GetRequiredService<IOptions<S3ObjectStoreOptions>>().Value;
-            var store = new S3ObjectStore(o);
-            StorageLog.S3StoreCreated(sp.GetRequiredService<ILoggerFactory>().CreateLogger<S3ObjectStore>(), store.Location, OptionsDescriber.Describe(o));
-            if (o.CreateBucketIfMissing)
-            {
-                // Runs once at first resolution, on a thread-pool thread (never a grain thread).
-                Task.Run(() => store.EnsureBucketAsync()).GetAwaiter().GetResult();
-            }
+            throw new OptionsValidationException(key, typeof(ObjectStoreOptions), [ObjectStoreOptionsValidator.KindFailure(kind, section.Path)]);
+        }
 
-            return store;
-        });
+        services.AddOptions<ObjectStoreOptions>(key)
+            .Configure(o => o.LocalPath = defaultLocalPath)
+            .Bind(section)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ObjectStoreOptions>>(new ObjectStoreOptionsValidator(key, section.Path));
+        services.TryAddKeyedSingleton<IObjectStore>(key, (sp, _) => Create(sp, key));
         return services;
     }
 
-    /// <summary>Registers a <see cref="LocalDirectoryObjectStore"/> rooted at <paramref name="root"/> as the <see cref="IObjectStore"/>.</summary>
-    public static IServiceCollection AddLocalDirectoryObjectStore(this IServiceCollection services, string root)
+    private static IObjectStore Create(IServiceProvider services, string key)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(root);
-        services.RemoveAll<IObjectStore>();
-        services.AddSingleton<IObjectStore>(_ => new LocalDirectoryObjectStore(root));
-        return services;
+        var options = services.GetRequiredService<IOptionsMonitor<ObjectStoreOptions>>().Get(key);
+        if (options.Kind != ObjectStoreOptions.S3Kind)
+        {
+            return new LocalDirectoryObjectStore(options.LocalPath);
+        }
+
+        var store = new S3ObjectStore(options.S3);
+        StorageLog.S3StoreCreated(services.GetRequiredService<ILoggerFactory>().CreateLogger<S3ObjectStore>(), store.Location, OptionsDescriber.Describe(options.S3));
+        if (options.S3.CreateBucketIfMissing)
+        {
+            // Runs once at first resolution, on a thread-pool thread (never a grain thread).
+            Task.Run(() => store.EnsureBucketAsync()).GetAwaiter().GetResult();
+        }
+
+        return store;
     }
 }

@@ -65,58 +65,67 @@ public sealed class S3ObjectStoreOptionsValidator : IValidateOptions<S3ObjectSto
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    /// <summary>The problems with <paramref name="options"/>; empty when valid.</summary>
-    public static IEnumerable<string> Collect(S3ObjectStoreOptions options)
+    /// <summary>The problems with <paramref name="options"/>, naming each setting <c>S3ObjectStoreOptions.Bucket</c>; empty when valid.</summary>
+    public static IEnumerable<string> Collect(S3ObjectStoreOptions options) => Collect(options, section: null);
+
+    /// <summary>
+    /// The problems with <paramref name="options"/>; empty when valid. With a <paramref name="section"/> each
+    /// message names the configuration key (<c>{section}:Bucket</c>) and required settings say when they are
+    /// required (<paramref name="requiredWhen"/>, e.g. <c> when Tributary:Archive:Store:Kind is 's3'</c>);
+    /// without one it names the property (<c>S3ObjectStoreOptions.Bucket</c>).
+    /// </summary>
+    public static IEnumerable<string> Collect(S3ObjectStoreOptions options, string? section, string requiredWhen = "")
     {
-        const string p = nameof(S3ObjectStoreOptions);
+        ArgumentNullException.ThrowIfNull(options);
+        string Key(string setting) => section is null ? $"{nameof(S3ObjectStoreOptions)}.{setting}" : $"{section}:{setting}";
         if (string.IsNullOrWhiteSpace(options.Bucket))
         {
-            yield return $"{p}.Bucket is required.";
+            yield return $"{Key("Bucket")} is required{requiredWhen}.";
         }
         else if (options.Bucket.Length is < 3 or > 63 || !options.Bucket.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '.'))
         {
-            yield return $"{p}.Bucket '{options.Bucket}' is not a legal bucket name (3 to 63 of a-z, 0-9, '-', '.').";
+            yield return $"{Key("Bucket")} '{options.Bucket}' is not a legal bucket name (3 to 63 of a-z, 0-9, '-', '.').";
         }
 
         if (options.Prefix.StartsWith('/') || options.Prefix.EndsWith('/'))
         {
-            yield return $"{p}.Prefix '{options.Prefix}' must not start or end with '/'.";
+            yield return $"{Key("Prefix")} '{options.Prefix}' must not start or end with '/'.";
         }
 
         if (!string.IsNullOrWhiteSpace(options.ServiceUrl)
             && (!Uri.TryCreate(options.ServiceUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
-            yield return $"{p}.ServiceUrl '{options.ServiceUrl}' is not an http(s) URL.";
+            yield return $"{Key("ServiceUrl")} '{options.ServiceUrl}' is not an http(s) URL.";
         }
 
         if (string.IsNullOrWhiteSpace(options.Region))
         {
-            yield return $"{p}.Region is required.";
+            yield return $"{Key("Region")} is required{requiredWhen}.";
         }
 
         if (string.IsNullOrEmpty(options.AccessKeyId) != string.IsNullOrEmpty(options.SecretAccessKey))
         {
-            yield return $"{p}.AccessKeyId and {p}.SecretAccessKey must be set together (or both left empty for the AWS credential chain).";
+            yield return $"{Key("AccessKeyId")} and {Key("SecretAccessKey")} must be set together (or both left empty for the AWS credential chain).";
         }
 
         if (options.MultipartPartSizeBytes < MinPart)
         {
-            yield return $"{p}.MultipartPartSizeBytes must be at least 5 MiB (was {options.MultipartPartSizeBytes}).";
+            yield return $"{Key("MultipartPartSizeBytes")} must be at least 5 MiB (was {options.MultipartPartSizeBytes}).";
         }
 
         if (options.MultipartThresholdBytes < MinPart)
         {
-            yield return $"{p}.MultipartThresholdBytes must be at least 5 MiB (was {options.MultipartThresholdBytes}).";
+            yield return $"{Key("MultipartThresholdBytes")} must be at least 5 MiB (was {options.MultipartThresholdBytes}).";
         }
 
         if (options.RequestTimeout <= TimeSpan.Zero)
         {
-            yield return $"{p}.RequestTimeout must be positive (was {options.RequestTimeout}).";
+            yield return $"{Key("RequestTimeout")} must be positive (was {options.RequestTimeout}).";
         }
 
         if (options.MaxErrorRetry is < 0 or > 20)
         {
-            yield return $"{p}.MaxErrorRetry must be between 0 and 20 (was {options.MaxErrorRetry}).";
+            yield return $"{Key("MaxErrorRetry")} must be between 0 and 20 (was {options.MaxErrorRetry}).";
         }
     }
 }

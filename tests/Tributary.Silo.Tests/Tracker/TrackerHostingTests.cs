@@ -38,7 +38,7 @@ public sealed class TrackerHostingTests
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["Tributary:Tracker:Enabled"] = "true" }));
 
         Assert.NotNull(app.Services.GetService<TrackerMetrics>());
-        Assert.IsType<LocalDirectoryObjectStore>(app.Services.GetRequiredService<Tributary.Grains.Tracker.TrackerObjectStore>().Store);
+        Assert.IsType<LocalDirectoryObjectStore>(app.Services.GetRequiredKeyedService<IObjectStore>(Tributary.Grains.ObjectStoreKeys.Tracker));
         Assert.Contains("dev", app.Services.GetRequiredService<IOptions<TrackerOptions>>().Value.Clusters.Keys);
     }
 }

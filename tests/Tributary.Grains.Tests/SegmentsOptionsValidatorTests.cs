@@ -1,0 +1,30 @@
+using Tributary.Grains.Segments;
+
+namespace Tributary.Grains.Tests;
+
+public sealed class SegmentsOptionsValidatorTests
+{
+    private static SegmentsOptions Valid() => new() { DatasourcesPath = Directory.CreateTempSubdirectory("tributary-ds-").FullName };
+
+    [Fact]
+    public void Validate_ValidOptions_Succeeds()
+        => Assert.True(new SegmentsOptionsValidator("Tributary:Segments").Validate(null, Valid()).Succeeded);
+
+    [Fact]
+    public void Validate_BadSetting_FailsNamingTheKeyUnderTheSection()
+    {
+        var options = Valid();
+        options.PersistEveryEvents = 0;
+        var result = new SegmentsOptionsValidator("Tributary:Segments").Validate(null, options);
+        Assert.Contains("Tributary:Segments:PersistEveryEvents must be positive (was 0).", result.Failures!);
+    }
+
+    [Fact]
+    public void Validate_MissingDatasourcesDirectory_FailsNamingTheKey()
+    {
+        var options = Valid();
+        options.DatasourcesPath = Path.Combine(options.DatasourcesPath, "missing");
+        var failure = Assert.Single(new SegmentsOptionsValidator("Tributary:Segments").Validate(null, options).Failures!);
+        Assert.StartsWith("Tributary:Segments:DatasourcesPath", failure, StringComparison.Ordinal);
+    }
+}
