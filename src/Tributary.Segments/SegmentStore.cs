@@ -1,4 +1,3 @@
-using System.Globalization;
 using Tributary.Storage;
 
 namespace Tributary.Segments;
@@ -6,13 +5,8 @@ namespace Tributary.Segments;
 /// <summary>Puts sealed segments into an <see cref="IObjectStore"/> and loads them back.</summary>
 public static class SegmentStore
 {
-    /// <summary>
-    /// The object key of a segment: <c>segments/{datasource}/{yyyy-MM-ddTHH}/{partition}.tseg</c>. Deterministic, so
-    /// sealing again after a crash overwrites the same object.
-    /// </summary>
-    public static string ObjectKey(SegmentId id)
-        => string.Create(CultureInfo.InvariantCulture,
-            $"segments/{id.Datasource}/{DateTimeOffset.FromUnixTimeMilliseconds(id.IntervalStartMs).UtcDateTime:yyyy-MM-dd'T'HH}/{id.Partition}.tseg");
+    /// <summary>The object key of a segment under the default prefix: <see cref="SegmentObjectKey.Sealed(string, SegmentId)"/>.</summary>
+    public static string ObjectKey(SegmentId id) => SegmentObjectKey.Sealed("segments", id);
 
     /// <summary>Seals <paramref name="segment"/> and uploads it under <see cref="ObjectKey"/>; returns the sealed segment (backed by the uploaded bytes).</summary>
     public static async Task<SealedSegment> SealToAsync(IObjectStore store, OpenSegment segment, CancellationToken cancellationToken = default)

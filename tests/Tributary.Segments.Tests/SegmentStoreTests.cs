@@ -15,7 +15,7 @@ public sealed class SegmentStoreTests : IDisposable
         var events = TestData.Events(40, 3000);
         using var open = SegmentReference.Build(TestData.Full(), events);
         using var sealedSegment = await SegmentStore.SealToAsync(store, open, TestContext.Current.CancellationToken);
-        Assert.Equal("segments/full/2026-11-23T10/0.tseg", SegmentStore.ObjectKey(open.Id));
+        Assert.Equal("segments/full/2026-11-23T10/0/segment.tseg", SegmentStore.ObjectKey(open.Id));
         using var loaded = await SegmentStore.LoadAsync(store, open.Id, TestContext.Current.CancellationToken);
         Assert.NotNull(loaded);
         SegmentReference.AssertMatches(loaded, events);
@@ -35,6 +35,6 @@ public sealed class SegmentStoreTests : IDisposable
         var id = new SegmentId("full", TestData.HourStart, 1);
         await store.PutAsync(SegmentStore.ObjectKey(id), new byte[100], TestContext.Current.CancellationToken);
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => SegmentStore.LoadAsync(store, id, TestContext.Current.CancellationToken));
-        Assert.Contains("segments/full/2026-11-23T10/1.tseg", error.Message, StringComparison.Ordinal);
+        Assert.Contains("segments/full/2026-11-23T10/1/segment.tseg", error.Message, StringComparison.Ordinal);
     }
 }

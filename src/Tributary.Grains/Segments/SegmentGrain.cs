@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -94,8 +93,6 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     }
 
     private long EndMs => _id.IntervalStartMs + QueryPlanner.HourMillis;
-
-    private string Prefix => $"{_options.KeyPrefix}/{_key}";
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -309,7 +306,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
 
             // Unique per write: two activations of one segment (briefly possible after a silo failure) never
             // overwrite each other's chunk; only the chunks listed in the winning state write are ever read.
-            var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}/open/{_pending[0].Offset:D20}-{_pending[^1].Offset:D20}-{Guid.NewGuid():N}.events");
+            var name = SegmentObjectKey.Chunk(_options.KeyPrefix, _key, _pending[0].Offset, _pending[^1].Offset, Guid.NewGuid());
             await _store.PutAsync(name, buffer);
             s.Chunks.Add(name);
             var persisted = s.PersistedOffset;
@@ -373,7 +370,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         var s = _state.State;
         using var buffer = new MemoryStream();
         open.SealTo(buffer);
-        var objectKey = $"{Prefix}/segment.tseg";
+        var objectKey = SegmentObjectKey.Sealed(_options.KeyPrefix, _key);
         var bytes = buffer.ToArray();
         await _store.PutAsync(objectKey, bytes);
         var chunks = s.Chunks.ToList();
