@@ -368,11 +368,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     {
         var open = _open!;
         var s = _state.State;
-        using var buffer = new MemoryStream();
-        open.SealTo(buffer);
         var objectKey = SegmentObjectKey.Sealed(_options.KeyPrefix, _key);
-        var bytes = buffer.ToArray();
-        await _store.PutAsync(objectKey, bytes);
+        var sealedSegment = await SegmentObjects.SealToAsync(_store, objectKey, open);
         var chunks = s.Chunks.ToList();
         s.Sealed = true;
         s.ObjectKey = objectKey;
@@ -380,10 +377,19 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         s.PersistedOffset = _maxApplied;
         s.RowCount = open.RowCount;
         s.EventCount = open.EventCount;
-        s.SizeBytes = bytes.Length;
-        await _state.WriteStateAsync();
+        s.SizeBytes = sealedSegment.SizeInBytes;
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            sealedSegment.Dispose();
+            throw;
+        }
+
         _pending.Clear();
-        _sealed = SealedSegment.Load(bytes);
+        _sealed = sealedSegment;
         _open = null;
         open.Dispose();
         await RegisterAsync();
@@ -403,9 +409,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
 
         var key = _state.State.ObjectKey!;
-        await using var stream = await _store.OpenReadAsync(key, cancellationToken)
+        _sealed = await SegmentObjects.LoadAsync(_store, key, cancellationToken)
             ?? throw new InvalidOperationException($"Segment {_key}: sealed object '{key}' is missing from the object store.");
-        _sealed = await SealedSegment.LoadAsync(stream, cancellationToken);
         _reloaded = true;
         return _sealed;
     }
