@@ -128,7 +128,10 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     {
         try
         {
-            if (_pending.Count > 0)
+            // Not while the silo stops: its grains deactivate together, grain-based storage (memory storage) among
+            // them, so the write would fail after uploading an orphan chunk. Nothing is lost: the sink's checkpoint
+            // never passes an unpersisted offset, so the next activation replays these events from Kafka.
+            if (_pending.Count > 0 && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
             {
                 await PersistPendingAsync();
             }
