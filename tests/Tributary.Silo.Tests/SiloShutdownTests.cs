@@ -45,6 +45,9 @@ public sealed class SiloShutdownTests : IDisposable
             // Nothing persists on its own while the test runs: the events stay pending in open segments until stop.
             ["Tributary:Segments:PersistInterval"] = "01:00:00",
             ["Tributary:Segments:PersistEveryEvents"] = "1000000",
+            // The segments pipeline only: the archive sink's own shutdown is not what this test is about.
+            ["Tributary:Streams:archive:Enabled"] = "false",
+            ["Tributary:Archive:Enabled"] = "false",
         };
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides), s => s.AddSingleton<ILoggerProvider>(logs));
         await app.StartAsync(TestContext.Current.CancellationToken);
