@@ -143,7 +143,6 @@ public interface IMetricColumn
 /// <param name="Partition">Kafka partition whose events it holds.</param>
 public readonly record struct SegmentId(string Datasource, long IntervalStartMs, int Partition)
 {
-    /// <inheritdoc />
-    public override string ToString()
-        => $"{Datasource}/{DateTimeOffset.FromUnixTimeMilliseconds(IntervalStartMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH", System.Globalization.CultureInfo.InvariantCulture)}/{Partition}";
+    /// <summary>The segment's grain key, <c>{datasource}/{yyyy-MM-ddTHH}/{partition}</c> (<see cref="SegmentKey"/>).</summary>
+    public override string ToString() => SegmentKey.FormatUnchecked(Datasource, IntervalStartMs, Partition);
 }

@@ -1,7 +1,7 @@
 namespace Tributary.Segments;
 
 /// <summary>
-/// One segment: datasource, UTC hour and Kafka partition (key <see cref="SegmentKey"/>). Open while its hour plus
+/// One segment: datasource, UTC hour and Kafka partition (key <c>Tributary.Segments.SegmentKey</c>). Open while its hour plus
 /// the late window has not passed, then sealed to the object store; it reloads lazily after deactivation.
 /// Appends are idempotent by Kafka offset.
 /// </summary>

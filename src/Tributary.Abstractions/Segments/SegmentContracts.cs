@@ -74,7 +74,7 @@ public enum SegmentState
 [GenerateSerializer, Immutable, Alias("tributary.SegmentStatus")]
 public sealed record SegmentStatus
 {
-    /// <summary>Grain key (see <see cref="SegmentKey"/>).</summary>
+    /// <summary>Grain key (see <c>Tributary.Segments.SegmentKey</c>).</summary>
     [Id(0)] public string Key { get; init; } = string.Empty;
 
     /// <summary>Open or sealed.</summary>
@@ -106,7 +106,7 @@ public sealed record SegmentStatus
 [GenerateSerializer, Immutable, Alias("tributary.SegmentTimelineEntry")]
 public sealed record SegmentTimelineEntry
 {
-    /// <summary>Grain key (see <see cref="SegmentKey"/>).</summary>
+    /// <summary>Grain key (see <c>Tributary.Segments.SegmentKey</c>).</summary>
     [Id(0)] public string Key { get; init; } = string.Empty;
 
     /// <summary>Interval start, Unix ms (inclusive).</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -91,8 +90,6 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
 
     private long EndMs => _id.IntervalStartMs + QueryPlanner.HourMillis;
 
-    private string Prefix => $"{_options.KeyPrefix}/{_key}";
-
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -127,7 +124,10 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     {
         try
         {
-            if (_pending.Count > 0)
+            // Not while the silo stops: its grains deactivate together, grain-based storage (memory storage) among
+            // them, so the write would fail after uploading an orphan chunk. Nothing is lost: the sink's checkpoint
+            // never passes an unpersisted offset, so the next activation replays these events from Kafka.
+            if (_pending.Count > 0 && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
             {
                 await PersistPendingAsync();
             }
@@ -305,7 +305,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
 
             // Unique per write: two activations of one segment (briefly possible after a silo failure) never
             // overwrite each other's chunk; only the chunks listed in the winning state write are ever read.
-            var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}/open/{_pending[0].Offset:D20}-{_pending[^1].Offset:D20}-{Guid.NewGuid():N}.events");
+            var name = SegmentObjectKey.Chunk(_options.KeyPrefix, _key, _pending[0].Offset, _pending[^1].Offset, Guid.NewGuid());
             await _store.PutAsync(name, buffer);
             s.Chunks.Add(name);
             var persisted = s.PersistedOffset;
@@ -367,11 +367,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     {
         var open = _open!;
         var s = _state.State;
-        using var buffer = new MemoryStream();
-        open.SealTo(buffer);
-        var objectKey = $"{Prefix}/segment.tseg";
-        var bytes = buffer.ToArray();
-        await _store.PutAsync(objectKey, bytes);
+        var objectKey = SegmentObjectKey.Sealed(_options.KeyPrefix, _key);
+        var sealedSegment = await SegmentObjects.SealToAsync(_store, objectKey, open);
         var chunks = s.Chunks.ToList();
         s.Sealed = true;
         s.ObjectKey = objectKey;
@@ -379,10 +376,19 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         s.PersistedOffset = _maxApplied;
         s.RowCount = open.RowCount;
         s.EventCount = open.EventCount;
-        s.SizeBytes = bytes.Length;
-        await _state.WriteStateAsync();
+        s.SizeBytes = sealedSegment.SizeInBytes;
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            sealedSegment.Dispose();
+            throw;
+        }
+
         _pending.Clear();
-        _sealed = SealedSegment.Load(bytes);
+        _sealed = sealedSegment;
         _open = null;
         open.Dispose();
         await RegisterAsync();
@@ -402,9 +408,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
 
         var key = _state.State.ObjectKey!;
-        await using var stream = await _store.OpenReadAsync(key, cancellationToken)
+        _sealed = await SegmentObjects.LoadAsync(_store, key, cancellationToken)
             ?? throw new InvalidOperationException($"Segment {_key}: sealed object '{key}' is missing from the object store.");
-        _sealed = await SealedSegment.LoadAsync(stream, cancellationToken);
         _reloaded = true;
         return _sealed;
     }

@@ -4,7 +4,8 @@ namespace Tributary.Segments;
 
 /// <summary>
 /// Formats and parses the <c>{datasource}/{yyyy-MM-ddTHH}/{partition}</c> key of a segment grain: one datasource,
-/// one UTC hour (the segment granularity) and one Kafka partition.
+/// one UTC hour (the segment granularity) and one Kafka partition. The one formatter of segment names:
+/// <see cref="SegmentId"/>'s text and the segment's object keys (<see cref="SegmentObjectKey"/>) are built from it.
 /// </summary>
 public static class SegmentKey
 {
@@ -21,8 +22,7 @@ public static class SegmentKey
             throw new ArgumentOutOfRangeException(nameof(hourStartMs), hourStartMs, "The segment start must be aligned to a UTC hour.");
         }
 
-        var hour = DateTimeOffset.FromUnixTimeMilliseconds(hourStartMs).UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
-        return string.Create(CultureInfo.InvariantCulture, $"{datasource}/{hour}/{partition}");
+        return FormatUnchecked(datasource, hourStartMs, partition);
     }
 
     /// <summary>Parses a key made by <see cref="Format"/>; throws <see cref="FormatException"/> naming the key otherwise.</summary>
@@ -65,5 +65,12 @@ public static class SegmentKey
         hourStartMs = new DateTimeOffset(DateTime.SpecifyKind(hour, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
         partition = p;
         return true;
+    }
+
+    /// <summary>The key layout without the argument checks (for <see cref="SegmentId.ToString"/>, which must not throw).</summary>
+    internal static string FormatUnchecked(string datasource, long startMs, int partition)
+    {
+        var hour = DateTimeOffset.FromUnixTimeMilliseconds(startMs).UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture, $"{datasource}/{hour}/{partition}");
     }
 }

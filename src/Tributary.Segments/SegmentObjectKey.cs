@@ -1,0 +1,37 @@
+using System.Globalization;
+
+namespace Tributary.Segments;
+
+/// <summary>
+/// Formats the object-store keys of one segment, all under <c>{prefix}/{segment key}/</c> (<see cref="SegmentKey"/>):
+/// the sealed segment <c>segment.tseg</c> and the open state's event chunks
+/// <c>open/{firstOffset:D20}-{lastOffset:D20}-{unique}.events</c>. This is the layout segment grains have always
+/// written, so existing stores stay readable.
+/// </summary>
+public static class SegmentObjectKey
+{
+    /// <summary>The key of the sealed segment. Deterministic, so sealing again after a crash overwrites the same object.</summary>
+    /// <param name="prefix">Key prefix of all segments (<c>segments</c> by default).</param>
+    /// <param name="segmentKey">The segment's grain key (<see cref="SegmentKey.Format"/>).</param>
+    public static string Sealed(string prefix, string segmentKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        ArgumentException.ThrowIfNullOrEmpty(segmentKey);
+        return $"{prefix}/{segmentKey}/segment.tseg";
+    }
+
+    /// <summary>The key of the sealed segment <paramref name="id"/>.</summary>
+    public static string Sealed(string prefix, SegmentId id) => Sealed(prefix, id.ToString());
+
+    /// <summary>
+    /// The key of one chunk of an open segment's persisted events, holding offsets <paramref name="firstOffset"/> to
+    /// <paramref name="lastOffset"/>. <paramref name="unique"/> keeps two activations of one segment (briefly possible
+    /// after a silo failure) from overwriting each other's chunk.
+    /// </summary>
+    public static string Chunk(string prefix, string segmentKey, long firstOffset, long lastOffset, Guid unique)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        ArgumentException.ThrowIfNullOrEmpty(segmentKey);
+        return string.Create(CultureInfo.InvariantCulture, $"{prefix}/{segmentKey}/open/{firstOffset:D20}-{lastOffset:D20}-{unique:N}.events");
+    }
+}
