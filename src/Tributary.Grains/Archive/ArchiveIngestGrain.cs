@@ -5,6 +5,7 @@ using Orleans.Placement;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Tributary.Archive;
+using Tributary.Grains.Streaming;
 using Tributary.Kafka;
 using Tributary.Storage.Archive;
 using Tributary.Streaming.Kafka;
@@ -357,7 +358,7 @@ public sealed class ArchiveIngestGrain(
         var kafka = KafkaOptions();
         var router = _router!;
         long count = 0;
-        using var reader = KafkaRangeReader.Open(kafka, $"tributary-archive-replay-{_topic}-{_partition}", _topic, _partition, from, to, KafkaRecords.FromConsumeResult);
+        using var reader = KafkaRangeReader.Open(kafka, PartitionSinkNames.ReplayConsumerGroup("archive", _topic, _partition), _topic, _partition, from, to, KafkaRecords.FromConsumeResult);
         var done = false;
         while (!done)
         {

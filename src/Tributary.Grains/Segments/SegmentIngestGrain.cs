@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Tributary.Kafka;
+using Tributary.Grains.Streaming;
 using Tributary.Segments;
 using Tributary.Segments.Ingest;
 using Tributary.Segments.Schema;
@@ -555,7 +556,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
         var kafka = ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
         long count = 0;
-        using var reader = KafkaRangeReader.Open(kafka, $"tributary-segments-replay-{_topic}-{_partition}", _topic, _partition, from, to, KafkaRecords.FromConsumeResult);
+        using var reader = KafkaRangeReader.Open(kafka, PartitionSinkNames.ReplayConsumerGroup("segments", _topic, _partition), _topic, _partition, from, to, KafkaRecords.FromConsumeResult);
         var done = false;
         while (!done)
         {
