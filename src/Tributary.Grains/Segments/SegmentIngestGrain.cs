@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -73,15 +72,12 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     private string _topic = string.Empty;
     private int _partition;
     private DatasourceSpec? _spec;
-    private RowParser? _parser;
-    private ParsedRow? _scratch;
+    private SegmentRouter? _router;
     private string? _provider;
     private IKafkaCheckpointer? _checkpointer;
     private bool _loaded;
     private bool _recover;
     private bool _reread;
-    private long _next;
-    private long _watermark;
     private long _routed;
     private long _duplicates;
     private long _lastCheckpointWriteMs;
@@ -111,11 +107,6 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         if (_spec is null)
         {
             SegmentLog.NoDatasource(_logger, _topic, _partition);
-        }
-        else
-        {
-            _parser = new RowParser(_spec);
-            _scratch = new ParsedRow(_spec);
         }
 
         this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(_options.PersistInterval, _options.PersistInterval) { Interleave = false, KeepAlive = true });
@@ -184,11 +175,11 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         Topic = _topic,
         Partition = _partition,
         Checkpoint = _state.State.Checkpoint,
-        NextOffset = _loaded ? _next : _state.State.Checkpoint,
+        NextOffset = _loaded ? _router!.NextOffset : _state.State.Checkpoint,
         Routed = _routed,
         Malformed = _state.State.Malformed,
         Late = _state.State.Late,
-        WatermarkMs = _loaded ? _watermark : _state.State.WatermarkMs,
+        WatermarkMs = _loaded ? _router!.WatermarkMs : _state.State.WatermarkMs,
         DuplicatesDropped = _duplicates,
     };
 
@@ -225,9 +216,8 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             await _state.WriteStateAsync();
         }
 
-        _next = s.Checkpoint;
+        _router = new SegmentRouter(_spec, _topic, start => SegmentKey.Format(_spec!.Name, start, _partition), s.Checkpoint, s.WatermarkMs, s.OpenSegments);
         SegmentLog.SinkLoaded(_logger, _topic, _partition, s.Checkpoint, firstDelivered ?? -1);
-        _watermark = s.WatermarkMs;
         _marks.Clear();
         _marks.Add((s.Checkpoint, s.WatermarkMs));
         _loaded = true;
@@ -237,11 +227,11 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     private async Task ProcessAsync(List<KafkaRecord> records)
     {
         await LoadAsync(records[0].Offset);
-        SegmentLog.SinkDelivered(_logger, _topic, _partition, records[0].Offset, records[^1].Offset, records.Count, _next);
-        if (records[0].Offset > _next)
+        SegmentLog.SinkDelivered(_logger, _topic, _partition, records[0].Offset, records[^1].Offset, records.Count, _router!.NextOffset);
+        if (records[0].Offset > _router!.NextOffset)
         {
             // Records between the checkpoint and this delivery went to an activation that is gone.
-            await ReplayFromKafkaAsync(_next, records[0].Offset);
+            await ReplayFromKafkaAsync(_router!.NextOffset, records[0].Offset);
         }
 
         await RouteAsync(records);
@@ -250,100 +240,50 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
     private async Task RouteAsync(IReadOnlyList<KafkaRecord> records)
     {
-        var groups = new Dictionary<string, (List<long> Offsets, List<byte[]> Events)>(StringComparer.Ordinal);
-        var deadLetters = new List<(KafkaRecord Record, string Reason, bool Late)>();
-        var marked = false;
+        var router = _router!;
+        var batch = router.Begin();
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var record in records)
         {
-            if (record.Offset < _next)
+            if (!router.Route(record.Offset, record.Value, now, batch))
             {
                 _duplicates++;
-                continue;
             }
+        }
 
-            if (!marked)
-            {
-                _marks.Add((record.Offset, _watermark));
-                marked = true;
-            }
-
-            _next = record.Offset + 1;
-            if (_spec is null)
-            {
-                deadLetters.Add((record, $"no datasource reads topic '{_topic}'", false));
-                continue;
-            }
-
-            if (record.Value is null || record.Value.Length == 0)
-            {
-                deadLetters.Add((record, "empty record value", false));
-                continue;
-            }
-
-            if (!_parser!.TryParse(record.Value, _scratch!, out var error))
-            {
-                deadLetters.Add((record, error ?? "malformed event", false));
-                continue;
-            }
-
-            var ts = _scratch!.TimestampMs;
-            if (_watermark != long.MinValue && _spec.Admit(ts, _watermark) == EventAdmission.TooLate)
-            {
-                deadLetters.Add((record, Invariant($"event time {Iso(ts)} is later than the late window ({_spec.LateWindow}) behind the watermark {Iso(_watermark)}"), true));
-                continue;
-            }
-
-            if (_spec.Admit(ts, now) == EventAdmission.TooEarly)
-            {
-                deadLetters.Add((record, Invariant($"event time {Iso(ts)} is more than {_spec.EarlyRejection} ahead of the clock {Iso(now)}"), true));
-                continue;
-            }
-
-            _watermark = Math.Max(_watermark, ts);
-            var start = _spec.SegmentStart(ts);
-            var key = SegmentKey.Format(_spec.Name, start, _partition);
-            if (!groups.TryGetValue(key, out var group))
-            {
-                group = ([], []);
-                groups[key] = group;
-                _state.State.OpenSegments.TryAdd(key, start + _spec.Granularity.Segment.Milliseconds + (long)_spec.LateWindow.TotalMilliseconds);
-            }
-
-            group.Offsets.Add(record.Offset);
-            group.Events.Add(record.Value);
+        if (batch.FirstOffset is { } first)
+        {
+            _marks.Add((first, batch.WatermarkBefore));
         }
 
         string? lost = null;
-        if (groups.Count > 0)
+        if (batch.Routes.Count > 0)
         {
-            var keys = groups.Keys.ToList();
-            var calls = keys.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).AppendAsync(new SegmentAppendBatch
+            var calls = batch.Routes.Select(r => GrainFactory.GetGrain<ISegmentGrain>(r.Key).AppendAsync(new SegmentAppendBatch
             {
-                Offsets = [.. groups[k].Offsets],
-                Events = [.. groups[k].Events],
-                WatermarkMs = _watermark,
-                PreviousSent = _tracked.TryGetValue(k, out var known) ? known.LastSent : -1,
+                Offsets = [.. r.Offsets],
+                Events = [.. r.Events],
+                WatermarkMs = batch.WatermarkAfter,
+                PreviousSent = _tracked.TryGetValue(r.Key, out var known) ? known.LastSent : -1,
             }).AsTask()).ToList();
             var results = await Task.WhenAll(calls);
-            var byOffset = records.Where(r => r.Offset >= 0).ToDictionary(r => r.Offset);
-            for (var i = 0; i < keys.Count; i++)
+            for (var i = 0; i < batch.Routes.Count; i++)
             {
                 var result = results[i];
+                var route = batch.Routes[i];
 
                 // Every segment's answer is taken (its rejections dead-lettered) before a loss is acted on: a replay
                 // would not reject those offsets again.
-                lost ??= Track(keys[i], result, groups[keys[i]].Offsets[^1]);
+                lost ??= Track(route.Key, result, route.Offsets[^1]);
                 _routed += result.Appended;
                 foreach (var rejection in result.Rejected)
                 {
-                    deadLetters.Add((byOffset[rejection.Offset], rejection.Reason, rejection.Reason.Contains("sealed", StringComparison.Ordinal)));
+                    batch.DeadLetters.Add(new SegmentDeadLetter(rejection.Offset, rejection.Reason, rejection.Reason.Contains("sealed", StringComparison.Ordinal)));
                 }
             }
-
         }
 
-        SendDeadLetters(deadLetters);
+        SendDeadLetters(records, batch.DeadLetters);
         if (lost is not null)
         {
             throw new SegmentLostException(lost);
@@ -365,10 +305,10 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         return null;
     }
 
-    private void SendDeadLetters(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
+    private void SendDeadLetters(IReadOnlyList<KafkaRecord> records, List<SegmentDeadLetter> deadLetters)
     {
         var s = _state.State;
-        var fresh = deadLetters.Where(d => d.Record.Offset > s.DeadLetteredThrough).OrderBy(d => d.Record.Offset).ToList();
+        var fresh = deadLetters.Where(d => d.Offset > s.DeadLetteredThrough).OrderBy(d => d.Offset).ToList();
         if (fresh.Count == 0)
         {
             return;
@@ -376,10 +316,17 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
         // Acknowledgements are awaited before the next state write (the checkpoint), not here: one Kafka round trip per
         // checkpoint instead of per delivery. The checkpoint and DeadLetteredThrough are written together after them.
+        var byOffset = new Dictionary<long, KafkaRecord>(records.Count);
+        foreach (var record in records)
+        {
+            byOffset.TryAdd(record.Offset, record);
+        }
+
         var topic = _options.DeadLetterTopic.Replace("{datasource}", _spec?.Name ?? _topic, StringComparison.Ordinal);
         foreach (var d in fresh)
         {
-            _unacknowledged.Add(_deadLetters.SendAsync(topic, _topic, _partition, d.Record.Offset, d.Record.Key, d.Record.Value, d.Reason));
+            var record = byOffset[d.Offset];
+            _unacknowledged.Add(_deadLetters.SendAsync(topic, _topic, _partition, d.Offset, record.Key, record.Value, d.Reason));
         }
 
         foreach (var d in fresh)
@@ -394,7 +341,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             }
         }
 
-        s.DeadLetteredThrough = fresh[^1].Record.Offset;
+        s.DeadLetteredThrough = fresh[^1].Offset;
     }
 
     /// <summary>Writes the state once every dead letter sent so far is acknowledged (so the state never claims one that failed).</summary>
@@ -411,12 +358,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
     private async Task SealPassedAsync()
     {
-        if (_watermark == long.MinValue)
-        {
-            return;
-        }
-
-        var due = _state.State.OpenSegments.Where(kv => kv.Value <= _watermark).Select(kv => kv.Key).ToList();
+        var due = _router!.DueForSeal();
         if (due.Count == 0)
         {
             return;
@@ -425,7 +367,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         await Task.WhenAll(due.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).SealAsync().AsTask()));
         foreach (var key in due)
         {
-            _state.State.OpenSegments.Remove(key);
+            _router.Sealed(key);
             _tracked.Remove(key);
         }
     }
@@ -455,7 +397,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
     private async Task CheckpointAsync(bool force)
     {
-        var safe = _next;
+        var safe = _router!.NextOffset;
         foreach (var t in _tracked.Values)
         {
             if (t.FirstUnpersisted is { } f && f < safe)
@@ -466,10 +408,10 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
         long checkpoint;
         long watermark;
-        if (safe == _next)
+        if (safe == _router!.NextOffset)
         {
-            checkpoint = _next;
-            watermark = _watermark;
+            checkpoint = _router!.NextOffset;
+            watermark = _router!.WatermarkMs;
             _marks.Clear();
             _marks.Add((checkpoint, watermark));
         }
@@ -498,7 +440,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         await WriteStateAsync();
-        SegmentLog.SinkCheckpoint(_logger, _topic, _partition, checkpoint, _next);
+        SegmentLog.SinkCheckpoint(_logger, _topic, _partition, checkpoint, _router!.NextOffset);
         _lastCheckpointWriteMs = nowMs;
 
         // Only a written checkpoint reaches Kafka, so a new owner of the queue never starts past an unpersisted record.
@@ -531,7 +473,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
                 // A failed delivery reset this sink and no delivery has come since (it may have been the last one):
                 // re-read from the checkpoint to the end of the partition now.
                 await LoadAsync(null);
-                await ReplayFromKafkaAsync(_next, long.MaxValue);
+                await ReplayFromKafkaAsync(_router!.NextOffset, long.MaxValue);
             }
 
             await FlushCoreAsync(force: true);
@@ -541,7 +483,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
             Reset();
             await LoadAsync(null);
-            await ReplayFromKafkaAsync(_next, long.MaxValue);
+            await ReplayFromKafkaAsync(_router!.NextOffset, long.MaxValue);
             await FlushCoreAsync(force: true);
         }
     }
@@ -571,10 +513,6 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
         SegmentLog.Replayed(_logger, _topic, _partition, from, to, count);
     }
-
-    private static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private sealed record Tracked(long LastSent, long? FirstUnpersisted);
 
