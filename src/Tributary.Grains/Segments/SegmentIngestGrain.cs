@@ -1,14 +1,9 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
-using Orleans.Streams.Core;
-using Tributary.Kafka;
 using Tributary.Grains.Streaming;
 using Tributary.Segments;
 using Tributary.Segments.Ingest;
 using Tributary.Segments.Schema;
-using Tributary.Streaming.Kafka;
 
 namespace Tributary.Grains.Segments;
 
@@ -53,112 +48,58 @@ public sealed class SegmentIngestState
 /// partition from the checkpoint straight from Kafka.
 /// </remarks>
 [ImplicitStreamSubscription(StreamNamespace)]
-public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<KafkaRecord>
+public sealed class SegmentIngestGrain : PartitionSinkGrain, ISegmentIngestGrain
 {
     /// <summary>The stream namespace this grain consumes: the segment sink's Kafka stream provider sets <c>StreamNamespace</c> to it.</summary>
     public const string StreamNamespace = "tributary.segments";
 
-    private const int ReplayChunk = 5_000;
     private const int MaxLostRetries = 3;
     private readonly IPersistentState<SegmentIngestState> _state;
     private readonly DatasourceRegistry _registry;
-    private readonly DeadLetterProducer _deadLetters;
     private readonly SegmentsOptions _options;
-    private readonly TimeProvider _time;
     private readonly ILogger<SegmentIngestGrain> _logger;
     private readonly Dictionary<string, Tracked> _tracked = new(StringComparer.Ordinal);
     private readonly List<(long Offset, long WatermarkBefore)> _marks = [];
-    private readonly List<Task> _unacknowledged = [];
-    private string _topic = string.Empty;
-    private int _partition;
     private DatasourceSpec? _spec;
     private SegmentRouter? _router;
-    private string? _provider;
-    private IKafkaCheckpointer? _checkpointer;
-    private bool _loaded;
-    private bool _recover;
     private bool _reread;
     private long _routed;
-    private long _duplicates;
     private long _lastCheckpointWriteMs;
 
     /// <summary>Creates the grain.</summary>
     public SegmentIngestGrain(
         [PersistentState("segment-ingest", "tributary")] IPersistentState<SegmentIngestState> state,
         DatasourceRegistry registry,
-        DeadLetterProducer deadLetters,
         IOptions<SegmentsOptions> options,
-        IServiceProvider services,
+        TimeProvider time,
         ILogger<SegmentIngestGrain> logger)
+        : base(time)
     {
         _state = state;
         _registry = registry;
-        _deadLetters = deadLetters;
         _options = options.Value;
-        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _logger = logger;
     }
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override string SinkName => "segments";
+
+    /// <inheritdoc />
+    protected override string SinkStreamNamespace => StreamNamespace;
+
+    /// <inheritdoc />
+    protected override TimeSpan? PersistInterval => _options.PersistInterval;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        (_topic, _partition) = TopicPartitionKey.Parse(this.GetPrimaryKeyString());
-        _spec = _registry.FindByTopic(_topic);
+        await base.OnActivateAsync(cancellationToken);
+        _spec = _registry.FindByTopic(Topic);
         if (_spec is null)
         {
-            SegmentLog.NoDatasource(_logger, _topic, _partition);
-        }
-
-        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(_options.PersistInterval, _options.PersistInterval) { Interleave = false, KeepAlive = true });
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
-    {
-        _provider = handleFactory.ProviderName;
-        _checkpointer = ServiceProvider.GetKeyedService<IKafkaCheckpointer>(handleFactory.ProviderName);
-        await handleFactory.Create<KafkaRecord>().ResumeAsync(this);
-    }
-
-    /// <inheritdoc />
-    public async Task OnNextAsync(IList<SequentialItem<KafkaRecord>> items)
-    {
-        if (items.Count == 0)
-        {
-            return;
-        }
-
-        var records = items.Select(i => i.Item).ToList();
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await ProcessAsync(records);
-                return;
-            }
-            catch (SegmentLostException ex) when (attempt < MaxLostRetries)
-            {
-                // A segment lost events with a dead activation: replay from the checkpoint, then this delivery.
-                SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-                Reset();
-            }
-            catch (Exception ex)
-            {
-                // Memory is ahead of what is durable: forget it; the next delivery (or the next tick, if none comes)
-                // replays from the checkpoint.
-                SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-                Reset();
-                throw;
-            }
+            SegmentLog.NoDatasource(_logger, Topic, Partition);
         }
     }
-
-    /// <inheritdoc />
-    public Task OnCompletedAsync() => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
     /// <inheritdoc />
     public ValueTask<SegmentIngestStatus> GetStatusAsync() => ValueTask.FromResult(Status());
@@ -166,40 +107,52 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     /// <inheritdoc />
     public async ValueTask<SegmentIngestStatus> FlushAsync()
     {
-        await FlushOrRecoverAsync();
+        // Persists pending segments and checkpoints; when a segment lost events with a dead activation, re-reads the
+        // partition from the checkpoint to its current end right away (the stream may have nothing more to deliver).
+        await PersistNowAsync();
         return Status();
     }
 
     private SegmentIngestStatus Status() => new()
     {
-        Topic = _topic,
-        Partition = _partition,
+        Topic = Topic,
+        Partition = Partition,
         Checkpoint = _state.State.Checkpoint,
-        NextOffset = _loaded ? _router!.NextOffset : _state.State.Checkpoint,
+        NextOffset = IsLoaded ? _router!.NextOffset : _state.State.Checkpoint,
         Routed = _routed,
         Malformed = _state.State.Malformed,
         Late = _state.State.Late,
-        WatermarkMs = _loaded ? _router!.WatermarkMs : _state.State.WatermarkMs,
-        DuplicatesDropped = _duplicates,
+        WatermarkMs = IsLoaded ? _router!.WatermarkMs : _state.State.WatermarkMs,
+        DuplicatesDropped = DuplicatesDropped + (_router?.DuplicatesDropped ?? 0),
     };
 
-    private void Reset()
+    /// <inheritdoc />
+    protected override bool ShouldRetry(Exception error, int attempt) => error is SegmentLostException && attempt < MaxLostRetries;
+
+    /// <inheritdoc />
+    protected override void Forget(Exception error)
     {
-        _loaded = false;
-        _recover = true;
+        // A segment lost events with a dead activation (replay from the checkpoint, then this delivery), or memory is
+        // ahead of what is durable: the next attempt, delivery or tick replays from the checkpoint.
+        SegmentLog.Resetting(_logger, Topic, Partition, _state.State.Checkpoint, error);
         _reread = true;
-        _unacknowledged.Clear();
         _tracked.Clear();
         _marks.Clear();
     }
 
-    private async Task LoadAsync(long? firstDelivered)
-    {
-        if (_loaded)
-        {
-            return;
-        }
+    /// <inheritdoc />
+    protected override void OnPersistTickFailed(Exception error) => SegmentLog.PersistTickFailed(_logger, Topic, Partition, error);
 
+    /// <inheritdoc />
+    protected override void OnDelivering(IReadOnlyList<KafkaRecord> records)
+        => SegmentLog.SinkDelivered(_logger, Topic, Partition, records[0].Offset, records[^1].Offset, records.Count, NextOffset);
+
+    /// <inheritdoc />
+    protected override void OnReplayed(long from, long to, long count) => SegmentLog.Replayed(_logger, Topic, Partition, from, to, count);
+
+    /// <inheritdoc />
+    protected override async ValueTask<long?> LoadAsync(long? firstDelivered)
+    {
         if (_reread)
         {
             // Memory may be ahead of what is durable (counters, dead letters whose send failed): start from storage.
@@ -210,45 +163,48 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         var s = _state.State;
         if (!s.Started)
         {
+            if (firstDelivered is null)
+            {
+                return null;
+            }
+
             // First run of this partition: start where the provider starts (committed offset or earliest).
             s.Started = true;
-            s.Checkpoint = firstDelivered ?? 0;
+            s.Checkpoint = firstDelivered.Value;
             await _state.WriteStateAsync();
         }
 
-        _router = new SegmentRouter(_spec, _topic, start => SegmentKey.Format(_spec!.Name, start, _partition), s.Checkpoint, s.WatermarkMs, s.OpenSegments);
-        SegmentLog.SinkLoaded(_logger, _topic, _partition, s.Checkpoint, firstDelivered ?? -1);
+        _router = new SegmentRouter(_spec, Topic, start => SegmentKey.Format(_spec!.Name, start, Partition), s.Checkpoint, s.WatermarkMs, s.OpenSegments);
+        SegmentLog.SinkLoaded(_logger, Topic, Partition, s.Checkpoint, firstDelivered ?? -1);
         _marks.Clear();
         _marks.Add((s.Checkpoint, s.WatermarkMs));
-        _loaded = true;
-        _recover = false;
+        return s.Checkpoint;
     }
 
-    private async Task ProcessAsync(List<KafkaRecord> records)
+    /// <inheritdoc />
+    protected override async ValueTask<long> MakeDurableAsync(bool force)
     {
-        await LoadAsync(records[0].Offset);
-        SegmentLog.SinkDelivered(_logger, _topic, _partition, records[0].Offset, records[^1].Offset, records.Count, _router!.NextOffset);
-        if (records[0].Offset > _router!.NextOffset)
+        if (force)
         {
-            // Records between the checkpoint and this delivery went to an activation that is gone.
-            await ReplayFromKafkaAsync(_router!.NextOffset, records[0].Offset);
+            await FlushCoreAsync();
+        }
+        else
+        {
+            await CheckpointAsync(force: false);
         }
 
-        await RouteAsync(records);
-        await CheckpointAsync(force: false);
+        return _state.State.Checkpoint;
     }
 
-    private async Task RouteAsync(IReadOnlyList<KafkaRecord> records)
+    /// <inheritdoc />
+    protected override async ValueTask RouteAsync(IReadOnlyList<KafkaRecord> records)
     {
         var router = _router!;
         var batch = router.Begin();
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var record in records)
         {
-            if (!router.Route(record.Offset, record.Value, now, batch))
-            {
-                _duplicates++;
-            }
+            router.Route(record.Offset, record.Value, now, batch);
         }
 
         if (batch.FirstOffset is { } first)
@@ -322,11 +278,10 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             byOffset.TryAdd(record.Offset, record);
         }
 
-        var topic = _options.DeadLetterTopic.Replace("{datasource}", _spec?.Name ?? _topic, StringComparison.Ordinal);
+        var topic = _options.DeadLetterTopic.Replace("{datasource}", _spec?.Name ?? Topic, StringComparison.Ordinal);
         foreach (var d in fresh)
         {
-            var record = byOffset[d.Offset];
-            _unacknowledged.Add(_deadLetters.SendAsync(topic, _topic, _partition, d.Offset, record.Key, record.Value, d.Reason));
+            SendDeadLetter(topic, byOffset[d.Offset], d.Reason);
         }
 
         foreach (var d in fresh)
@@ -347,12 +302,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     /// <summary>Writes the state once every dead letter sent so far is acknowledged (so the state never claims one that failed).</summary>
     private async Task WriteStateAsync()
     {
-        if (_unacknowledged.Count > 0)
-        {
-            await Task.WhenAll(_unacknowledged);
-            _unacknowledged.Clear();
-        }
-
+        await DeadLettersAcknowledgedAsync();
         await _state.WriteStateAsync();
     }
 
@@ -372,12 +322,8 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
     }
 
-    private async Task FlushCoreAsync(bool force)
+    private async Task FlushCoreAsync()
     {
-        if (!_loaded)
-        {
-            return;
-        }
 
         var pending = _tracked.Where(kv => kv.Value.FirstUnpersisted is not null).Select(kv => kv.Key).ToList();
         var results = await Task.WhenAll(pending.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).PersistAsync().AsTask()));
@@ -392,7 +338,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             _tracked[pending[i]] = known with { FirstUnpersisted = results[i].FirstUnpersistedOffset };
         }
 
-        await CheckpointAsync(force);
+        await CheckpointAsync(force: true);
     }
 
     private async Task CheckpointAsync(bool force)
@@ -426,7 +372,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         var s = _state.State;
-        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var nowMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
         if (checkpoint <= s.Checkpoint || (!force && nowMs - _lastCheckpointWriteMs < 1000))
         {
             return;
@@ -440,78 +386,8 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         await WriteStateAsync();
-        SegmentLog.SinkCheckpoint(_logger, _topic, _partition, checkpoint, _router!.NextOffset);
+        SegmentLog.SinkCheckpoint(_logger, Topic, Partition, checkpoint, _router!.NextOffset);
         _lastCheckpointWriteMs = nowMs;
-
-        // Only a written checkpoint reaches Kafka, so a new owner of the queue never starts past an unpersisted record.
-        _checkpointer?.Checkpoint(_topic, _partition, checkpoint);
-    }
-
-    private async Task TickAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await FlushOrRecoverAsync();
-        }
-        catch (Exception ex)
-        {
-            SegmentLog.PersistTickFailed(_logger, _topic, _partition, ex);
-            Reset();
-        }
-    }
-
-    /// <summary>
-    /// Persists pending segments and checkpoints; when a segment lost events with a dead activation, re-reads the
-    /// partition from the checkpoint to its current end right away (the stream may have nothing more to deliver).
-    /// </summary>
-    private async Task FlushOrRecoverAsync()
-    {
-        try
-        {
-            if (!_loaded && _recover && _state.State.Started && _provider is not null)
-            {
-                // A failed delivery reset this sink and no delivery has come since (it may have been the last one):
-                // re-read from the checkpoint to the end of the partition now.
-                await LoadAsync(null);
-                await ReplayFromKafkaAsync(_router!.NextOffset, long.MaxValue);
-            }
-
-            await FlushCoreAsync(force: true);
-        }
-        catch (SegmentLostException ex)
-        {
-            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-            Reset();
-            await LoadAsync(null);
-            await ReplayFromKafkaAsync(_router!.NextOffset, long.MaxValue);
-            await FlushCoreAsync(force: true);
-        }
-    }
-
-    /// <summary>Re-reads [<paramref name="from"/>, <paramref name="to"/>) of the partition straight from Kafka and routes it.</summary>
-    private async Task ReplayFromKafkaAsync(long from, long to)
-    {
-        if (_provider is null)
-        {
-            return;
-        }
-
-        var kafka = ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
-        long count = 0;
-        using var reader = KafkaRangeReader.Open(kafka, PartitionSinkNames.ReplayConsumerGroup("segments", _topic, _partition), _topic, _partition, from, to, KafkaRecords.FromConsumeResult);
-        var done = false;
-        while (!done)
-        {
-            (var chunk, done) = await reader.ReadChunkAsync(ReplayChunk);
-            if (chunk.Count > 0)
-            {
-                await RouteAsync(chunk);
-            }
-
-            count += chunk.Count;
-        }
-
-        SegmentLog.Replayed(_logger, _topic, _partition, from, to, count);
     }
 
     private sealed record Tracked(long LastSent, long? FirstUnpersisted);
