@@ -1,13 +1,9 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
-using Orleans.Streams;
-using Orleans.Streams.Core;
 using Tributary.Archive;
-using Tributary.Kafka;
+using Tributary.Grains.Streaming;
 using Tributary.Storage.Archive;
-using Tributary.Streaming.Kafka;
 
 namespace Tributary.Grains.Archive;
 
@@ -51,30 +47,24 @@ public sealed class ArchiveIngestGrain(
     [PersistentState("archive-ingest", "tributary")] IPersistentState<ArchiveIngestState> state,
     IOptions<ArchiveOptions> options,
     ILocalSiloDetails silo,
+    TimeProvider time,
     ILogger<ArchiveIngestGrain> logger)
-    : Grain, IArchiveIngestGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<KafkaRecord>
+    : PartitionSinkGrain(time), IArchiveIngestGrain
 {
     /// <summary>The stream namespace this grain consumes: the archive's Kafka stream provider sets <c>StreamNamespace</c> to it.</summary>
     public const string StreamNamespace = "tributary.archive";
 
-    private const int ReplayChunk = 5_000;
     private readonly List<ArchiveAction> _actions = [];
     private ArchiveRouter? _router;
-    private string? _provider;
-    private IKafkaCheckpointer? _checkpointer;
-    private string _topic = string.Empty;
-    private int _partition;
     private long _replayed;
     private long _progressSentAtCheckpoint = -1;
-    private long _deliveredNext;
     private DateTimeOffset? _firstRecordAt;
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        (_topic, _partition) = TopicPartitionKey.Parse(this.GetPrimaryKeyString());
-        return Task.CompletedTask;
-    }
+    protected override string SinkName => "archive";
+
+    /// <inheritdoc />
+    protected override string SinkStreamNamespace => StreamNamespace;
 
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -90,7 +80,7 @@ public sealed class ArchiveIngestGrain(
             // A non-graceful stop (killed, or declared dead) deactivates with a cancelled token while a new activation
             // may already own the partition elsewhere. A timing-dependent cut uploaded late by this zombie would
             // overwrite the new owner's file of the same name with other rows; the new owner replays instead.
-            ArchiveLog.FlushSkipped(logger, _topic, _partition, state.State.Checkpoint, reason.ToString());
+            ArchiveLog.FlushSkipped(logger, Topic, Partition, state.State.Checkpoint, reason.ToString());
             return;
         }
 
@@ -98,67 +88,13 @@ public sealed class ArchiveIngestGrain(
         {
             _router.SealAll(_actions);
             await ApplyAsync();
-            await PersistAsync();
+            await PersistAsync(force: true);
         }
         catch (Exception ex)
         {
-            ArchiveLog.FlushOnDeactivateFailed(logger, _topic, _partition, state.State.Checkpoint, ex);
+            ArchiveLog.FlushOnDeactivateFailed(logger, Topic, Partition, state.State.Checkpoint, ex);
         }
     }
-
-    /// <inheritdoc />
-    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
-    {
-        _provider = handleFactory.ProviderName;
-        _checkpointer = ServiceProvider.GetKeyedService<IKafkaCheckpointer>(handleFactory.ProviderName);
-        await handleFactory.Create<KafkaRecord>().ResumeAsync(this);
-    }
-
-    /// <inheritdoc />
-    public async Task OnNextAsync(IList<SequentialItem<KafkaRecord>> items)
-    {
-        if (items.Count == 0)
-        {
-            return;
-        }
-
-        _firstRecordAt ??= DateTimeOffset.UtcNow;
-        await WithRecoveryAsync(async () =>
-        {
-            var router = await RouterAsync();
-            var first = items[0].Item.Offset;
-            if (!state.State.Started)
-            {
-                // First run of this partition: start where the provider starts (committed offset or earliest),
-                // and make that the durable starting point before anything is buffered.
-                _router = router = new ArchiveRouter(_topic, _partition, options.Value, router.UploadedThrough, first);
-                state.State.Started = true;
-                state.State.Checkpoint = first;
-                state.State.UploadedThrough = router.DurableMarks();
-                await state.WriteStateAsync();
-            }
-            else if (first > router.NextOffset)
-            {
-                // Records between the checkpoint and this delivery went to buffers that are gone.
-                await ReplayFromKafkaAsync(router.NextOffset, first);
-            }
-
-            foreach (var item in items)
-            {
-                router.Route(item.Item.ToArchiveRecord(), _actions);
-            }
-
-            _deliveredNext = Math.Max(_deliveredNext, items[^1].Item.Offset + 1);
-            await ApplyAsync();
-            await PersistAsync();
-        });
-    }
-
-    /// <inheritdoc />
-    public Task OnCompletedAsync() => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
     /// <inheritdoc />
     public ValueTask<ArchiveIngestStatus> GetStatusAsync() => ValueTask.FromResult(Status());
@@ -171,88 +107,115 @@ public sealed class ArchiveIngestGrain(
             return Status();
         }
 
-        await WithRecoveryAsync(async () =>
+        await RunAsync(async () =>
         {
-            var fresh = _router is null && _deliveredNext == 0;
-            var router = await RouterAsync();
+            var fresh = !IsLoaded && DeliveredNext == 0;
+            await EnsureLoadedAsync(null);
             if (fresh)
             {
                 // A new activation does not know how far the pulling agent delivered to the previous one:
                 // archive everything Kafka holds (later deliveries of it are dropped as duplicates).
-                await ReplayFromKafkaAsync(router.NextOffset, long.MaxValue);
+                await ReplayAsync(NextOffset, long.MaxValue);
             }
-            else if (_deliveredNext > router.NextOffset)
+            else if (DeliveredNext > NextOffset)
             {
-                await ReplayFromKafkaAsync(router.NextOffset, _deliveredNext);
+                await ReplayAsync(NextOffset, DeliveredNext);
             }
 
-            router.SealAll(_actions);
+            _router!.SealAll(_actions);
             await ApplyAsync();
-            await PersistAsync();
+            await PersistAsync(force: true);
         });
         return Status();
     }
 
+    /// <inheritdoc />
+    protected override void OnDelivering(IReadOnlyList<KafkaRecord> records) => _firstRecordAt ??= Time.GetUtcNow();
+
     /// <summary>
-    /// Runs <paramref name="work"/>; on failure (a lost buffer, a dead silo, S3 errors past the SDK's retries)
-    /// forgets memory and runs it again, replaying from the checkpoint. After three attempts the failure
-    /// propagates: the pulling agent redelivers later, and the redelivery replays from the checkpoint.
+    /// A lost buffer, a dead silo, S3 errors past the SDK's retries: memory is forgotten and the work runs again,
+    /// replaying from the checkpoint. After three attempts the failure propagates: the pulling agent redelivers later,
+    /// and the redelivery replays from the checkpoint.
     /// </summary>
-    private async Task WithRecoveryAsync(Func<Task> work)
+    protected override bool ShouldRetry(Exception error, int attempt) => attempt < 3;
+
+    /// <inheritdoc />
+    protected override Exception Surface(Exception error)
+        => error is BufferLostException ? new InvalidOperationException(error.Message) : error; // only framework exception types cross grain boundaries
+
+    /// <inheritdoc />
+    protected override void Forget(Exception error)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await work();
-                return;
-            }
-            catch (Exception ex)
-            {
-                var lost = ex is BufferLostException;
-                ArchiveLog.Resetting(logger, _topic, _partition, state.State.Checkpoint, lost ? null : ex);
-                _router = null;
-                _actions.Clear();
-                if (attempt >= 3)
-                {
-                    // Only framework exception types cross grain boundaries.
-                    throw lost ? new InvalidOperationException(ex.Message) : ex;
-                }
-            }
-        }
+        ArchiveLog.Resetting(logger, Topic, Partition, state.State.Checkpoint, error is BufferLostException ? null : error);
+        _router = null;
+        _actions.Clear();
+    }
+
+    /// <inheritdoc />
+    protected override void OnReplayed(long from, long to, long count)
+    {
+        _replayed += count;
+        ArchiveLog.Replayed(logger, Topic, Partition, from, to, count);
     }
 
     private ArchiveIngestStatus Status() => new()
     {
-        Topic = _topic,
-        Partition = _partition,
+        Topic = Topic,
+        Partition = Partition,
         NextOffset = _router?.NextOffset ?? state.State.Checkpoint,
         Checkpoint = state.State.Checkpoint,
         OpenFiles = _router?.OpenFiles.Count ?? 0,
-        DuplicatesDropped = _router?.DuplicatesDropped ?? 0,
+        DuplicatesDropped = DuplicatesDropped + (_router?.DuplicatesDropped ?? 0),
         FilesSealed = state.State.FilesSealed,
         RecordsReplayed = _replayed,
         Silo = silo.SiloAddress.ToString(),
         FirstRecordAt = _firstRecordAt,
     };
 
-    private async ValueTask<ArchiveRouter> RouterAsync()
+    /// <inheritdoc />
+    protected override async ValueTask<long?> LoadAsync(long? firstDelivered)
     {
-        if (_router is not null)
-        {
-            return _router;
-        }
-
         var s = state.State;
-        IReadOnlyDictionary<string, long> marks = s.UploadedThrough;
-        if (!s.Started)
+        if (s.Started)
         {
-            // No state (first run, or a restart from nothing): whatever the catalog holds is already archived.
-            marks = await GrainFactory.GetGrain<IArchiveCatalogGrain>(_topic).GetUploadedThroughAsync(_partition, 0);
+            _router = new ArchiveRouter(Topic, Partition, options.Value, s.UploadedThrough, s.Checkpoint);
+            return s.Checkpoint;
         }
 
-        _router = new ArchiveRouter(_topic, _partition, options.Value, marks, s.Checkpoint);
-        return _router;
+        if (firstDelivered is not { } first)
+        {
+            return null;
+        }
+
+        // First run of this partition (or a restart from nothing): whatever the catalog holds is already archived.
+        // Start where the provider starts (committed offset or earliest), and make that the durable starting point
+        // before anything is buffered.
+        var marks = await GrainFactory.GetGrain<IArchiveCatalogGrain>(Topic).GetUploadedThroughAsync(Partition, 0);
+        _router = new ArchiveRouter(Topic, Partition, options.Value, marks, first);
+        s.Started = true;
+        s.Checkpoint = first;
+        s.UploadedThrough = _router.DurableMarks();
+        await state.WriteStateAsync();
+        return first;
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask RouteAsync(IReadOnlyList<KafkaRecord> records)
+    {
+        var router = _router!;
+        foreach (var record in records)
+        {
+            router.Route(record.ToArchiveRecord(), _actions);
+        }
+
+        await ApplyAsync();
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask<long> MakeDurableAsync(bool force)
+    {
+        await WriteCheckpointAsync();
+        return state.State.Checkpoint;
     }
 
     /// <summary>Sends the routed actions to the archive partitions (in parallel across output partitions, in order within one).</summary>
@@ -290,13 +253,13 @@ public sealed class ArchiveIngestGrain(
         }
 
         _actions.Clear();
-        var calls = work.Select(kv => GrainFactory.GetGrain<IArchivePartitionGrain>(ArchiveKey.Format(_topic, kv.Key, _partition))
+        var calls = work.Select(kv => GrainFactory.GetGrain<IArchivePartitionGrain>(ArchiveKey.Format(Topic, kv.Key, Partition))
             .ApplyAsync(new ArchiveWork([.. kv.Value])).AsTask()).ToList();
         var results = await Task.WhenAll(calls);
         state.State.FilesSealed += results.Sum(r => r.Sealed.Length);
         if (results.Any(r => r.BufferLost))
         {
-            throw new BufferLostException($"an archive partition of {_topic}[{_partition}] lost its buffer");
+            throw new BufferLostException($"an archive partition of {Topic}[{Partition}] lost its buffer");
         }
 
         void Close(string output, bool seal)
@@ -320,7 +283,7 @@ public sealed class ArchiveIngestGrain(
         }
     }
 
-    private async Task PersistAsync()
+    private async Task WriteCheckpointAsync()
     {
         var router = _router!;
         var s = state.State;
@@ -336,57 +299,16 @@ public sealed class ArchiveIngestGrain(
         s.Checkpoint = checkpoint;
         s.UploadedThrough = marks;
         await state.WriteStateAsync();
-
-        // Only a written checkpoint reaches Kafka, so a new owner of the queue never starts past an unuploaded record.
-        _checkpointer?.Checkpoint(_topic, _partition, checkpoint);
         if (_progressSentAtCheckpoint != checkpoint && router.WatermarkMs != long.MinValue)
         {
             _progressSentAtCheckpoint = checkpoint;
-            await GrainFactory.GetGrain<IArchiveCatalogGrain>(_topic).ReportProgressAsync(new ArchiveProgress
+            await GrainFactory.GetGrain<IArchiveCatalogGrain>(Topic).ReportProgressAsync(new ArchiveProgress
             {
-                Partition = _partition,
+                Partition = Partition,
                 WatermarkMs = router.WatermarkMs,
                 OpenOutputPartitions = [.. router.OpenFiles.Select(f => f.OutputPartition)],
             });
         }
-    }
-
-    /// <summary>Re-reads [<paramref name="from"/>, <paramref name="to"/>) of the partition straight from Kafka and routes it.</summary>
-    private async Task ReplayFromKafkaAsync(long from, long to)
-    {
-        var kafka = KafkaOptions();
-        var router = _router!;
-        long count = 0;
-        using var reader = KafkaRangeReader.Open(kafka, $"tributary-archive-replay-{_topic}-{_partition}", _topic, _partition, from, to, KafkaRecords.FromConsumeResult);
-        var done = false;
-        while (!done)
-        {
-            (var records, done) = await reader.ReadChunkAsync(ReplayChunk);
-            foreach (var record in records)
-            {
-                router.Route(record.ToArchiveRecord(), _actions);
-            }
-
-            count += records.Count;
-            await ApplyAsync();
-        }
-
-        _replayed += count;
-        ArchiveLog.Replayed(logger, _topic, _partition, from, to, count);
-    }
-
-    /// <summary>The options of the Kafka provider feeding this grain (found by namespace and topic when no delivery named it yet).</summary>
-    private KafkaStreamOptions KafkaOptions()
-    {
-        if (_provider is not null)
-        {
-            return ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
-        }
-
-        return ServiceProvider.GetKeyedServices<KafkaProviderRuntime>(KeyedService.AnyKey)
-            .Select(r => r.Options)
-            .FirstOrDefault(o => o.StreamNamespace == StreamNamespace && o.Topics.Contains(_topic, StringComparer.Ordinal))
-            ?? throw new InvalidOperationException($"no Kafka stream provider with StreamNamespace '{StreamNamespace}' consumes topic '{_topic}'");
     }
 
     private sealed class BufferLostException(string message) : Exception(message);

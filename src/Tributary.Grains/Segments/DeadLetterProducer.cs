@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Tributary.Grains.Streaming;
 
 namespace Tributary.Grains.Segments;
 
@@ -10,7 +10,7 @@ public sealed class DeadLetterProducer : IDisposable
     /// <summary>Header holding the reason.</summary>
     public const string ReasonHeader = "tributary.reason";
 
-    /// <summary>Header holding <c>{topic}/{partition}@{offset}</c> of the source record.</summary>
+    /// <summary>Header holding <c>{topic}/{partition}@{offset}</c> of the source record (<see cref="PartitionSinkNames.DeadLetterSource"/>).</summary>
     public const string SourceHeader = "tributary.source";
 
     private readonly IProducer<byte[]?, byte[]?> _producer;
@@ -28,7 +28,7 @@ public sealed class DeadLetterProducer : IDisposable
         var headers = new Headers
         {
             { ReasonHeader, Encoding.UTF8.GetBytes(reason) },
-            { SourceHeader, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{sourceTopic}/{sourcePartition}@{sourceOffset}")) },
+            { SourceHeader, Encoding.UTF8.GetBytes(PartitionSinkNames.DeadLetterSource(sourceTopic, sourcePartition, sourceOffset)) },
         };
         return _producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = headers });
     }

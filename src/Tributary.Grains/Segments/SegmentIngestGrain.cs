@@ -1,14 +1,9 @@
-using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
-using Orleans.Streams.Core;
-using Tributary.Kafka;
+using Tributary.Grains.Streaming;
 using Tributary.Segments;
 using Tributary.Segments.Ingest;
 using Tributary.Segments.Schema;
-using Tributary.Streaming.Kafka;
 
 namespace Tributary.Grains.Segments;
 
@@ -53,120 +48,58 @@ public sealed class SegmentIngestState
 /// partition from the checkpoint straight from Kafka.
 /// </remarks>
 [ImplicitStreamSubscription(StreamNamespace)]
-public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<KafkaRecord>
+public sealed class SegmentIngestGrain : PartitionSinkGrain, ISegmentIngestGrain
 {
     /// <summary>The stream namespace this grain consumes: the segment sink's Kafka stream provider sets <c>StreamNamespace</c> to it.</summary>
     public const string StreamNamespace = "tributary.segments";
 
-    private const int ReplayChunk = 5_000;
     private const int MaxLostRetries = 3;
     private readonly IPersistentState<SegmentIngestState> _state;
     private readonly DatasourceRegistry _registry;
-    private readonly DeadLetterProducer _deadLetters;
     private readonly SegmentsOptions _options;
-    private readonly TimeProvider _time;
     private readonly ILogger<SegmentIngestGrain> _logger;
     private readonly Dictionary<string, Tracked> _tracked = new(StringComparer.Ordinal);
     private readonly List<(long Offset, long WatermarkBefore)> _marks = [];
-    private readonly List<Task> _unacknowledged = [];
-    private string _topic = string.Empty;
-    private int _partition;
     private DatasourceSpec? _spec;
-    private RowParser? _parser;
-    private ParsedRow? _scratch;
-    private string? _provider;
-    private IKafkaCheckpointer? _checkpointer;
-    private bool _loaded;
-    private bool _recover;
+    private SegmentRouter? _router;
     private bool _reread;
-    private long _next;
-    private long _watermark;
     private long _routed;
-    private long _duplicates;
     private long _lastCheckpointWriteMs;
 
     /// <summary>Creates the grain.</summary>
     public SegmentIngestGrain(
         [PersistentState("segment-ingest", "tributary")] IPersistentState<SegmentIngestState> state,
         DatasourceRegistry registry,
-        DeadLetterProducer deadLetters,
         IOptions<SegmentsOptions> options,
-        IServiceProvider services,
+        TimeProvider time,
         ILogger<SegmentIngestGrain> logger)
+        : base(time)
     {
         _state = state;
         _registry = registry;
-        _deadLetters = deadLetters;
         _options = options.Value;
-        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _logger = logger;
     }
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override string SinkName => "segments";
+
+    /// <inheritdoc />
+    protected override string SinkStreamNamespace => StreamNamespace;
+
+    /// <inheritdoc />
+    protected override TimeSpan? PersistInterval => _options.PersistInterval;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        (_topic, _partition) = TopicPartitionKey.Parse(this.GetPrimaryKeyString());
-        _spec = _registry.FindByTopic(_topic);
+        await base.OnActivateAsync(cancellationToken);
+        _spec = _registry.FindByTopic(Topic);
         if (_spec is null)
         {
-            SegmentLog.NoDatasource(_logger, _topic, _partition);
-        }
-        else
-        {
-            _parser = new RowParser(_spec);
-            _scratch = new ParsedRow(_spec);
-        }
-
-        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(_options.PersistInterval, _options.PersistInterval) { Interleave = false, KeepAlive = true });
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
-    {
-        _provider = handleFactory.ProviderName;
-        _checkpointer = ServiceProvider.GetKeyedService<IKafkaCheckpointer>(handleFactory.ProviderName);
-        await handleFactory.Create<KafkaRecord>().ResumeAsync(this);
-    }
-
-    /// <inheritdoc />
-    public async Task OnNextAsync(IList<SequentialItem<KafkaRecord>> items)
-    {
-        if (items.Count == 0)
-        {
-            return;
-        }
-
-        var records = items.Select(i => i.Item).ToList();
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await ProcessAsync(records);
-                return;
-            }
-            catch (SegmentLostException ex) when (attempt < MaxLostRetries)
-            {
-                // A segment lost events with a dead activation: replay from the checkpoint, then this delivery.
-                SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-                Reset();
-            }
-            catch (Exception ex)
-            {
-                // Memory is ahead of what is durable: forget it; the next delivery (or the next tick, if none comes)
-                // replays from the checkpoint.
-                SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-                Reset();
-                throw;
-            }
+            SegmentLog.NoDatasource(_logger, Topic, Partition);
         }
     }
-
-    /// <inheritdoc />
-    public Task OnCompletedAsync() => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
     /// <inheritdoc />
     public ValueTask<SegmentIngestStatus> GetStatusAsync() => ValueTask.FromResult(Status());
@@ -174,40 +107,52 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
     /// <inheritdoc />
     public async ValueTask<SegmentIngestStatus> FlushAsync()
     {
-        await FlushOrRecoverAsync();
+        // Persists pending segments and checkpoints; when a segment lost events with a dead activation, re-reads the
+        // partition from the checkpoint to its current end right away (the stream may have nothing more to deliver).
+        await PersistNowAsync();
         return Status();
     }
 
     private SegmentIngestStatus Status() => new()
     {
-        Topic = _topic,
-        Partition = _partition,
+        Topic = Topic,
+        Partition = Partition,
         Checkpoint = _state.State.Checkpoint,
-        NextOffset = _loaded ? _next : _state.State.Checkpoint,
+        NextOffset = IsLoaded ? _router!.NextOffset : _state.State.Checkpoint,
         Routed = _routed,
         Malformed = _state.State.Malformed,
         Late = _state.State.Late,
-        WatermarkMs = _loaded ? _watermark : _state.State.WatermarkMs,
-        DuplicatesDropped = _duplicates,
+        WatermarkMs = IsLoaded ? _router!.WatermarkMs : _state.State.WatermarkMs,
+        DuplicatesDropped = DuplicatesDropped + (_router?.DuplicatesDropped ?? 0),
     };
 
-    private void Reset()
+    /// <inheritdoc />
+    protected override bool ShouldRetry(Exception error, int attempt) => error is SegmentLostException && attempt < MaxLostRetries;
+
+    /// <inheritdoc />
+    protected override void Forget(Exception error)
     {
-        _loaded = false;
-        _recover = true;
+        // A segment lost events with a dead activation (replay from the checkpoint, then this delivery), or memory is
+        // ahead of what is durable: the next attempt, delivery or tick replays from the checkpoint.
+        SegmentLog.Resetting(_logger, Topic, Partition, _state.State.Checkpoint, error);
         _reread = true;
-        _unacknowledged.Clear();
         _tracked.Clear();
         _marks.Clear();
     }
 
-    private async Task LoadAsync(long? firstDelivered)
-    {
-        if (_loaded)
-        {
-            return;
-        }
+    /// <inheritdoc />
+    protected override void OnPersistTickFailed(Exception error) => SegmentLog.PersistTickFailed(_logger, Topic, Partition, error);
 
+    /// <inheritdoc />
+    protected override void OnDelivering(IReadOnlyList<KafkaRecord> records)
+        => SegmentLog.SinkDelivered(_logger, Topic, Partition, records[0].Offset, records[^1].Offset, records.Count, NextOffset);
+
+    /// <inheritdoc />
+    protected override void OnReplayed(long from, long to, long count) => SegmentLog.Replayed(_logger, Topic, Partition, from, to, count);
+
+    /// <inheritdoc />
+    protected override async ValueTask<long?> LoadAsync(long? firstDelivered)
+    {
         if (_reread)
         {
             // Memory may be ahead of what is durable (counters, dead letters whose send failed): start from storage.
@@ -218,131 +163,83 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         var s = _state.State;
         if (!s.Started)
         {
+            if (firstDelivered is null)
+            {
+                return null;
+            }
+
             // First run of this partition: start where the provider starts (committed offset or earliest).
             s.Started = true;
-            s.Checkpoint = firstDelivered ?? 0;
+            s.Checkpoint = firstDelivered.Value;
             await _state.WriteStateAsync();
         }
 
-        _next = s.Checkpoint;
-        SegmentLog.SinkLoaded(_logger, _topic, _partition, s.Checkpoint, firstDelivered ?? -1);
-        _watermark = s.WatermarkMs;
+        _router = new SegmentRouter(_spec, Topic, start => SegmentKey.Format(_spec!.Name, start, Partition), s.Checkpoint, s.WatermarkMs, s.OpenSegments);
+        SegmentLog.SinkLoaded(_logger, Topic, Partition, s.Checkpoint, firstDelivered ?? -1);
         _marks.Clear();
         _marks.Add((s.Checkpoint, s.WatermarkMs));
-        _loaded = true;
-        _recover = false;
+        return s.Checkpoint;
     }
 
-    private async Task ProcessAsync(List<KafkaRecord> records)
+    /// <inheritdoc />
+    protected override async ValueTask<long> MakeDurableAsync(bool force)
     {
-        await LoadAsync(records[0].Offset);
-        SegmentLog.SinkDelivered(_logger, _topic, _partition, records[0].Offset, records[^1].Offset, records.Count, _next);
-        if (records[0].Offset > _next)
+        if (force)
         {
-            // Records between the checkpoint and this delivery went to an activation that is gone.
-            await ReplayFromKafkaAsync(_next, records[0].Offset);
+            await FlushCoreAsync();
+        }
+        else
+        {
+            await CheckpointAsync(force: false);
         }
 
-        await RouteAsync(records);
-        await CheckpointAsync(force: false);
+        return _state.State.Checkpoint;
     }
 
-    private async Task RouteAsync(IReadOnlyList<KafkaRecord> records)
+    /// <inheritdoc />
+    protected override async ValueTask RouteAsync(IReadOnlyList<KafkaRecord> records)
     {
-        var groups = new Dictionary<string, (List<long> Offsets, List<byte[]> Events)>(StringComparer.Ordinal);
-        var deadLetters = new List<(KafkaRecord Record, string Reason, bool Late)>();
-        var marked = false;
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var router = _router!;
+        var batch = router.Begin();
+        var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var record in records)
         {
-            if (record.Offset < _next)
-            {
-                _duplicates++;
-                continue;
-            }
+            router.Route(record.Offset, record.Value, now, batch);
+        }
 
-            if (!marked)
-            {
-                _marks.Add((record.Offset, _watermark));
-                marked = true;
-            }
-
-            _next = record.Offset + 1;
-            if (_spec is null)
-            {
-                deadLetters.Add((record, $"no datasource reads topic '{_topic}'", false));
-                continue;
-            }
-
-            if (record.Value is null || record.Value.Length == 0)
-            {
-                deadLetters.Add((record, "empty record value", false));
-                continue;
-            }
-
-            if (!_parser!.TryParse(record.Value, _scratch!, out var error))
-            {
-                deadLetters.Add((record, error ?? "malformed event", false));
-                continue;
-            }
-
-            var ts = _scratch!.TimestampMs;
-            if (_watermark != long.MinValue && _spec.Admit(ts, _watermark) == EventAdmission.TooLate)
-            {
-                deadLetters.Add((record, Invariant($"event time {Iso(ts)} is later than the late window ({_spec.LateWindow}) behind the watermark {Iso(_watermark)}"), true));
-                continue;
-            }
-
-            if (_spec.Admit(ts, now) == EventAdmission.TooEarly)
-            {
-                deadLetters.Add((record, Invariant($"event time {Iso(ts)} is more than {_spec.EarlyRejection} ahead of the clock {Iso(now)}"), true));
-                continue;
-            }
-
-            _watermark = Math.Max(_watermark, ts);
-            var start = _spec.SegmentStart(ts);
-            var key = SegmentKey.Format(_spec.Name, start, _partition);
-            if (!groups.TryGetValue(key, out var group))
-            {
-                group = ([], []);
-                groups[key] = group;
-                _state.State.OpenSegments.TryAdd(key, start + _spec.Granularity.Segment.Milliseconds + (long)_spec.LateWindow.TotalMilliseconds);
-            }
-
-            group.Offsets.Add(record.Offset);
-            group.Events.Add(record.Value);
+        if (batch.FirstOffset is { } first)
+        {
+            _marks.Add((first, batch.WatermarkBefore));
         }
 
         string? lost = null;
-        if (groups.Count > 0)
+        if (batch.Routes.Count > 0)
         {
-            var keys = groups.Keys.ToList();
-            var calls = keys.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).AppendAsync(new SegmentAppendBatch
+            var calls = batch.Routes.Select(r => GrainFactory.GetGrain<ISegmentGrain>(r.Key).AppendAsync(new SegmentAppendBatch
             {
-                Offsets = [.. groups[k].Offsets],
-                Events = [.. groups[k].Events],
-                WatermarkMs = _watermark,
-                PreviousSent = _tracked.TryGetValue(k, out var known) ? known.LastSent : -1,
+                Offsets = [.. r.Offsets],
+                Events = [.. r.Events],
+                WatermarkMs = batch.WatermarkAfter,
+                PreviousSent = _tracked.TryGetValue(r.Key, out var known) ? known.LastSent : -1,
             }).AsTask()).ToList();
             var results = await Task.WhenAll(calls);
-            var byOffset = records.Where(r => r.Offset >= 0).ToDictionary(r => r.Offset);
-            for (var i = 0; i < keys.Count; i++)
+            for (var i = 0; i < batch.Routes.Count; i++)
             {
                 var result = results[i];
+                var route = batch.Routes[i];
 
                 // Every segment's answer is taken (its rejections dead-lettered) before a loss is acted on: a replay
                 // would not reject those offsets again.
-                lost ??= Track(keys[i], result, groups[keys[i]].Offsets[^1]);
+                lost ??= Track(route.Key, result, route.Offsets[^1]);
                 _routed += result.Appended;
                 foreach (var rejection in result.Rejected)
                 {
-                    deadLetters.Add((byOffset[rejection.Offset], rejection.Reason, rejection.Reason.Contains("sealed", StringComparison.Ordinal)));
+                    batch.DeadLetters.Add(new SegmentDeadLetter(rejection.Offset, rejection.Reason, rejection.Reason.Contains("sealed", StringComparison.Ordinal)));
                 }
             }
-
         }
 
-        SendDeadLetters(deadLetters);
+        SendDeadLetters(records, batch.DeadLetters);
         if (lost is not null)
         {
             throw new SegmentLostException(lost);
@@ -364,10 +261,10 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         return null;
     }
 
-    private void SendDeadLetters(List<(KafkaRecord Record, string Reason, bool Late)> deadLetters)
+    private void SendDeadLetters(IReadOnlyList<KafkaRecord> records, List<SegmentDeadLetter> deadLetters)
     {
         var s = _state.State;
-        var fresh = deadLetters.Where(d => d.Record.Offset > s.DeadLetteredThrough).OrderBy(d => d.Record.Offset).ToList();
+        var fresh = deadLetters.Where(d => d.Offset > s.DeadLetteredThrough).OrderBy(d => d.Offset).ToList();
         if (fresh.Count == 0)
         {
             return;
@@ -375,10 +272,16 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
         // Acknowledgements are awaited before the next state write (the checkpoint), not here: one Kafka round trip per
         // checkpoint instead of per delivery. The checkpoint and DeadLetteredThrough are written together after them.
-        var topic = _options.DeadLetterTopic.Replace("{datasource}", _spec?.Name ?? _topic, StringComparison.Ordinal);
+        var byOffset = new Dictionary<long, KafkaRecord>(records.Count);
+        foreach (var record in records)
+        {
+            byOffset.TryAdd(record.Offset, record);
+        }
+
+        var topic = _options.DeadLetterTopic.Replace("{datasource}", _spec?.Name ?? Topic, StringComparison.Ordinal);
         foreach (var d in fresh)
         {
-            _unacknowledged.Add(_deadLetters.SendAsync(topic, _topic, _partition, d.Record.Offset, d.Record.Key, d.Record.Value, d.Reason));
+            SendDeadLetter(topic, byOffset[d.Offset], d.Reason);
         }
 
         foreach (var d in fresh)
@@ -393,29 +296,19 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             }
         }
 
-        s.DeadLetteredThrough = fresh[^1].Record.Offset;
+        s.DeadLetteredThrough = fresh[^1].Offset;
     }
 
     /// <summary>Writes the state once every dead letter sent so far is acknowledged (so the state never claims one that failed).</summary>
     private async Task WriteStateAsync()
     {
-        if (_unacknowledged.Count > 0)
-        {
-            await Task.WhenAll(_unacknowledged);
-            _unacknowledged.Clear();
-        }
-
+        await DeadLettersAcknowledgedAsync();
         await _state.WriteStateAsync();
     }
 
     private async Task SealPassedAsync()
     {
-        if (_watermark == long.MinValue)
-        {
-            return;
-        }
-
-        var due = _state.State.OpenSegments.Where(kv => kv.Value <= _watermark).Select(kv => kv.Key).ToList();
+        var due = _router!.DueForSeal();
         if (due.Count == 0)
         {
             return;
@@ -424,17 +317,13 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         await Task.WhenAll(due.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).SealAsync().AsTask()));
         foreach (var key in due)
         {
-            _state.State.OpenSegments.Remove(key);
+            _router.Sealed(key);
             _tracked.Remove(key);
         }
     }
 
-    private async Task FlushCoreAsync(bool force)
+    private async Task FlushCoreAsync()
     {
-        if (!_loaded)
-        {
-            return;
-        }
 
         var pending = _tracked.Where(kv => kv.Value.FirstUnpersisted is not null).Select(kv => kv.Key).ToList();
         var results = await Task.WhenAll(pending.Select(k => GrainFactory.GetGrain<ISegmentGrain>(k).PersistAsync().AsTask()));
@@ -449,12 +338,12 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
             _tracked[pending[i]] = known with { FirstUnpersisted = results[i].FirstUnpersistedOffset };
         }
 
-        await CheckpointAsync(force);
+        await CheckpointAsync(force: true);
     }
 
     private async Task CheckpointAsync(bool force)
     {
-        var safe = _next;
+        var safe = _router!.NextOffset;
         foreach (var t in _tracked.Values)
         {
             if (t.FirstUnpersisted is { } f && f < safe)
@@ -465,10 +354,10 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
 
         long checkpoint;
         long watermark;
-        if (safe == _next)
+        if (safe == _router!.NextOffset)
         {
-            checkpoint = _next;
-            watermark = _watermark;
+            checkpoint = _router!.NextOffset;
+            watermark = _router!.WatermarkMs;
             _marks.Clear();
             _marks.Add((checkpoint, watermark));
         }
@@ -483,7 +372,7 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         var s = _state.State;
-        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var nowMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
         if (checkpoint <= s.Checkpoint || (!force && nowMs - _lastCheckpointWriteMs < 1000))
         {
             return;
@@ -497,83 +386,9 @@ public sealed class SegmentIngestGrain : Grain, ISegmentIngestGrain, IStreamSubs
         }
 
         await WriteStateAsync();
-        SegmentLog.SinkCheckpoint(_logger, _topic, _partition, checkpoint, _next);
+        SegmentLog.SinkCheckpoint(_logger, Topic, Partition, checkpoint, _router!.NextOffset);
         _lastCheckpointWriteMs = nowMs;
-
-        // Only a written checkpoint reaches Kafka, so a new owner of the queue never starts past an unpersisted record.
-        _checkpointer?.Checkpoint(_topic, _partition, checkpoint);
     }
-
-    private async Task TickAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await FlushOrRecoverAsync();
-        }
-        catch (Exception ex)
-        {
-            SegmentLog.PersistTickFailed(_logger, _topic, _partition, ex);
-            Reset();
-        }
-    }
-
-    /// <summary>
-    /// Persists pending segments and checkpoints; when a segment lost events with a dead activation, re-reads the
-    /// partition from the checkpoint to its current end right away (the stream may have nothing more to deliver).
-    /// </summary>
-    private async Task FlushOrRecoverAsync()
-    {
-        try
-        {
-            if (!_loaded && _recover && _state.State.Started && _provider is not null)
-            {
-                // A failed delivery reset this sink and no delivery has come since (it may have been the last one):
-                // re-read from the checkpoint to the end of the partition now.
-                await LoadAsync(null);
-                await ReplayFromKafkaAsync(_next, long.MaxValue);
-            }
-
-            await FlushCoreAsync(force: true);
-        }
-        catch (SegmentLostException ex)
-        {
-            SegmentLog.Resetting(_logger, _topic, _partition, _state.State.Checkpoint, ex);
-            Reset();
-            await LoadAsync(null);
-            await ReplayFromKafkaAsync(_next, long.MaxValue);
-            await FlushCoreAsync(force: true);
-        }
-    }
-
-    /// <summary>Re-reads [<paramref name="from"/>, <paramref name="to"/>) of the partition straight from Kafka and routes it.</summary>
-    private async Task ReplayFromKafkaAsync(long from, long to)
-    {
-        if (_provider is null)
-        {
-            return;
-        }
-
-        var kafka = ServiceProvider.GetRequiredKeyedService<KafkaProviderRuntime>(_provider).Options;
-        long count = 0;
-        using var reader = KafkaRangeReader.Open(kafka, $"tributary-segments-replay-{_topic}-{_partition}", _topic, _partition, from, to, KafkaRecords.FromConsumeResult);
-        var done = false;
-        while (!done)
-        {
-            (var chunk, done) = await reader.ReadChunkAsync(ReplayChunk);
-            if (chunk.Count > 0)
-            {
-                await RouteAsync(chunk);
-            }
-
-            count += chunk.Count;
-        }
-
-        SegmentLog.Replayed(_logger, _topic, _partition, from, to, count);
-    }
-
-    private static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private sealed record Tracked(long LastSent, long? FirstUnpersisted);
 
