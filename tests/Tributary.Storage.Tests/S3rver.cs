@@ -56,7 +56,7 @@ public static class S3rver
         }
 
         var script = FindS3rver();
-        var port = FreePort();
+        var port = FreePort.Next();
         var dir = Directory.CreateTempSubdirectory("tributary-s3rver-").FullName;
         var start = new ProcessStartInfo("node", $"\"{script}\" --directory \"{dir}\" --address 127.0.0.1 --port {port} --silent")
         {
@@ -115,12 +115,5 @@ public static class S3rver
         {
             // already gone
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

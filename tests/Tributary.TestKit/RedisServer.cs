@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace Tributary.TestKit;
@@ -24,7 +22,7 @@ public static class RedisServer
             return given;
         }
 
-        var port = FreePort();
+        var port = FreePort.Next();
         var dir = Directory.CreateTempSubdirectory("tributary-redis-").FullName;
         var start = new ProcessStartInfo("redis-server", $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no --dir {dir}")
         {
@@ -74,12 +72,5 @@ public static class RedisServer
         {
             // already gone
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
