@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Tributary.Silo;
+using Tributary.TestKit;
 
 namespace Tributary.Archive.Tests;
 
@@ -39,9 +40,9 @@ public sealed class ArchiveSiloConfigurationTests
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{FreePort()}",
-            ["Tributary:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{FreePort.Next()}",
+            ["Tributary:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["Tributary:Archive:Enabled"] = "true",
             ["Tributary:Archive:Store:LocalPath"] = Directory.CreateTempSubdirectory("tributary-archive-config-").FullName,
         };
@@ -51,12 +52,5 @@ public sealed class ArchiveSiloConfigurationTests
         }
 
         return TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(settings));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -4,10 +4,10 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Orleans.TestingHost;
 using Tributary.Grains.Archive;
-using Tributary.Silo;
 using Tributary.Storage;
 using Tributary.Storage.Parquet;
 using Tributary.TestKit;
+using Tributary.TestKit.Cluster;
 
 namespace Tributary.Archive.Tests;
 
@@ -24,55 +24,39 @@ internal static class ArchiveTestCluster
 
     public static async Task<TestCluster> StartAsync(string topic, string bucket, string s3Endpoint, short silos = 2, IDictionary<string, string?>? extra = null, string? serviceId = null)
     {
-        var builder = new TestClusterBuilder(silos);
-        var id = serviceId ?? $"a{Guid.NewGuid():N}"[..12];
-        builder.Options.ClusterId = $"c{Guid.NewGuid():N}"[..12];
-        builder.Options.ServiceId = id;
-        var settings = new Dictionary<string, string?>
-        {
-            ["Tributary:GrainStorage"] = "redis",
-            ["Tributary:RedisConnectionString"] = RedisServer.ConnectionString,
-            ["Tributary:Kafka:BootstrapServers"] = KafkaTestCluster.BootstrapServers,
-            ["Tributary:Kafka:Settings:fetch.wait.max.ms"] = "10",
-            ["Tributary:Streams:archive:Topics:0"] = topic,
-            ["Tributary:Streams:archive:StreamNamespace"] = ArchiveIngestGrain.StreamNamespace,
-            ["Tributary:Streams:archive:ConsumerGroup"] = $"group-{id}",
-            ["Tributary:Streams:archive:BatchSize"] = "500",
-            ["Tributary:Streams:archive:CommitInterval"] = "00:00:00.200",
-            ["Tributary:Archive:Enabled"] = "true",
-            ["Tributary:Archive:Format"] = "Parquet",
-            ["Tributary:Archive:Fields:0:Name"] = "ts",
-            ["Tributary:Archive:Fields:0:Type"] = "Timestamp",
-            ["Tributary:Archive:Fields:0:Required"] = "true",
-            ["Tributary:Archive:Fields:1:Name"] = "pin_id",
-            ["Tributary:Archive:Fields:1:Type"] = "Long",
-            ["Tributary:Archive:Fields:1:Required"] = "true",
-            ["Tributary:Archive:Fields:2:Name"] = "action",
-            ["Tributary:Archive:Compression"] = "Zstd",
-            ["Tributary:Archive:MaxFileRecords"] = "700",
-            ["Tributary:Archive:MaxFileOffsetSpan"] = "3000",
-            ["Tributary:Archive:RowGroupRows"] = "256",
-            ["Tributary:Archive:LateWindow"] = "00:10:00",
-            ["Tributary:Archive:NotificationTopic"] = NotificationTopic.Value,
-            ["Tributary:Archive:Store:Kind"] = "s3",
-            ["Tributary:Archive:Store:S3:Bucket"] = bucket,
-            ["Tributary:Archive:Store:S3:ServiceUrl"] = s3Endpoint,
-            ["Tributary:Archive:Store:S3:ForcePathStyle"] = "true",
-            ["Tributary:Archive:Store:S3:AccessKeyId"] = "S3RVER",
-            ["Tributary:Archive:Store:S3:SecretAccessKey"] = "S3RVER",
-            ["Tributary:Archive:Store:S3:DisableChunkEncoding"] = "true",
-            ["Tributary:Archive:Store:S3:RequestTimeout"] = "00:00:05",
-        };
-        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
-        {
-            settings[key] = value;
-        }
-
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(settings));
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
+        var id = serviceId ?? TributaryClusterBuilder.NewId('a');
+        var builder = new TributaryClusterBuilder(silos, id, clusterId: TributaryClusterBuilder.NewId('c'))
+            .WithStream("archive", topic, ArchiveIngestGrain.StreamNamespace, batchSize: 500)
+            .With(new Dictionary<string, string?>
+            {
+                ["Tributary:Streams:archive:CommitInterval"] = "00:00:00.200",
+                ["Tributary:Archive:Enabled"] = "true",
+                ["Tributary:Archive:Format"] = "Parquet",
+                ["Tributary:Archive:Fields:0:Name"] = "ts",
+                ["Tributary:Archive:Fields:0:Type"] = "Timestamp",
+                ["Tributary:Archive:Fields:0:Required"] = "true",
+                ["Tributary:Archive:Fields:1:Name"] = "pin_id",
+                ["Tributary:Archive:Fields:1:Type"] = "Long",
+                ["Tributary:Archive:Fields:1:Required"] = "true",
+                ["Tributary:Archive:Fields:2:Name"] = "action",
+                ["Tributary:Archive:Compression"] = "Zstd",
+                ["Tributary:Archive:MaxFileRecords"] = "700",
+                ["Tributary:Archive:MaxFileOffsetSpan"] = "3000",
+                ["Tributary:Archive:RowGroupRows"] = "256",
+                ["Tributary:Archive:LateWindow"] = "00:10:00",
+                ["Tributary:Archive:NotificationTopic"] = NotificationTopic.Value,
+                ["Tributary:Archive:Store:Kind"] = "s3",
+                ["Tributary:Archive:Store:S3:Bucket"] = bucket,
+                ["Tributary:Archive:Store:S3:ServiceUrl"] = s3Endpoint,
+                ["Tributary:Archive:Store:S3:ForcePathStyle"] = "true",
+                ["Tributary:Archive:Store:S3:AccessKeyId"] = "S3RVER",
+                ["Tributary:Archive:Store:S3:SecretAccessKey"] = "S3RVER",
+                ["Tributary:Archive:Store:S3:DisableChunkEncoding"] = "true",
+                ["Tributary:Archive:Store:S3:RequestTimeout"] = "00:00:05",
+            })
+            .With(extra);
+        builder.Builder.AddSiloBuilderConfigurator<ArchiveSiloConfigurator>();
+        return await builder.DeployAsync();
     }
 
     /// <summary>Produces events i in [first, first+count): one second apart from <see cref="Start"/>, keyed, every 97th malformed.</summary>
@@ -222,14 +206,10 @@ internal static class ArchiveTestCluster
         return store.Location["s3://".Length..].TrimEnd('/');
     }
 
-    private sealed class SiloConfigurator : ISiloConfigurator
+    /// <summary>The archive tests' fault hook, on top of the silo <see cref="TributaryClusterBuilder"/> composes.</summary>
+    private sealed class ArchiveSiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            var settings = TributarySiloHost.LoadSettings(siloBuilder.Configuration);
-            siloBuilder.AddTributary(settings, siloBuilder.Configuration);
-            siloBuilder.Services.AddSingleton<IArchiveUploadObserver, KillSwitch>();
-        }
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.Services.AddSingleton<IArchiveUploadObserver, KillSwitch>();
     }
 }
 

@@ -2,15 +2,13 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Tributary.Grains.Segments;
 using Tributary.Kafka;
 using Tributary.Query;
 using Tributary.Segments;
-using Tributary.Silo;
 using Tributary.TestKit;
+using Tributary.TestKit.Cluster;
 
 namespace Tributary.Grains.Tests;
 
@@ -212,32 +210,19 @@ public sealed class SegmentSinkTests
                 .Replace("\"partitions\": 16", $"\"partitions\": {Partitions}", StringComparison.Ordinal);
             await File.WriteAllTextAsync(Path.Combine(root, "datasources", datasource + ".json"), spec);
 
-            var builder = new TestClusterBuilder(silos);
-            var id = $"s{Guid.NewGuid():N}"[..12];
-            builder.Options.ClusterId = id;
-            builder.Options.ServiceId = id;
-            var settings = new Dictionary<string, string?>
-            {
-                ["Tributary:GrainStorage"] = "redis",
-                ["Tributary:RedisConnectionString"] = RedisServer.ConnectionString,
-                ["Tributary:Kafka:BootstrapServers"] = KafkaTestCluster.BootstrapServers,
-                ["Tributary:Kafka:Settings:fetch.wait.max.ms"] = "10",
-                ["Tributary:Streams:segments:Topics:0"] = topic,
-                ["Tributary:Streams:segments:StreamNamespace"] = SegmentIngestGrain.StreamNamespace,
-                ["Tributary:Streams:segments:ConsumerGroup"] = $"group-{id}",
-                ["Tributary:Streams:segments:BatchSize"] = "1000",
-                ["Tributary:Segments:Enabled"] = "true",
-                ["Tributary:Segments:DatasourcesPath"] = Path.Combine(root, "datasources"),
-                ["Tributary:Segments:DeadLetterTopic"] = deadLetters,
-                ["Tributary:Segments:PersistInterval"] = "00:00:01",
-                ["Tributary:Segments:PersistEveryEvents"] = "500",
-                ["Tributary:Segments:Store:Kind"] = "local",
-                ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
-            };
-            builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(settings));
-            builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-            var cluster = builder.Build();
-            await cluster.DeployAsync();
+            var cluster = await new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('s'))
+                .WithStream("segments", topic, SegmentIngestGrain.StreamNamespace, batchSize: 1000)
+                .With(new Dictionary<string, string?>
+                {
+                    ["Tributary:Segments:Enabled"] = "true",
+                    ["Tributary:Segments:DatasourcesPath"] = Path.Combine(root, "datasources"),
+                    ["Tributary:Segments:DeadLetterTopic"] = deadLetters,
+                    ["Tributary:Segments:PersistInterval"] = "00:00:01",
+                    ["Tributary:Segments:PersistEveryEvents"] = "500",
+                    ["Tributary:Segments:Store:Kind"] = "local",
+                    ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
+                })
+                .DeployAsync();
             return new SegmentEnvironment(cluster, topic, deadLetters, datasource, root);
         }
 
@@ -368,17 +353,6 @@ public sealed class SegmentSinkTests
             catch (IOException)
             {
                 // A silo may still hold a file open on a slow shutdown; the temp directory is reclaimed later.
-            }
-        }
-
-        private sealed class SiloConfigurator : ISiloConfigurator
-        {
-            public void Configure(ISiloBuilder siloBuilder)
-            {
-                var settings = TributarySiloHost.LoadSettings(siloBuilder.Configuration);
-                siloBuilder.AddTributary(settings, siloBuilder.Configuration);
-                var name = siloBuilder.Configuration["Orleans:Name"] ?? siloBuilder.Configuration["SiloName"] ?? "silo";
-                siloBuilder.Services.AddLogging(l => FileTestLog.AddIfEnabled(l, name));
             }
         }
     }

@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Tributary.TestKit;
 
 namespace Tributary.Silo.Tests;
 
@@ -13,13 +13,13 @@ public sealed class DruidQueryEndpointsTests
     [Fact]
     public async Task DruidApi_BadQueryDatasourcesAndExplain_AnswerLikeDruid()
     {
-        var http = FreePort();
+        var http = FreePort.Next();
         var store = Path.Combine(Path.GetTempPath(), "tributary-http-" + Guid.NewGuid().ToString("N")[..8]);
         var overrides = new Dictionary<string, string?>
         {
             ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
-            ["Tributary:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tributary:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Tributary:Segments:Store:LocalPath"] = store,
         };
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
@@ -59,11 +59,4 @@ public sealed class DruidQueryEndpointsTests
     }
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

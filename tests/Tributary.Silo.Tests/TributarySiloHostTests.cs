@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,21 +10,14 @@ namespace Tributary.Silo.Tests;
 [Collection(nameof(SiloHostTests))]
 public sealed class TributarySiloHostTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static Dictionary<string, string?> Ports(out int http) 
     {
-        http = FreePort();
+        http = FreePort.Next();
         return new Dictionary<string, string?>
         {
             ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
-            ["Tributary:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tributary:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
@@ -153,7 +145,7 @@ public sealed class TributarySiloHostTests
     public async Task Start_UnreachableBrokers_FailsNamingBootstrapServers()
     {
         var overrides = Ports(out _);
-        var deadPort = FreePort();
+        var deadPort = FreePort.Next();
         overrides["Tributary:Kafka:DevBroker:Enabled"] = "false";
         overrides["Tributary:Kafka:BootstrapServers"] = $"127.0.0.1:{deadPort}";
         overrides["Tributary:Streams:stats:MetadataTimeout"] = "00:00:02";

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Tributary.TestKit;
 
 namespace Tributary.Streaming.Kafka.Tests;
@@ -31,12 +29,7 @@ public sealed class KafkaTopologyTests
     public void Discover_UnreachableBrokers_FailsNamingBootstrapServers()
     {
         // A port that was free a moment ago: nothing listens there.
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = FreePort.Next();
 
         var ex = Assert.Throws<KafkaStreamConfigurationException>(() => KafkaTopology.Discover("p", new KafkaStreamOptions
         {

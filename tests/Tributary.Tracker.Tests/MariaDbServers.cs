@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MySqlConnector;
 using Tributary.TestKit;
 
@@ -6,8 +5,8 @@ namespace Tributary.Tracker.Tests;
 
 /// <summary>
 /// The MariaDB primary and two replicas the tests use: the <c>TRIBUTARY_MYSQL_*</c> variables when
-/// <c>./build.sh test</c> started them, otherwise <c>.ci/services/mariadb.sh</c> run here (stopped when the
-/// test process exits), so this project also runs alone.
+/// <c>./build.sh test</c> started them, otherwise <c>.ci/services/mariadb.sh</c> run here through
+/// <see cref="ServiceProcess"/> (stopped when the test process exits), so this project also runs alone.
 /// </summary>
 public sealed class MariaDbServers
 {
@@ -116,61 +115,7 @@ public sealed class MariaDbServers
         return connection;
     }
 
-    private static MariaDbServers Start()
-    {
-        if (Environment.GetEnvironmentVariable("TRIBUTARY_MYSQL_PRIMARY") is { Length: > 0 })
-        {
-            return new MariaDbServers(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .Where(e => ((string)e.Key).StartsWith("TRIBUTARY_MYSQL_", StringComparison.Ordinal))
-                .ToDictionary(e => (string)e.Key, e => (string)e.Value!));
-        }
-
-        var script = FindScript();
-        var dir = Directory.CreateTempSubdirectory("tributary-mariadb-").FullName;
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        var start = new ProcessStartInfo("bash", [script, "start", dir]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using (var process = Process.Start(start) ?? throw new InvalidOperationException("could not run bash"))
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            foreach (var line in process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var eq = line.IndexOf('=', StringComparison.Ordinal);
-                env[line[..eq]] = line[(eq + 1)..];
-            }
-
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{script} start failed ({process.ExitCode}): {stderr.Result} (run ./build.sh deps to install mariadb-server)");
-            }
-        }
-
-        foreach (var (key, value) in env)
-        {
-            Environment.SetEnvironmentVariable(key, value);
-        }
-
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            using var stop = Process.Start(new ProcessStartInfo("bash", [script, "stop", dir]) { UseShellExecute = false });
-            stop?.WaitForExit();
-        };
-        return new MariaDbServers(env);
-    }
-
-    private static string FindScript()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, ".ci", "services", "mariadb.sh");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("cannot find .ci/services/mariadb.sh above " + AppContext.BaseDirectory + "; set TRIBUTARY_MYSQL_* instead.");
-    }
+    private static MariaDbServers Start() => new(ServiceProcess.Shared("mariadb", "TRIBUTARY_MYSQL_PRIMARY", "TRIBUTARY_MYSQL_"));
 }
 
 /// <summary>Tests that share the MariaDB servers run one at a time: they pause replication and flip read_only.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -45,12 +44,12 @@ public sealed class TrackerSiloFixture : IAsyncLifetime
             """);
         await Servers.WaitForReplicasAsync();
 
-        var http = FreePort();
+        var http = FreePort.Next();
         var overrides = new Dictionary<string, string?>
         {
             ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
-            ["Tributary:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            ["Tributary:GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["Tributary:Tracker:Enabled"] = "true",
             ["Tributary:Tracker:Connections"] = "2",
             ["Tributary:Tracker:ChunkRows"] = "1000",
@@ -96,13 +95,6 @@ public sealed class TrackerSiloFixture : IAsyncLifetime
             s => s.GetProperty("state").GetString() != "running",
             TimeSpan.FromSeconds(120),
             "GET /tracker/snapshot/test/0 reporting the snapshot finished");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
