@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tributary.Query;
 using Tributary.Segments;
+using Tributary.Segments.Format;
 using Tributary.Segments.Ingest;
 using Tributary.Segments.Schema;
 using Tributary.Storage;
@@ -44,7 +44,7 @@ public sealed class SegmentGrainState
 /// the chunks; a sealed segment loads lazily on its first query after activation.
 /// </summary>
 /// <remarks>
-/// Chunk format: repeated <c>[offset int64 LE][length int32 LE][event bytes]</c>. Chunk names carry their first and
+/// Chunk format: <see cref="EventChunk"/>. Chunk names (<see cref="SegmentObjectKey.Chunk"/>) carry their first and
 /// last offsets and a unique suffix; a chunk uploaded by a write that then failed is never listed, so never read.
 /// </remarks>
 public sealed class SegmentGrain : Grain, ISegmentGrain
@@ -287,21 +287,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         var s = _state.State;
         if (_pending.Count > 0)
         {
-            var size = 0;
-            foreach (var (_, e) in _pending)
-            {
-                size += 12 + e.Length;
-            }
-
-            var buffer = new byte[size];
-            var at = 0;
-            foreach (var (offset, e) in _pending)
-            {
-                BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(at), offset);
-                BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(at + 8), e.Length);
-                e.CopyTo(buffer.AsSpan(at + 12));
-                at += 12 + e.Length;
-            }
+            var buffer = EventChunk.Write(_pending);
 
             // Unique per write: two activations of one segment (briefly possible after a silo failure) never
             // overwrite each other's chunk; only the chunks listed in the winning state write are ever read.
@@ -342,25 +328,35 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
                 ?? throw new InvalidOperationException($"Segment {_key}: persisted chunk '{name}' is missing from the object store.");
             using var copy = new MemoryStream();
             await stream.CopyToAsync(copy, cancellationToken);
-            var bytes = copy.GetBuffer().AsSpan(0, (int)copy.Length);
-            var at = 0;
-            while (at < bytes.Length)
-            {
-                var offset = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
-                var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[(at + 8)..]);
-                if (offset <= s.PersistedOffset && offset > reloaded)
-                {
-                    _open!.TryAppend(bytes.Slice(at + 12, length), _parser!, _scratch!, out _);
-                    reloaded = offset;
-                }
-
-                at += 12 + length;
-            }
+            reloaded = Reload(name, copy.GetBuffer().AsSpan(0, (int)copy.Length), s.PersistedOffset, reloaded);
         }
 
         _reloaded = true;
         _registered = true;
         SegmentLog.Reloaded(_logger, _key, _open!.EventCount, s.Chunks.Count, s.PersistedOffset);
+    }
+
+    /// <summary>Applies the events of one chunk above <paramref name="reloaded"/> and up to <paramref name="persisted"/>; returns the last offset applied.</summary>
+    private long Reload(string name, ReadOnlySpan<byte> chunk, long persisted, long reloaded)
+    {
+        var reader = new EventChunk.Reader(chunk);
+        try
+        {
+            while (reader.TryRead(out var offset, out var eventBytes))
+            {
+                if (offset <= persisted && offset > reloaded)
+                {
+                    _open!.TryAppend(eventBytes, _parser!, _scratch!, out _);
+                    reloaded = offset;
+                }
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Segment {_key}: persisted chunk '{name}': {e.Message}", e);
+        }
+
+        return reloaded;
     }
 
     private async Task SealCoreAsync()
