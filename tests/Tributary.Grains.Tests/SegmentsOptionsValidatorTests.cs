@@ -11,6 +11,15 @@ public sealed class SegmentsOptionsValidatorTests
         => Assert.True(new SegmentsOptionsValidator("Tributary:Segments").Validate(null, Valid()).Succeeded);
 
     [Fact]
+    public void Validate_BloomCacheBytesNotPositive_FailsNamingTheKey()
+    {
+        var options = Valid();
+        options.BloomCacheBytes = 0;
+        var result = new SegmentsOptionsValidator("Tributary:Segments").Validate(null, options);
+        Assert.Contains("Tributary:Segments:BloomCacheBytes must be positive (was 0).", result.Failures!);
+    }
+
+    [Fact]
     public void Validate_BadSetting_FailsNamingTheKeyUnderTheSection()
     {
         var options = Valid();

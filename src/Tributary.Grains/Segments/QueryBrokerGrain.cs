@@ -1,10 +1,7 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Tributary.Bitmaps.Bloom;
 using Tributary.Query;
 using Tributary.Segments;
 
@@ -19,19 +16,20 @@ namespace Tributary.Grains.Segments;
 [StatelessWorker]
 public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
 {
-    private static readonly ConcurrentDictionary<string, BlockedBloomFilter> Blooms = new(StringComparer.Ordinal);
     private readonly DatasourceRegistry _registry;
     private readonly ISegmentQueryExecutor _executor;
     private readonly SegmentsOptions _options;
     private readonly TimeProvider _time;
+    private readonly BloomFilterCache _blooms;
 
     /// <summary>Creates the grain.</summary>
-    public QueryBrokerGrain(DatasourceRegistry registry, ISegmentQueryExecutor executor, IOptions<SegmentsOptions> options, IServiceProvider services)
+    public QueryBrokerGrain(DatasourceRegistry registry, ISegmentQueryExecutor executor, IOptions<SegmentsOptions> options, BloomFilterCache blooms, TimeProvider time)
     {
         _registry = registry;
         _executor = executor;
         _options = options.Value;
-        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _blooms = blooms;
+        _time = time;
     }
 
     /// <inheritdoc />
@@ -67,12 +65,12 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
         }
     }
 
-    private static SegmentDescriptor Describe(SegmentTimelineEntry entry)
+    private SegmentDescriptor Describe(SegmentTimelineEntry entry)
     {
         Func<string, bool>? mightContain = null;
         if (entry is { State: SegmentState.Sealed, BloomFilter: { } bytes })
         {
-            var bloom = Blooms.GetOrAdd(entry.Key, _ => BlockedBloomFilter.Read(bytes));
+            var bloom = _blooms.GetOrAdd(entry.Key, bytes);
             mightContain = bloom.MayContain;
         }
 

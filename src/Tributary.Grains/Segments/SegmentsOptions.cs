@@ -27,6 +27,9 @@ public sealed class SegmentsOptions
     /// <summary>Object-store key prefix of segments. Default <c>segments</c>.</summary>
     public string KeyPrefix { get; set; } = "segments";
 
+    /// <summary>Bytes of decoded Bloom filters of sealed segments the query brokers of a silo keep (LRU beyond it; 64 MiB).</summary>
+    public long BloomCacheBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Query limits (timeouts, rows, buckets, segments).</summary>
     public QueryLimitsOptions Limits { get; set; } = new();
 }
@@ -74,6 +77,11 @@ public sealed class SegmentsOptionsValidator(string section) : IValidateOptions<
         if (options.MaxQueryParallelism <= 0)
         {
             yield return $"{section}:MaxQueryParallelism must be positive (was {options.MaxQueryParallelism}).";
+        }
+
+        if (options.BloomCacheBytes <= 0)
+        {
+            yield return $"{section}:BloomCacheBytes must be positive (was {options.BloomCacheBytes}).";
         }
 
         if (string.IsNullOrWhiteSpace(options.KeyPrefix))

@@ -36,6 +36,7 @@ public static class SegmentsSiloBuilderExtensions
         services.TryAddSingleton(DatasourceRegistry.Load(options.DatasourcesPath));
         services.AddObjectStore(ObjectStoreKeys.Segments, section.GetSection("Store"), "segments-store");
         services.TryAddSingleton<ISegmentQueryExecutor, SegmentEngineQueryExecutor>();
+        services.TryAddSingleton<BloomFilterCache>();
         services.TryAddSingleton(_ => new DeadLetterProducer(bootstrapServers, kafkaSettings));
         return silo;
     }
