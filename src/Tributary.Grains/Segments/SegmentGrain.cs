@@ -76,7 +76,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         [FromKeyedServices(ObjectStoreKeys.Segments)] IObjectStore store,
         ISegmentQueryExecutor executor,
         IOptions<SegmentsOptions> options,
-        IServiceProvider services,
+        TimeProvider time,
         ILogger<SegmentGrain> logger)
     {
         _state = state;
@@ -84,7 +84,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         _store = store;
         _executor = executor;
         _options = options.Value;
-        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _time = time;
         _logger = logger;
     }
 

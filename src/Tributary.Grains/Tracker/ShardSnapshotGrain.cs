@@ -45,13 +45,14 @@ public sealed partial class ShardSnapshotGrain : Grain, IShardSnapshotGrain, IRe
         [PersistentState("shard-snapshot", "tributary")] IPersistentState<ShardSnapshotGrainState> state,
         IOptions<TrackerOptions> options,
         IServiceProvider services,
+        TimeProvider time,
         ILogger<ShardSnapshotGrain> logger)
     {
         _state = state;
         _options = options.Value;
         _services = services;
         _logger = logger;
-        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _time = time;
     }
 
     /// <inheritdoc />
