@@ -54,23 +54,28 @@ public sealed class ObjectStoreOptionsValidatorTests
     public void Validate_BadS3Setting_FailsNamingTheKey(string key, string value)
     {
         var options = S3();
-        var s3 = options.S3;
-        switch (key)
-        {
-            case "Bucket": s3.Bucket = value; break;
-            case "ServiceUrl": s3.ServiceUrl = value; break;
-            case "Prefix": s3.Prefix = value; break;
-            case "Region": s3.Region = value; break;
-            case "MultipartPartSizeBytes": s3.MultipartPartSizeBytes = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
-            case "MultipartThresholdBytes": s3.MultipartThresholdBytes = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
-            case "RequestTimeout": s3.RequestTimeout = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
-            case "MaxErrorRetry": s3.MaxErrorRetry = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
-        }
+        Set(options.S3, key, value);
 
         var result = Validate(options);
         Assert.True(result.Failed);
         var failure = Assert.Single(result.Failures!);
         Assert.StartsWith($"Tributary:Archive:Store:S3:{key}", failure, StringComparison.Ordinal);
+
+        // A store built in code checks the same rules, naming the property.
+        var error = Assert.Throws<ArgumentException>(() => new S3ObjectStore(options.S3));
+        Assert.Contains($"S3ObjectStoreOptions.{key}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Describe_SecretKeys_AreRedacted()
+    {
+        var s3 = S3().S3;
+        s3.AccessKeyId = "AKIAEXAMPLE";
+        s3.SecretAccessKey = "very-secret";
+        var text = OptionsDescriber.Describe(s3);
+        Assert.DoesNotContain("very-secret", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("AKIAEXAMPLE", text, StringComparison.Ordinal);
+        Assert.Contains("Bucket=my-bucket", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -104,5 +109,21 @@ public sealed class ObjectStoreOptionsValidatorTests
         var options = Local();
         options.Kind = "ftp";
         Assert.True(new ObjectStoreOptionsValidator(null, Section).Validate("segments", options).Failed);
+    }
+
+    private static void Set(S3ObjectStoreOptions s3, string key, string value)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        switch (key)
+        {
+            case "Bucket": s3.Bucket = value; break;
+            case "ServiceUrl": s3.ServiceUrl = value; break;
+            case "Prefix": s3.Prefix = value; break;
+            case "Region": s3.Region = value; break;
+            case "MultipartPartSizeBytes": s3.MultipartPartSizeBytes = long.Parse(value, invariant); break;
+            case "MultipartThresholdBytes": s3.MultipartThresholdBytes = long.Parse(value, invariant); break;
+            case "RequestTimeout": s3.RequestTimeout = TimeSpan.Parse(value, invariant); break;
+            case "MaxErrorRetry": s3.MaxErrorRetry = int.Parse(value, invariant); break;
+        }
     }
 }

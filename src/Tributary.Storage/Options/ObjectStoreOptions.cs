@@ -62,7 +62,7 @@ public sealed class ObjectStoreOptionsValidator(string? optionsName, string sect
 
                 break;
             case ObjectStoreOptions.S3Kind:
-                foreach (var failure in S3ObjectStoreOptionsValidator.Collect(options.S3, $"{section}:S3", $" when {section}:Kind is 's3'"))
+                foreach (var failure in S3ObjectStoreOptionsRules.Collect(options.S3, $"{section}:S3", $" when {section}:Kind is 's3'"))
                 {
                     yield return failure;
                 }

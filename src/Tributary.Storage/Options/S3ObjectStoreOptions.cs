@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Tributary.Storage;
 
 /// <summary>
@@ -53,17 +51,14 @@ public sealed class S3ObjectStoreOptions
     public bool CreateBucketIfMissing { get; set; }
 }
 
-/// <summary>Validates <see cref="S3ObjectStoreOptions"/>; each message names the setting.</summary>
-public sealed class S3ObjectStoreOptionsValidator : IValidateOptions<S3ObjectStoreOptions>
+/// <summary>
+/// The rules of <see cref="S3ObjectStoreOptions"/>, each message naming the setting. The configured stores are
+/// validated through <see cref="ObjectStoreOptionsValidator"/> (keys as users write them); a store built in code
+/// (<see cref="S3ObjectStore"/>'s constructor) checks the same rules naming the property.
+/// </summary>
+public static class S3ObjectStoreOptionsRules
 {
     private const long MinPart = 5L << 20;
-
-    /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, S3ObjectStoreOptions options)
-    {
-        var failures = Collect(options).ToList();
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
 
     /// <summary>The problems with <paramref name="options"/>, naming each setting <c>S3ObjectStoreOptions.Bucket</c>; empty when valid.</summary>
     public static IEnumerable<string> Collect(S3ObjectStoreOptions options) => Collect(options, section: null);

@@ -21,7 +21,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// <summary>Creates the store; throws <see cref="ArgumentException"/> naming the setting when the options are invalid.</summary>
     public S3ObjectStore(S3ObjectStoreOptions options)
     {
-        var failures = S3ObjectStoreOptionsValidator.Collect(options).ToList();
+        var failures = S3ObjectStoreOptionsRules.Collect(options).ToList();
         if (failures.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", failures), nameof(options));
