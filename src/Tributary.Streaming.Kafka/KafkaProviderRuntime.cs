@@ -16,10 +16,11 @@ public sealed class KafkaProviderRuntime : IAsyncDisposable
     private readonly SemaphoreSlim _topologyGate = new(1, 1);
     private KafkaTopology? _topology;
 
-    internal KafkaProviderRuntime(string name, KafkaStreamOptions options, ILoggerFactory loggerFactory)
+    internal KafkaProviderRuntime(string name, KafkaStreamOptions options, ILoggerFactory loggerFactory, string? configurationSection = null)
     {
         Name = name;
         Options = options;
+        ConfigurationSection = configurationSection;
         Logger = loggerFactory.CreateLogger($"Tributary.Streaming.Kafka.{name}");
         _fetcher = new(() => new KafkaPartitionFetcher(name, options, Logger));
         _producer = new(() => new ProducerBuilder<byte[]?, byte[]?>(KafkaStreamClients.Producer(name, options))
@@ -35,6 +36,9 @@ public sealed class KafkaProviderRuntime : IAsyncDisposable
 
     /// <summary>The provider's options.</summary>
     public KafkaStreamOptions Options { get; }
+
+    /// <summary>The configuration section the options were bound from (<c>Tributary:Streams:stats</c>), when known: errors name its keys.</summary>
+    public string? ConfigurationSection { get; }
 
     internal ILogger Logger { get; }
 
@@ -77,7 +81,7 @@ public sealed class KafkaProviderRuntime : IAsyncDisposable
         {
             if (_topology is null)
             {
-                var topology = await Task.Run(() => KafkaTopology.Discover(Name, Options)).ConfigureAwait(false);
+                var topology = await Task.Run(() => KafkaTopology.Discover(Name, Options, ConfigurationSection)).ConfigureAwait(false);
                 KafkaLog.ProviderStarted(
                     Logger, Name, topology.AllPartitions().Count(), string.Join(",", topology.Topics), Options.BootstrapServers,
                     Options.EffectiveConsumerGroup(Name), KafkaStreamOptions.Redact(Options.Settings.Concat(Options.ConsumerSettings).Concat(Options.ProducerSettings)));

@@ -32,8 +32,11 @@ public sealed class KafkaTopology
     public IEnumerable<(string Topic, int Partition)> AllPartitions()
         => _partitionCounts.SelectMany(kv => Enumerable.Range(0, kv.Value).Select(p => (kv.Key, p)));
 
-    /// <summary>Reads the topology from the brokers (blocking; call it off any grain thread).</summary>
-    public static KafkaTopology Discover(string providerName, KafkaStreamOptions options)
+    /// <summary>
+    /// Reads the topology from the brokers (blocking; call it off any grain thread). Errors name the settings under
+    /// <paramref name="configurationSection"/> when given, else the <see cref="KafkaStreamOptions"/> properties.
+    /// </summary>
+    public static KafkaTopology Discover(string providerName, KafkaStreamOptions options, string? configurationSection = null)
     {
         Metadata metadata;
         using (var admin = new AdminClientBuilder(KafkaStreamClients.Admin(providerName, options))
@@ -48,7 +51,7 @@ public sealed class KafkaTopology
             catch (KafkaException ex)
             {
                 throw new KafkaStreamConfigurationException(
-                    $"Kafka stream provider '{providerName}': KafkaStreamOptions.BootstrapServers '{options.BootstrapServers}' did not answer within {options.MetadataTimeout.TotalSeconds:0.#} s ({ex.Error.Reason}).", ex);
+                    $"Kafka stream provider '{providerName}': {KafkaStreamOptionsValidator.Key(configurationSection, "BootstrapServers")} '{options.BootstrapServers}' did not answer within {options.MetadataTimeout.TotalSeconds:0.#} s ({ex.Error.Reason}).", ex);
             }
         }
 
@@ -59,13 +62,13 @@ public sealed class KafkaTopology
             if (found is null || found.Error.Code == Confluent.Kafka.ErrorCode.UnknownTopicOrPart || found.Partitions.Count == 0)
             {
                 throw new KafkaStreamConfigurationException(
-                    $"Kafka stream provider '{providerName}': KafkaStreamOptions.Topics names '{topic}', which does not exist on '{options.BootstrapServers}'.");
+                    $"Kafka stream provider '{providerName}': {KafkaStreamOptionsValidator.Key(configurationSection, "Topics")} names '{topic}', which does not exist on '{options.BootstrapServers}'.");
             }
 
             if (found.Error.IsError)
             {
                 throw new KafkaStreamConfigurationException(
-                    $"Kafka stream provider '{providerName}': KafkaStreamOptions.Topics entry '{topic}' cannot be used: {found.Error.Reason}.");
+                    $"Kafka stream provider '{providerName}': {KafkaStreamOptionsValidator.Key(configurationSection, "Topics")} entry '{topic}' cannot be used: {found.Error.Reason}.");
             }
 
             counts[topic] = found.Partitions.Count;

@@ -55,6 +55,25 @@ public sealed class KafkaStreamOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_WithSection_NamesTheKeysAsConfigured()
+    {
+        var options = Valid();
+        options.BatchSize = 0;
+        options.ConsumerSettings["group.id"] = "mine";
+        var failures = new KafkaStreamOptionsValidator("stats", "Tributary:Streams:stats").Validate("stats", options).Failures!;
+        Assert.Contains(failures, f => f.StartsWith("Kafka stream provider 'stats': Tributary:Streams:stats:BatchSize must be between", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Tributary:Streams:stats:ConsumerSettings:group.id is managed by the provider", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_WithProviderName_SkipsOtherProviders()
+    {
+        var options = Valid();
+        options.BatchSize = 0;
+        Assert.True(new KafkaStreamOptionsValidator("stats", "Tributary:Streams:stats").Validate("segments", options).Skipped);
+    }
+
+    [Fact]
     public void Redact_HidesSecrets()
     {
         var text = KafkaStreamOptions.Redact(new Dictionary<string, string> { ["sasl.password"] = "hunter2", ["ssl.key.password"] = "k", ["sasl.username"] = "svc" });

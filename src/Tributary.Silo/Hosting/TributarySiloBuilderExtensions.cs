@@ -41,7 +41,7 @@ public static class TributarySiloBuilderExtensions
 
             silo.AddKafkaStreams(name, options => options
                 .Bind(section)
-                .PostConfigure(o => ApplyKafkaDefaults(o, settings.Kafka)));
+                .PostConfigure(o => ApplyKafkaDefaults(o, settings.Kafka)), section.Path);
         }
 
         // The archive sink (Kafka to Hive-partitioned Parquet) when Tributary:Archive:Enabled is true.

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tributary.Streaming.Kafka;
@@ -16,10 +15,14 @@ public static class KafkaStreamingHostingExtensions
     public static ISiloBuilder AddKafkaStreams(this ISiloBuilder builder, string name, Action<KafkaStreamOptions> configure)
         => builder.AddKafkaStreams(name, ob => ob.Configure(configure));
 
-    /// <summary>Adds a Kafka stream provider whose options come from an <see cref="OptionsBuilder{TOptions}"/> (bind configuration here).</summary>
-    public static ISiloBuilder AddKafkaStreams(this ISiloBuilder builder, string name, Action<OptionsBuilder<KafkaStreamOptions>> configureOptions)
+    /// <summary>
+    /// Adds a Kafka stream provider whose options come from an <see cref="OptionsBuilder{TOptions}"/> (bind configuration
+    /// here). Give the <paramref name="configurationSection"/> path it binds (<c>Tributary:Streams:stats</c>) and start-up
+    /// errors name its keys as users write them.
+    /// </summary>
+    public static ISiloBuilder AddKafkaStreams(this ISiloBuilder builder, string name, Action<OptionsBuilder<KafkaStreamOptions>> configureOptions, string? configurationSection = null)
     {
-        AddCommon(builder.Services, name, configureOptions);
+        AddCommon(builder.Services, name, configureOptions, configurationSection);
         builder.AddPersistentStreams(name, KafkaQueueAdapterFactory.Create, stream =>
         {
             stream.UseConsistentRingQueueBalancer();
@@ -40,21 +43,22 @@ public static class KafkaStreamingHostingExtensions
         => builder.AddKafkaStreams(name, ob => ob.Configure(configure));
 
     /// <summary>Adds a Kafka stream provider to a client, options from an <see cref="OptionsBuilder{TOptions}"/>.</summary>
-    public static IClientBuilder AddKafkaStreams(this IClientBuilder builder, string name, Action<OptionsBuilder<KafkaStreamOptions>> configureOptions)
+    public static IClientBuilder AddKafkaStreams(this IClientBuilder builder, string name, Action<OptionsBuilder<KafkaStreamOptions>> configureOptions, string? configurationSection = null)
     {
-        AddCommon(builder.Services, name, configureOptions);
+        AddCommon(builder.Services, name, configureOptions, configurationSection);
         builder.AddPersistentStreams(name, KafkaQueueAdapterFactory.Create, _ => { });
         return builder;
     }
 
-    private static void AddCommon(IServiceCollection services, string name, Action<OptionsBuilder<KafkaStreamOptions>> configureOptions)
+    private static void AddCommon(IServiceCollection services, string name, Action<OptionsBuilder<KafkaStreamOptions>> configureOptions, string? configurationSection)
     {
         var options = services.AddOptions<KafkaStreamOptions>(name);
         configureOptions(options);
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KafkaStreamOptions>, KafkaStreamOptionsValidator>());
+        // One validator per provider: each names its own section's keys.
+        services.AddSingleton<IValidateOptions<KafkaStreamOptions>>(new KafkaStreamOptionsValidator(name, configurationSection));
         services.AddKeyedSingleton(name, (sp, _) => new KafkaProviderRuntime(
-            name, sp.GetRequiredService<IOptionsMonitor<KafkaStreamOptions>>().Get(name), sp.GetRequiredService<ILoggerFactory>()));
+            name, sp.GetRequiredService<IOptionsMonitor<KafkaStreamOptions>>().Get(name), sp.GetRequiredService<ILoggerFactory>(), configurationSection));
         services.AddKeyedSingleton<IKafkaCheckpointer>(name, (sp, _) => sp.GetRequiredKeyedService<KafkaProviderRuntime>(name).Checkpointer);
     }
 }

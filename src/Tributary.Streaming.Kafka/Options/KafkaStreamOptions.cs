@@ -63,8 +63,13 @@ public sealed class KafkaStreamOptions : KafkaClientOptions
         => string.IsNullOrWhiteSpace(ConsumerGroup) ? $"tributary-{providerName}" : ConsumerGroup;
 }
 
-/// <summary>Validates <see cref="KafkaStreamOptions"/> at start-up; every message names the setting.</summary>
-public sealed class KafkaStreamOptionsValidator : IValidateOptions<KafkaStreamOptions>
+/// <summary>
+/// Validates <see cref="KafkaStreamOptions"/> at start-up; every message names the setting. Built with the
+/// configuration section a provider binds (<c>Tributary:Streams:stats</c>), it validates that provider only and
+/// names keys as users write them (<c>Tributary:Streams:stats:BatchSize</c>); without one it validates every
+/// provider and names the property (<c>KafkaStreamOptions.BatchSize</c>), for options built in code.
+/// </summary>
+public sealed class KafkaStreamOptionsValidator(string? providerName = null, string? section = null) : IValidateOptions<KafkaStreamOptions>
 {
     private static readonly HashSet<string> ReservedSettings = new(StringComparer.Ordinal)
     {
@@ -74,17 +79,29 @@ public sealed class KafkaStreamOptionsValidator : IValidateOptions<KafkaStreamOp
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, KafkaStreamOptions options)
     {
-        var failures = Collect(name ?? Microsoft.Extensions.Options.Options.DefaultName, options).ToList();
+        if (providerName is not null && !string.Equals(name, providerName, StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var failures = Collect(name ?? Microsoft.Extensions.Options.Options.DefaultName, options, section).ToList();
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    /// <summary>The problems with <paramref name="options"/>, each naming its setting; empty when valid.</summary>
-    public static IEnumerable<string> Collect(string providerName, KafkaStreamOptions options)
+    /// <summary>
+    /// How a message names <paramref name="setting"/>: the configuration key under <paramref name="section"/>, or
+    /// <c>KafkaStreamOptions.{setting}</c> without one.
+    /// </summary>
+    public static string Key(string? section, string setting)
+        => section is null ? $"{nameof(KafkaStreamOptions)}.{setting}" : $"{section}:{setting}";
+
+    /// <summary>The problems with <paramref name="options"/>, each naming its setting (see <see cref="Key"/>); empty when valid.</summary>
+    public static IEnumerable<string> Collect(string providerName, KafkaStreamOptions options, string? section = null)
     {
         var p = $"Kafka stream provider '{providerName}'";
         if (string.IsNullOrWhiteSpace(options.BootstrapServers))
         {
-            yield return $"{p}: KafkaStreamOptions.BootstrapServers is required (comma-separated host:port list).";
+            yield return $"{p}: {Key(section, "BootstrapServers")} is required (comma-separated host:port list).";
         }
         else
         {
@@ -93,14 +110,14 @@ public sealed class KafkaStreamOptionsValidator : IValidateOptions<KafkaStreamOp
                 var colon = server.LastIndexOf(':');
                 if (colon <= 0 || !int.TryParse(server.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
                 {
-                    yield return $"{p}: KafkaStreamOptions.BootstrapServers entry '{server}' is not host:port.";
+                    yield return $"{p}: {Key(section, "BootstrapServers")} entry '{server}' is not host:port.";
                 }
             }
         }
 
         if (options.Topics is null || options.Topics.Count == 0)
         {
-            yield return $"{p}: KafkaStreamOptions.Topics must name at least one topic.";
+            yield return $"{p}: {Key(section, "Topics")} must name at least one topic.";
         }
         else
         {
@@ -108,62 +125,65 @@ public sealed class KafkaStreamOptionsValidator : IValidateOptions<KafkaStreamOp
             {
                 if (!IsLegalTopicName(topic))
                 {
-                    yield return $"{p}: KafkaStreamOptions.Topics entry '{topic}' is not a legal Kafka topic name ([a-zA-Z0-9._-], 1 to 249 characters).";
+                    yield return $"{p}: {Key(section, "Topics")} entry '{topic}' is not a legal Kafka topic name ([a-zA-Z0-9._-], 1 to 249 characters).";
                 }
             }
 
             if (options.Topics.Distinct(StringComparer.Ordinal).Count() != options.Topics.Count)
             {
-                yield return $"{p}: KafkaStreamOptions.Topics lists a topic twice.";
+                yield return $"{p}: {Key(section, "Topics")} lists a topic twice.";
             }
         }
 
         if (options.BatchSize is < 1 or > 1_000_000)
         {
-            yield return $"{p}: KafkaStreamOptions.BatchSize must be between 1 and 1,000,000 (was {options.BatchSize}).";
+            yield return $"{p}: {Key(section, "BatchSize")} must be between 1 and 1,000,000 (was {options.BatchSize}).";
         }
 
         if (options.MaxBufferedRecordsPerPartition < options.BatchSize)
         {
-            yield return $"{p}: KafkaStreamOptions.MaxBufferedRecordsPerPartition ({options.MaxBufferedRecordsPerPartition}) must be at least BatchSize ({options.BatchSize}).";
+            yield return $"{p}: {Key(section, "MaxBufferedRecordsPerPartition")} ({options.MaxBufferedRecordsPerPartition}) must be at least BatchSize ({options.BatchSize}).";
         }
 
         if (options.CacheBatchesPerQueue < 2)
         {
-            yield return $"{p}: KafkaStreamOptions.CacheBatchesPerQueue must be at least 2 (was {options.CacheBatchesPerQueue}).";
+            yield return $"{p}: {Key(section, "CacheBatchesPerQueue")} must be at least 2 (was {options.CacheBatchesPerQueue}).";
         }
 
         if (options.PollInterval <= TimeSpan.Zero || options.PollInterval > TimeSpan.FromSeconds(10))
         {
-            yield return $"{p}: KafkaStreamOptions.PollInterval must be between 0 and 10 s (was {options.PollInterval}).";
+            yield return $"{p}: {Key(section, "PollInterval")} must be between 0 and 10 s (was {options.PollInterval}).";
         }
 
         if (options.CommitInterval <= TimeSpan.Zero)
         {
-            yield return $"{p}: KafkaStreamOptions.CommitInterval must be positive (was {options.CommitInterval}).";
+            yield return $"{p}: {Key(section, "CommitInterval")} must be positive (was {options.CommitInterval}).";
         }
 
         if (options.MetadataTimeout <= TimeSpan.Zero)
         {
-            yield return $"{p}: KafkaStreamOptions.MetadataTimeout must be positive (was {options.MetadataTimeout}).";
+            yield return $"{p}: {Key(section, "MetadataTimeout")} must be positive (was {options.MetadataTimeout}).";
         }
 
         if (options.StreamNamespace is { Length: 0 })
         {
-            yield return $"{p}: KafkaStreamOptions.StreamNamespace must not be empty (leave it unset to use the topic name).";
+            yield return $"{p}: {Key(section, "StreamNamespace")} must not be empty (leave it unset to use the topic name).";
         }
 
-        foreach (var (section, settings) in new[] { ("Settings", options.Settings), ("ConsumerSettings", options.ConsumerSettings), ("ProducerSettings", options.ProducerSettings) })
+        foreach (var (name, settings) in new[] { ("Settings", options.Settings), ("ConsumerSettings", options.ConsumerSettings), ("ProducerSettings", options.ProducerSettings) })
         {
             foreach (var key in settings.Keys)
             {
                 if (ReservedSettings.Contains(key))
                 {
-                    yield return $"{p}: KafkaStreamOptions.{section}['{key}'] is managed by the provider; use the typed option instead.";
+                    yield return $"{p}: {SettingKey(section, name, key)} is managed by the provider; use the typed option instead.";
                 }
             }
         }
     }
+
+    private static string SettingKey(string? section, string dictionary, string key)
+        => section is null ? $"{nameof(KafkaStreamOptions)}.{dictionary}['{key}']" : $"{section}:{dictionary}:{key}";
 
     /// <summary>Kafka's rule for topic names.</summary>
     public static bool IsLegalTopicName(string? topic)
