@@ -75,6 +75,15 @@ public sealed class ArchiveIngestGrain(
             return;
         }
 
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+        {
+            // The silo is stopping: the output partition and catalog grains this flush calls are being deactivated
+            // with it, so the calls would fail half done. Nothing is lost by not flushing: the open files are above
+            // the checkpoint, and the next owner replays them from Kafka (the upload marks keep that exactly-once).
+            ArchiveLog.FlushSkippedOnShutdown(logger, Topic, Partition, state.State.Checkpoint);
+            return;
+        }
+
         if (cancellationToken.IsCancellationRequested)
         {
             // A non-graceful stop (killed, or declared dead) deactivates with a cancelled token while a new activation

@@ -19,6 +19,9 @@ internal static partial class ArchiveLog
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Archive of {Topic}[{Partition}] did not flush on a non-graceful deactivation ({Reason}); the next owner replays from checkpoint {Checkpoint}")]
     public static partial void FlushSkipped(ILogger logger, string topic, int partition, long checkpoint, string reason);
 
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Information, Message = "Archive of {Topic}[{Partition}] does not flush while the silo shuts down; the next owner replays from checkpoint {Checkpoint}")]
+    public static partial void FlushSkippedOnShutdown(ILogger logger, string topic, int partition, long checkpoint);
+
     [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Output partition {Topic}/{OutputPartition} is complete: wrote {Key}")]
     public static partial void SuccessWritten(ILogger logger, string topic, string outputPartition, string key);
 
