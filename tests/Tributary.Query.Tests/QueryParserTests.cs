@@ -113,6 +113,21 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"scan","dataSource":{"type":"join"},"intervals":["2026-11-23/P1D"]}""", "dataSource.type")]
     [InlineData("""{"queryType":"select","dataSource":"ds"}""", "queryType")]
     [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+1"}]}""", "virtualColumns")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"LONG"}}""", "filter")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","matchValueType":"LONG","lower":1}}""", "filter.column")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","lower":1}}""", "filter.matchValueType")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"TEXT","lower":1}}""", "filter.matchValueType")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"LONG","lower":1,"upper":"ten"}}""", "filter.upper")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"ARRAY<LONG>","lower":1}}""", "filter.matchValueType")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"interval","dimension":"__time"}}""", "filter.intervals")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"interval","dimension":"__time","intervals":[]}}""", "filter.intervals")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"and","fields":[{"type":"interval","dimension":"__time","intervals":["2026-11-23/P1D","today"]}]}}""", "filter.fields[0].intervals[1]")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a"}}""", "filter.query")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"soundsLike","value":"x"}}}""", "filter.query.type")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"contains"}}}""", "filter.query.value")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"fragment","values":"x"}}}""", "filter.query.values")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"regex","pattern":"("}}}""", "filter.query.pattern")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","query":{"type":"contains","value":"x"}}}""", "filter.dimension")]
     public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
     {
         var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));

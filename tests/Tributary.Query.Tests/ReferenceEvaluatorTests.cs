@@ -158,6 +158,28 @@ public sealed class ReferenceEvaluatorTests
         Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"clicks":11}}]""", json);
     }
 
+    [Theory]
+    [InlineData("""{"type":"interval","dimension":"__time","intervals":["2026-11-23T10:15Z/2026-11-23T11:00Z"]}""", 10)]
+    [InlineData("""{"type":"interval","dimension":"__time","intervals":["2026-11-23T10:40Z/PT1M","2026-11-23T10:01Z/PT1M"]}""", 12)]
+    [InlineData("""{"type":"range","column":"clicks","matchValueType":"LONG","lower":3,"lowerOpen":true,"upper":7}""", 12)]
+    [InlineData("""{"type":"range","column":"clicks","matchValueType":"DOUBLE","upper":"2.5","upperOpen":true}""", 3)]
+    [InlineData("""{"type":"range","column":"country","matchValueType":"STRING","lower":"DE","upper":"FR","upperOpen":true}""", 3)]
+    [InlineData("""{"type":"range","column":"country","matchValueType":"STRING","lower":"FR"}""", 14)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"contains","value":"u"}}""", 12)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"contains","value":"u","caseSensitive":true}}""", 0)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"insensitive_contains","value":"r"}}""", 2)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"fragment","values":["s","U"]}}""", 12)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"fragment","values":["s","U"],"caseSensitive":true}}""", 0)]
+    [InlineData("""{"type":"not","field":{"type":"search","dimension":"country","query":{"type":"contains","value":""}}}""", 1)]
+    [InlineData("""{"type":"true"}""", 18)]
+    [InlineData("""{"type":"false"}""", 0)]
+    [InlineData("""{"type":"not","field":{"type":"false"}}""", 18)]
+    public void Evaluate_IntervalRangeSearchTrueFalseFilters_SelectTheRows(string filter, long clicks)
+    {
+        var json = Run($$"""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{{filter}},"aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}""");
+        Assert.Equal($$$"""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"clicks":{{{clicks}}}}}]""", json);
+    }
+
     [Fact]
     public void Evaluate_CancelledToken_StopsWithOperationCanceled()
     {
