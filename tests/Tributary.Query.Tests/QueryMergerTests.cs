@@ -16,6 +16,8 @@ public sealed class QueryMergerTests
     [InlineData("groupBy")]
     [InlineData("scan")]
     [InlineData("timeBoundary")]
+    [InlineData("search")]
+    [InlineData("dataSourceMetadata")]
     public void Complete_RandomSegments_EqualsSinglePassEvaluation(string queryType)
     {
         var nonEmpty = 0;

@@ -181,6 +181,47 @@ public sealed class ReferenceEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_SearchAll_CountsMatchingValuesSortedByValueThenDimension()
+    {
+        var json = Run("""
+            {"queryType":"search","dataSource":"d","intervals":["2026-11-23/P1D"],"searchDimensions":["pin_id",{"type":"default","dimension":"country","outputName":"c"}],
+             "query":{"type":"insensitive_contains","value":"A"},"filter":{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"b"}}}
+            """);
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"dimension":"pin_id","value":"a","count":3}]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_SearchHourlyStrlenWithLimit_BucketsSortsAndCuts()
+    {
+        var json = Run("""
+            {"queryType":"search","dataSource":"d","intervals":["2026-11-23/P1D"],"granularity":"hour","searchDimensions":["pin_id","country"],
+             "query":{"type":"fragment","values":[""]},"sort":{"type":"strlen"},"limit":2}
+            """);
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":[{"dimension":"pin_id","value":"a","count":2},{"dimension":"pin_id","value":"b","count":1}]},"""
+            + """{"timestamp":"2026-11-23T11:00:00.000Z","result":[{"dimension":"pin_id","value":"c","count":1}]},"""
+            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":[{"dimension":"pin_id","value":"a","count":1},{"dimension":"country","value":"FR","count":1}]}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_SearchWithoutSearchDimensions_SearchesEveryStringDimension()
+    {
+        var json = Run("""{"queryType":"search","dataSource":"d","intervals":["2026-11-23/P1D"],"query":{"type":"contains","value":"U","caseSensitive":true},"sort":"lexicographic"}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"dimension":"country","value":"US","count":2}]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_DataSourceMetadata_ReportsTheLatestRowTime()
+    {
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T12:30:00.000Z","result":{"maxIngestedEventTime":"2026-11-23T12:30:00.000Z"}}]""",
+            Run("""{"queryType":"dataSourceMetadata","dataSource":"d"}"""));
+        var evaluator = new ReferenceEvaluator(TestData.Schema);
+        Assert.Equal("[]", QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse("""{"queryType":"dataSourceMetadata","dataSource":"d"}"""), [], TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
     public void Evaluate_CancelledToken_StopsWithOperationCanceled()
     {
         var query = QueryParser.Parse("""{"queryType":"timeBoundary","dataSource":"d"}""");

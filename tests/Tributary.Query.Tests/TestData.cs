@@ -204,6 +204,16 @@ internal sealed class TestData
 
             case "timeBoundary":
                 return $$"""{{{common}}{{new[] { string.Empty, ",\"bound\":\"maxTime\"", ",\"bound\":\"minTime\"" }[_random.Next(3)]}}}""";
+            case "search":
+            {
+                var dimensions = _random.Next(2) == 0 ? string.Empty : ",\"searchDimensions\":[\"pin_id\",\"country\",{\"type\":\"default\",\"dimension\":\"n\",\"outputName\":\"number\"}]";
+                var spec = new[] { """{"type":"contains","value":"1"}""", """{"type":"insensitive_contains","value":"U"}""", """{"type":"fragment","values":["p","0"]}""", """{"type":"contains","value":""}""" }[_random.Next(4)];
+                var sort = new[] { "lexicographic", "strlen", "numeric" }[_random.Next(3)];
+                return $$"""{{{common}},"granularity":{{Granularity()}}{{dimensions}},"query":{{spec}},"sort":{"type":"{{sort}}"},"limit":{{_random.Next(1, 40)}}}""";
+            }
+
+            case "dataSourceMetadata":
+                return """{"queryType":"dataSourceMetadata","dataSource":"pin_engagement"}""";
             default:
                 return $$"""{"queryType":"segmentMetadata","dataSource":"pin_engagement",{{Intervals()}},"merge":true,"analysisTypes":["cardinality","minmax","size","interval"]}""";
         }

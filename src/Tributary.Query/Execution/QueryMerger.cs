@@ -16,6 +16,7 @@ public sealed class QueryMerger
     private readonly Dictionary<long, Dictionary<GroupKey, IAggregatorState[]>> _buckets = [];
     private readonly List<ScanPartial> _scans = [];
     private readonly List<SegmentAnalysis> _analyses = [];
+    private readonly Dictionary<long, Dictionary<SearchHitKey, long>> _searchBuckets = [];
     private readonly Lock _lock = new();
     private long? _minTime;
     private long? _maxTime;
@@ -75,6 +76,12 @@ public sealed class QueryMerger
             case (SegmentMetadataQuery, SegmentMetadataPartial m):
                 _analyses.Add(m.Analysis);
                 break;
+            case (SearchQuery, SearchPartial sp):
+                AddSearch(sp);
+                break;
+            case (DataSourceMetadataQuery, DataSourceMetadataPartial dm):
+                _maxTime = Max(_maxTime, dm.MaxIngestedEventTime);
+                break;
             default:
                 throw new ArgumentException($"A {partial.GetType().Name} cannot be merged into a {_query.QueryType} query.", nameof(partial));
         }
@@ -91,6 +98,8 @@ public sealed class QueryMerger
             ScanQuery scan => CompleteScan(scan),
             TimeBoundaryQuery tb => new TimeBoundaryResult(_minTime, _maxTime, tb.Bound),
             SegmentMetadataQuery sm => CompleteSegmentMetadata(sm),
+            SearchQuery search => CompleteSearch(search, cancellationToken),
+            DataSourceMetadataQuery => new DataSourceMetadataResult(_maxTime),
             _ => throw new InvalidOperationException($"Unknown query type {_query.QueryType}."),
         };
     }
@@ -369,6 +378,52 @@ public sealed class QueryMerger
 
         var merged = new SegmentAnalysis("merged", (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? Interval.Condense(intervals) : null, columns, size, numRows);
         return new SegmentMetadataResult([merged]);
+    }
+
+    private void AddSearch(SearchPartial partial)
+    {
+        _minTime = Min(_minTime, partial.MinTimestamp);
+        foreach (var (bucket, hits) in partial.Buckets)
+        {
+            if (!_searchBuckets.TryGetValue(bucket, out var merged))
+            {
+                _limits.CheckBuckets(_searchBuckets.Count + 1);
+                _searchBuckets[bucket] = new Dictionary<SearchHitKey, long>(hits);
+                continue;
+            }
+
+            foreach (var (key, count) in hits)
+            {
+                merged[key] = merged.GetValueOrDefault(key) + count;
+            }
+        }
+    }
+
+    /// <summary>Druid's search order: by value under the sort's ordering, then by dimension; cut to the limit per bucket.</summary>
+    private SearchResult CompleteSearch(SearchQuery query, CancellationToken cancellationToken)
+    {
+        var buckets = new List<SearchBucket>(_searchBuckets.Count);
+        foreach (var bucket in _searchBuckets.Keys.Order())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var hits = _searchBuckets[bucket].Select(kv => new SearchHit(kv.Key.Dimension, kv.Key.Value, kv.Value)).ToList();
+            hits.Sort((a, b) =>
+            {
+                var c = StringComparers.Compare(a.Value, b.Value, query.Sort);
+                return c != 0 ? c : StringComparers.CompareLexicographic(a.Dimension, b.Dimension);
+            });
+            if (hits.Count > query.Limit)
+            {
+                hits.RemoveRange(query.Limit, hits.Count - query.Limit);
+            }
+
+            if (hits.Count > 0)
+            {
+                buckets.Add(new SearchBucket(OutputTimestamp(bucket), hits));
+            }
+        }
+
+        return new SearchResult(buckets);
     }
 
     private static int CompareNumbers(object? a, object? b)

@@ -112,6 +112,38 @@ public static class QueryResultWriter
                 }
 
                 break;
+            case SearchResult search:
+                foreach (var bucket in search.Buckets)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("timestamp", IsoTime.Format(bucket.Timestamp));
+                    writer.WriteStartArray("result");
+                    foreach (var hit in bucket.Result)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("dimension", hit.Dimension);
+                        writer.WriteString("value", hit.Value);
+                        writer.WriteNumber("count", hit.Count);
+                        writer.WriteEndObject();
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+
+                break;
+            case DataSourceMetadataResult dm:
+                if (dm.MaxIngestedEventTime is { } maxIngested)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("timestamp", IsoTime.Format(maxIngested));
+                    writer.WriteStartObject("result");
+                    writer.WriteString("maxIngestedEventTime", IsoTime.Format(maxIngested));
+                    writer.WriteEndObject();
+                    writer.WriteEndObject();
+                }
+
+                break;
             default:
                 throw new ArgumentException($"Unknown result type {result.GetType().Name}.", nameof(result));
         }

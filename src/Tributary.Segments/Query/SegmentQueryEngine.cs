@@ -48,9 +48,15 @@ public static class SegmentQueryEngine
             return new SegmentMetadataPartial(Analyse(segment, metadata, id)) { SegmentId = id };
         }
 
+        if (query is DataSourceMetadataQuery)
+        {
+            return new DataSourceMetadataPartial(segment.RowCount > 0 ? segment.MaxTimestampMs : null) { SegmentId = id };
+        }
+
         using var rows = new FilterEvaluator(segment).Evaluate(query);
         return query switch
         {
+            SearchQuery search => SegmentSearch.Execute(segment, search, rows, limits, id, cancellationToken),
             AggregationQuery aggregation => Aggregate(segment, aggregation, rows, sketches ?? HyperLogLogSketchFactory.ForPrecision(segment.Spec.HyperUniquePrecision), limits, id, cancellationToken),
             ScanQuery scan => Scan(segment, scan, rows, limits, id, cancellationToken),
             TimeBoundaryQuery => TimeBoundary(segment, rows, id, cancellationToken),
@@ -73,7 +79,7 @@ public static class SegmentQueryEngine
             AggregatorType.HyperUnique => ColumnType.HyperUnique,
             _ => ColumnType.Double,
         })));
-        return new RowSchema(columns);
+        return new RowSchema(columns) { Dimensions = [.. spec.Dimensions.Select(d => d.Name)] };
     }
 
     private static AggregatePartial Aggregate(ISegment segment, AggregationQuery query, RowSet rows, ICardinalitySketchFactory sketches, QueryLimits limits, string id, CancellationToken cancellationToken)

@@ -199,6 +199,28 @@ internal sealed class QueryTestData
                 return $$"""{{{common}},"columns":{{columns}}{{limit}}{{offset}},"order":"{{order}}","resultFormat":"{{format}}","batchSize":{{_random.Next(1, 30)}}}""";
             }
 
+            case "search":
+            {
+                var dimensions = _random.Next(3) switch
+                {
+                    0 => string.Empty,
+                    1 => $",\"searchDimensions\":[{string.Join(",", new[] { "\"pin_id\"" }.Concat(Enumerable.Range(0, _random.Next(0, 3)).Select(_ => $"\"{Dimension()}\"")).Distinct())}]",
+                    _ => ",\"searchDimensions\":[\"country\",{\"type\":\"default\",\"dimension\":\"pin_id\",\"outputName\":\"pin\"},\"n\",\"__time\",\"clicks\"]",
+                };
+                var spec = _random.Next(4) switch
+                {
+                    0 => $$"""{"type":"contains","value":"{{new[] { "pin-0", "o", "U", "1", "", "i" }[_random.Next(6)]}}","caseSensitive":{{Bool()}}}""",
+                    1 => $$"""{"type":"insensitive_contains","value":"{{new[] { "PIN", "s", "2", "e" }[_random.Next(4)]}}"}""",
+                    2 => $$"""{"type":"fragment","values":["{{new[] { "pin", "i", "" }[_random.Next(3)]}}","{{new[] { "0", "I", "" }[_random.Next(3)]}}"],"caseSensitive":{{Bool()}}}""",
+                    _ => """{"type":"regex","pattern":"^(pin-0[0-3]|US|[0-9])"}""",
+                };
+                var sort = new[] { string.Empty, ",\"sort\":{\"type\":\"lexicographic\"}", ",\"sort\":{\"type\":\"strlen\"}", ",\"sort\":{\"type\":\"numeric\"}" }[_random.Next(4)];
+                var limit = _random.Next(2) == 0 ? string.Empty : $",\"limit\":{_random.Next(1, 30)}";
+                return $$"""{{{common}},"granularity":{{Granularity()}}{{dimensions}},"query":{{spec}}{{sort}}{{limit}}}""";
+            }
+
+            case "dataSourceMetadata":
+                return $$"""{"queryType":"dataSourceMetadata","dataSource":"{{Datasource}}","context":{"queryId":"q{{_random.Next(100)}}"}""" + "}";
             case "timeBoundary":
                 return $$"""{{{common}}{{new[] { string.Empty, ",\"bound\":\"maxTime\"", ",\"bound\":\"minTime\"" }[_random.Next(3)]}}}""";
             default:

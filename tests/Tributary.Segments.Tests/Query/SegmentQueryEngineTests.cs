@@ -15,7 +15,7 @@ public sealed class SegmentQueryEngineTests
 {
     private const int Seeds = 120;
 
-    public static TheoryData<string> QueryTypes => ["timeseries", "topN", "groupBy", "scan", "timeBoundary", "segmentMetadata"];
+    public static TheoryData<string> QueryTypes => ["timeseries", "topN", "groupBy", "scan", "timeBoundary", "segmentMetadata", "search", "dataSourceMetadata"];
 
     [Theory]
     [MemberData(nameof(QueryTypes))]
@@ -36,6 +36,8 @@ public sealed class SegmentQueryEngineTests
     [InlineData("groupBy")]
     [InlineData("timeBoundary")]
     [InlineData("segmentMetadata")]
+    [InlineData("search")]
+    [InlineData("dataSourceMetadata")]
     public void Execute_RandomQueriesOnSealedSegmentWithoutRollup_EqualsReference(string queryType) => RunSingleSegment(queryType, seal: true, rollup: false);
 
     [Theory]
