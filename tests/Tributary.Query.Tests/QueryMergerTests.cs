@@ -134,6 +134,29 @@ public sealed class QueryMergerTests
         Assert.Equal("maxBuckets", ex.Limit);
     }
 
+    [Theory]
+    [InlineData("LONG", "7", "8")]
+    [InlineData("DOUBLE", "7.0", "8.5")]
+    public void Complete_PartialsKeyedByRawNumericStrings_MergeIntoOneGroupPerNumber(string outputType, string seven, string other)
+    {
+        // partials keyed by raw values (as an older engine or another evaluator may ship them): the merge converts first
+        var query = (GroupByQuery)QueryParser.Parse($$"""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"all","dimensions":[{"type":"default","dimension":"d","outputType":"{{outputType}}"}],"aggregations":[{"type":"count","name":"n"}]}""");
+        var merger = new QueryMerger(query);
+        merger.Add(Partial(query, ("7", 1), ("07", 2), (other, 5)));
+        merger.Add(Partial(query, ("7.0", 4), ("+7", 8), ("seven", 16)));
+
+        Assert.Equal(
+            $$$"""[{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"d":null,"n":16}},{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"d":{{{seven}}},"n":15}},{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"d":{{{other}}},"n":5}}]""",
+            QueryResultWriter.ToJson(merger.Complete(TestContext.Current.CancellationToken)));
+
+        static AggregatePartial Partial(GroupByQuery query, params (string Value, long Count)[] groups)
+        {
+            var partial = new AggregatePartial();
+            partial.Buckets[Granularity.AllBucket] = groups.ToDictionary(g => new GroupKey([g.Value]), g => (IAggregatorState[])[new CountState { Count = g.Count }]);
+            return partial;
+        }
+    }
+
     [Fact]
     public void Complete_CancelledToken_Throws()
     {

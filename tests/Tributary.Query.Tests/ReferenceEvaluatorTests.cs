@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Tributary.Query.Tests;
 
 /// <summary>Hand-checked results on a tiny data set, written as Druid's response JSON.</summary>
@@ -219,6 +221,31 @@ public sealed class ReferenceEvaluatorTests
             Run("""{"queryType":"dataSourceMetadata","dataSource":"d"}"""));
         var evaluator = new ReferenceEvaluator(TestData.Schema);
         Assert.Equal("[]", QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse("""{"queryType":"dataSourceMetadata","dataSource":"d"}"""), [], TestContext.Current.CancellationToken)));
+    }
+
+    [Theory]
+    [InlineData("LONG", "7")]
+    [InlineData("DOUBLE", "7.0")]
+    [InlineData("STRING", null)]
+    public void Evaluate_GroupByAndTopNWithNumericOutputType_ConvertThenGroup(string outputType, string? seven)
+    {
+        var rows = new[] { "7", "07", "7.0", "x" }.Select((v, i) => new Row(T0 + i, new Dictionary<string, object?> { ["country"] = v, ["clicks"] = 1L << i })).ToList();
+        var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+        var dimension = $$"""{"type":"default","dimension":"country","outputName":"c","outputType":"{{outputType}}"}""";
+        var groupBy = QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse($$"""{"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23/P1D"],"dimensions":[{{dimension}}],"aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}"""), rows, TestContext.Current.CancellationToken));
+        var topN = QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse($$"""{"queryType":"topN","dataSource":"d","intervals":["2026-11-23/P1D"],"dimension":{{dimension}},"metric":"clicks","threshold":1,"aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}"""), rows, TestContext.Current.CancellationToken));
+        if (seven is null)
+        {
+            // strings stay distinct
+            Assert.Equal(4, JsonDocument.Parse(groupBy).RootElement.GetArrayLength());
+            Assert.Contains("""{"c":"x","clicks":8}""", topN, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.Equal(
+            $$$"""[{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"c":null,"clicks":8}},{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"c":{{{seven}}},"clicks":7}}]""",
+            groupBy);
+        Assert.Equal($$"""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"c":null,"clicks":8}]}]""", topN);
     }
 
     [Fact]

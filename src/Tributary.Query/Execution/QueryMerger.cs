@@ -106,6 +106,9 @@ public sealed class QueryMerger
 
     private void AddAggregate(AggregatePartial partial)
     {
+        // convert-then-group also across segments: a partial keyed by raw values ("07", "7.0") folds into the group 7
+        var dimensions = ((AggregationQuery)_query).GroupDimensions;
+        var convert = DimensionValues.AnyConverted(dimensions);
         _minTime = Min(_minTime, partial.MinTimestamp);
         foreach (var (bucket, groups) in partial.Buckets)
         {
@@ -116,8 +119,9 @@ public sealed class QueryMerger
                 _buckets[bucket] = merged;
             }
 
-            foreach (var (key, states) in groups)
+            foreach (var (raw, states) in groups)
             {
+                var key = convert ? DimensionValues.Canonical(dimensions, raw) : raw;
                 if (merged.TryGetValue(key, out var existing))
                 {
                     for (var i = 0; i < existing.Length; i++)

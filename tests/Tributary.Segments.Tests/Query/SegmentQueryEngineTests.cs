@@ -231,6 +231,49 @@ public sealed class SegmentQueryEngineTests
             schema.Columns.Select(c => $"{c.Name}:{c.Type}"));
     }
 
+    [Theory]
+    [InlineData("LONG", false, "7", "8")]
+    [InlineData("LONG", true, "7", "8")]
+    [InlineData("DOUBLE", false, "7.0", "8.5")]
+    [InlineData("DOUBLE", true, "7.0", "8.5")]
+    public void Execute_GroupByAndTopNWithNumericOutputType_ConvertBeforeGrouping(string outputType, bool seal, string seven, string other)
+    {
+        // "7", "07" and "7.0" are three dictionary values but one number: Druid converts, then groups
+        var spec = QueryTestData.Spec();
+        var id = new SegmentId(spec.Name, QueryTestData.Start, 0);
+        var countries = new[] { "7", "07", "7.0", "7", other, "x" };
+        var events = countries.Select((c, i) => new QueryTestData.Event(QueryTestData.Start + (i * 60_000L), "pin-00" + i, c, "ios", i, 10 + i, 1.0, "u" + i)).ToList();
+        using var open = QueryTestData.Build(spec, id, events);
+        using var sealedSegment = seal ? QueryTestData.SealAndLoad(open) : null;
+        ISegment segment = sealedSegment is null ? open : sealedSegment;
+        var ct = TestContext.Current.CancellationToken;
+        var dimension = $$"""{"type":"default","dimension":"country","outputName":"c","outputType":"{{outputType}}"}""";
+        var aggregations = """[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"}]""";
+        var evaluator = new ReferenceEvaluator(SegmentQueryEngine.Schema(spec));
+        var rows = QueryTestData.Rows(spec, events, sealedOrder: seal);
+        var groupBy = QueryParser.Parse($$"""{"queryType":"groupBy","dataSource":"pin_engagement","intervals":["2026-11-23/P1D"],"granularity":"all","dimensions":[{{dimension}}],"aggregations":{{aggregations}}}""");
+        var groupByJson = QueryResultWriter.ToJson(Merge(groupBy, SegmentQueryEngine.Execute(segment, groupBy, null, ct)));
+        Assert.Equal(QueryResultWriter.ToJson(evaluator.Evaluate(groupBy, rows, ct)), groupByJson);
+        static string Row(string c, int n, int clicks) => $$$"""{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"c":{{{c}}},"rows":{{{n}}},"clicks":{{{clicks}}}}}""";
+        Assert.Equal($"[{Row("null", 1, 15)},{Row(seven, 4, 46)},{Row(other, 1, 14)}]", groupByJson);
+
+        foreach (var metric in new[] { "clicks", "rows" })
+        {
+            // ranking by an aggregator takes the engine's deferred per-id path when nothing converts
+            var topN = QueryParser.Parse($$"""{"queryType":"topN","dataSource":"pin_engagement","intervals":["2026-11-23/P1D"],"granularity":"all","dimension":{{dimension}},"metric":"{{metric}}","threshold":2,"aggregations":{{aggregations}}}""");
+            var topNJson = QueryResultWriter.ToJson(Merge(topN, SegmentQueryEngine.Execute(segment, topN, null, ct)));
+            Assert.Equal(QueryResultWriter.ToJson(evaluator.Evaluate(topN, rows, ct)), topNJson);
+            Assert.StartsWith($$"""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"c":{{seven}},"rows":4,"clicks":46},""", topNJson, StringComparison.Ordinal);
+        }
+    }
+
+    private static QueryResult Merge(NativeQuery query, PartialResult partial)
+    {
+        var merger = new QueryMerger(query);
+        merger.Add(partial);
+        return merger.Complete(TestContext.Current.CancellationToken);
+    }
+
     private static OpenSegment Segment(out List<QueryTestData.Event> events)
     {
         events = new QueryTestData(11).Events(300);
