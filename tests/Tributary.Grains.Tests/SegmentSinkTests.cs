@@ -135,7 +135,7 @@ public sealed class SegmentSinkTests
     }
 
     [Fact]
-    public async Task SearchAndDataSourceMetadata_OverOpenAndSealedSegments_MergeLikeTheReference()
+    public async Task SearchDataSourceAndSegmentMetadata_OverOpenAndSealedSegments_AnswerThroughTheBroker()
     {
         await using var env = await SegmentEnvironment.StartAsync(silos: 1);
         var events = Generate(0, 1_500);
@@ -159,6 +159,16 @@ public sealed class SegmentSinkTests
         var response = await env.QueryAsync(metadata);
         using var doc = JsonDocument.Parse(response.Body);
         Assert.Equal(IsoTime.Format(events.Max(e => e.Ts) / 60_000 * 60_000), doc.RootElement[0].GetProperty("result").GetProperty("maxIngestedEventTime").GetString());
+
+        // what Turnilo and Superset read to introspect a datasource
+        var introspection = await env.QueryAsync("""{"queryType":"segmentMetadata","dataSource":"DS","merge":true,"analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+        Assert.Equal(200, introspection.StatusCode);
+        using var analysis = JsonDocument.Parse(introspection.Body);
+        var merged = analysis.RootElement.EnumerateArray().Single();
+        Assert.Equal("""{"count":{"type":"longSum","name":"count","fieldName":"count"},"unique_users":{"type":"hyperUnique","name":"unique_users","fieldName":"unique_users","isInputHyperUnique":false,"round":false}}""", merged.GetProperty("aggregators").GetRawText());
+        Assert.True(merged.GetProperty("rollup").GetBoolean());
+        Assert.Equal("MINUTE", merged.GetProperty("queryGranularity").GetString());
+        Assert.Equal("""{"column":"ts","format":"iso","missingValue":null}""", merged.GetProperty("timestampSpec").GetRawText());
     }
 
     [Fact]

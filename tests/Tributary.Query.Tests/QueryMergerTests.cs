@@ -74,6 +74,9 @@ public sealed class QueryMergerTests
             var merged = ((SegmentMetadataResult)merger.Complete(TestContext.Current.CancellationToken)).Segments.Single();
 
             Assert.Equal(segments.Count == 1 ? "seg-000" : "merged", merged.Id);
+            Assert.Equal(whole.Aggregators, merged.Aggregators);
+            Assert.Equal((whole.TimestampSpec, whole.QueryGranularity, whole.Rollup), (merged.TimestampSpec, merged.QueryGranularity, merged.Rollup));
+            Assert.NotNull(merged.Aggregators);
             Assert.Equal(whole.NumRows, merged.NumRows);
             Assert.Equal(whole.Size, merged.Size);
             foreach (var (name, column) in whole.Columns)
@@ -154,6 +157,53 @@ public sealed class QueryMergerTests
             var partial = new AggregatePartial();
             partial.Buckets[Granularity.AllBucket] = groups.ToDictionary(g => new GroupKey([g.Value]), g => (IAggregatorState[])[new CountState { Count = g.Count }]);
             return partial;
+        }
+    }
+
+    [Theory]
+    [InlineData("strict", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """null""")]
+    [InlineData("lenient", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":null,"y":{"type":"doubleMax","name":"y","fieldName":"y"}}""")]
+    [InlineData("earliest", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""")]
+    [InlineData("latest", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"doubleSum","name":"x","fieldName":"x"},"y":{"type":"doubleMax","name":"y","fieldName":"y"}}""")]
+    public void Complete_SegmentMetadataWithDifferingAggregators_MergesByStrategy(string strategy, string same, string differing)
+    {
+        var query = (SegmentMetadataQuery)QueryParser.Parse($$"""{"queryType":"segmentMetadata","dataSource":"d","merge":true,"aggregatorMergeStrategy":"{{strategy}}","analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+        var early = Analysis("a", 0, [new(AggregatorType.LongSum, "count", "count"), new(AggregatorType.LongSum, "x", "x")], "minute", rollup: true);
+        var late = Analysis("b", 3_600_000, [new(AggregatorType.LongSum, "count", "count"), new(AggregatorType.DoubleSum, "x", "x"), new(AggregatorType.DoubleMax, "y", "y")], "hour", rollup: true);
+
+        Assert.Contains("\"aggregators\":" + same + ",", Merge(early, early with { Id = "c" }), StringComparison.Ordinal);
+        var json = Merge(late, early);
+        Assert.Contains("\"aggregators\":" + differing + ",", json, StringComparison.Ordinal);
+        Assert.EndsWith("""
+            "timestampSpec":{"column":"ts","format":"millis","missingValue":null},"queryGranularity":null,"rollup":true}]
+            """, json, StringComparison.Ordinal);
+
+        string Merge(params SegmentAnalysis[] analyses)
+        {
+            var merger = new QueryMerger(query);
+            foreach (var a in analyses)
+            {
+                merger.Add(PartialResultCodec.Deserialize(PartialResultCodec.Serialize(new SegmentMetadataPartial(a) { SegmentId = a.Id }), query, null));
+            }
+
+            return QueryResultWriter.ToJson(merger.Complete(TestContext.Current.CancellationToken));
+        }
+
+        static SegmentAnalysis Analysis(string id, long start, AggregatorSpec[] aggregators, string granularity, bool rollup)
+        {
+            var map = new OrderedDictionary<string, AggregatorSpec?>(StringComparer.Ordinal);
+            foreach (var a in aggregators)
+            {
+                map[a.Name] = a;
+            }
+
+            return new SegmentAnalysis(id, [new Interval(start, start + 3_600_000)], new OrderedDictionary<string, ColumnAnalysis>(StringComparer.Ordinal), 0, 1)
+            {
+                Aggregators = map,
+                TimestampSpec = new SegmentTimestampSpec("ts", "millis"),
+                QueryGranularity = granularity,
+                Rollup = rollup,
+            };
         }
     }
 

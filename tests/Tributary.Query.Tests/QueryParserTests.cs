@@ -135,6 +135,8 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"query":{"type":"contains","value":"x"},"searchDimensions":["a",7]}""", "searchDimensions[1]")]
     [InlineData("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"query":{"type":"fragment"}}""", "query.values")]
     [InlineData("""{"queryType":"dataSourceMetadata"}""", "dataSource")]
+    [InlineData("""{"queryType":"segmentMetadata","dataSource":"ds","aggregatorMergeStrategy":"newest"}""", "aggregatorMergeStrategy")]
+    [InlineData("""{"queryType":"segmentMetadata","dataSource":"ds","analysisTypes":["cardinality","everything"]}""", "analysisTypes[1]")]
     public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
     {
         var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));

@@ -149,6 +149,15 @@ public sealed class ReferenceEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_SegmentMetadataWithIngestionAnalyses_ReportsAggregatorsRollupGranularityAndTimestampSpec()
+    {
+        var json = Run("""{"queryType":"segmentMetadata","dataSource":"d","toInclude":{"type":"none"},"analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+        Assert.Equal(
+            """[{"id":"all","intervals":null,"columns":{},"size":0,"numRows":5,"aggregators":{"count":{"type":"longSum","name":"count","fieldName":"count"},"clicks":{"type":"longSum","name":"clicks","fieldName":"clicks"},"users":{"type":"hyperUnique","name":"users","fieldName":"users","isInputHyperUnique":false,"round":false}},"timestampSpec":{"column":"ts","format":"iso","missingValue":null},"queryGranularity":"MINUTE","rollup":true}]""",
+            json);
+    }
+
+    [Fact]
     public void Evaluate_LikeRegexAndNumericBound_Match()
     {
         var json = Run("""

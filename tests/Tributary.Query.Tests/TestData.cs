@@ -56,7 +56,14 @@ internal sealed class TestData
         new ColumnSchema("clicks", ColumnType.Long),
         new ColumnSchema("revenue", ColumnType.Double),
         new ColumnSchema("users", ColumnType.String),
-    ]);
+    ])
+    {
+        Metadata = new DatasourceMetadata(
+            [new AggregatorSpec(AggregatorType.Count, "count", null), new AggregatorSpec(AggregatorType.LongSum, "clicks", "click_count"), new AggregatorSpec(AggregatorType.HyperUnique, "users", "user_id")],
+            new SegmentTimestampSpec("ts", "iso"),
+            "minute",
+            true),
+    };
 
     private static readonly string?[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "", null];
     private static readonly string[] Devices = ["ios", "android", "web"];
@@ -215,7 +222,7 @@ internal sealed class TestData
             case "dataSourceMetadata":
                 return """{"queryType":"dataSourceMetadata","dataSource":"pin_engagement"}""";
             default:
-                return $$"""{"queryType":"segmentMetadata","dataSource":"pin_engagement",{{Intervals()}},"merge":true,"analysisTypes":["cardinality","minmax","size","interval"]}""";
+                return $$"""{"queryType":"segmentMetadata","dataSource":"pin_engagement",{{Intervals()}},"merge":true,"analysisTypes":["cardinality","minmax","size","interval","aggregators","timestampSpec","queryGranularity","rollup"]}""";
         }
     }
 

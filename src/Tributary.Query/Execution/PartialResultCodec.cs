@@ -12,7 +12,9 @@ namespace Tributary.Query;
 /// aggregate: opt minTimestamp, bucket count, per bucket its start and group count, per group the key length and
 /// opt string values, then per aggregator its state (count/longSum: long; doubleSum: double; min/max: opt long or
 /// double; hyperUnique: length-prefixed sketch bytes); scan: columns, row count, per row time and tagged values;
-/// timeBoundary: opt min, opt max; segmentMetadata: the analysis fields in declaration order; search: opt
+/// timeBoundary: opt min, opt max; segmentMetadata: the analysis fields in declaration order, then opt
+/// aggregators (count, per entry name and opt type byte, name, opt fieldName, round), opt timestampSpec (column, format),
+/// opt queryGranularity, opt rollup; search: opt
 /// minTimestamp, bucket count, per bucket its start and hit count, per hit dimension, value and count;
 /// dataSourceMetadata: opt max ingested event time.
 /// </para>
@@ -373,6 +375,37 @@ public static class PartialResultCodec
 
         w.Write(a.Size);
         w.Write(a.NumRows);
+        w.Write(a.Aggregators is not null);
+        if (a.Aggregators is not null)
+        {
+            w.Write(a.Aggregators.Count);
+            foreach (var (name, spec) in a.Aggregators)
+            {
+                w.Write(name);
+                w.Write(spec is not null);
+                if (spec is not null)
+                {
+                    w.Write((byte)spec.Type);
+                    w.Write(spec.Name);
+                    WriteOptional(w, spec.FieldName);
+                    w.Write(spec.Round);
+                }
+            }
+        }
+
+        w.Write(a.TimestampSpec is not null);
+        if (a.TimestampSpec is { } ts)
+        {
+            w.Write(ts.Column);
+            w.Write(ts.Format);
+        }
+
+        WriteOptional(w, a.QueryGranularity);
+        w.Write(a.Rollup.HasValue);
+        if (a.Rollup is { } rollup)
+        {
+            w.Write(rollup);
+        }
     }
 
     private static SegmentAnalysis ReadAnalysis(BinaryReader r)
@@ -399,7 +432,23 @@ public static class PartialResultCodec
                 ReadValue(r, null), ReadValue(r, null), r.ReadBoolean() ? r.ReadString() : null);
         }
 
-        return new SegmentAnalysis(id, intervals, columns, r.ReadInt64(), r.ReadInt64());
+        var analysis = new SegmentAnalysis(id, intervals, columns, r.ReadInt64(), r.ReadInt64());
+        OrderedDictionary<string, AggregatorSpec?>? aggregators = null;
+        if (r.ReadBoolean())
+        {
+            var n = r.ReadInt32();
+            aggregators = new OrderedDictionary<string, AggregatorSpec?>(StringComparer.Ordinal);
+            for (var i = 0; i < n; i++)
+            {
+                var name = r.ReadString();
+                aggregators[name] = r.ReadBoolean() ? new AggregatorSpec((AggregatorType)r.ReadByte(), r.ReadString(), r.ReadBoolean() ? r.ReadString() : null, r.ReadBoolean()) : null;
+            }
+        }
+
+        var timestampSpec = r.ReadBoolean() ? new SegmentTimestampSpec(r.ReadString(), r.ReadString()) : null;
+        var granularity = r.ReadBoolean() ? r.ReadString() : null;
+        bool? rollup = r.ReadBoolean() ? r.ReadBoolean() : null;
+        return analysis with { Aggregators = aggregators, TimestampSpec = timestampSpec, QueryGranularity = granularity, Rollup = rollup };
     }
 
     private static void WriteOptional(BinaryWriter w, long? value)

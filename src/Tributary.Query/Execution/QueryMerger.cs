@@ -380,7 +380,13 @@ public sealed class QueryMerger
             }
         }
 
-        var merged = new SegmentAnalysis("merged", (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? Interval.Condense(intervals) : null, columns, size, numRows);
+        var merged = new SegmentAnalysis("merged", (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? Interval.Condense(intervals) : null, columns, size, numRows)
+        {
+            Aggregators = SegmentAnalyses.MergeAggregators(sorted, query.AggregatorMergeStrategy),
+            TimestampSpec = SegmentAnalyses.Same(sorted.Select(a => a.TimestampSpec)),
+            QueryGranularity = SegmentAnalyses.Same(sorted.Select(a => a.QueryGranularity)),
+            Rollup = sorted.All(a => a.Rollup == sorted[0].Rollup) ? sorted[0].Rollup : null,
+        };
         return new SegmentMetadataResult([merged]);
     }
 
@@ -482,6 +488,65 @@ public static class SegmentAnalyses
             MinValue = CompareValues(a.MinValue, b.MinValue) <= 0 ? a.MinValue ?? b.MinValue : b.MinValue ?? a.MinValue,
             MaxValue = CompareValues(a.MaxValue, b.MaxValue) >= 0 ? a.MaxValue ?? b.MaxValue : b.MaxValue ?? a.MaxValue,
         };
+    }
+
+    /// <summary>The value every analysis agrees on, or null when they differ (Druid's merge of timestampSpec and queryGranularity).</summary>
+    public static T? Same<T>(IEnumerable<T?> values)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        T? first = null;
+        var any = false;
+        foreach (var v in values)
+        {
+            if (!any)
+            {
+                (first, any) = (v, true);
+            }
+            else if (!Equals(first, v))
+            {
+                return null;
+            }
+        }
+
+        return first;
+    }
+
+    /// <summary>Druid's merge of the <c>aggregators</c> analyses of several segments under <paramref name="strategy"/>.</summary>
+    public static OrderedDictionary<string, AggregatorSpec?>? MergeAggregators(IReadOnlyList<SegmentAnalysis> analyses, AggregatorMergeStrategy strategy)
+    {
+        ArgumentNullException.ThrowIfNull(analyses);
+        if (analyses.Count == 0)
+        {
+            return null;
+        }
+
+        switch (strategy)
+        {
+            case AggregatorMergeStrategy.Earliest:
+                return analyses.Where(a => a.Aggregators is not null).MinBy(a => a.Intervals?.Min(i => i.Start) ?? long.MaxValue)?.Aggregators;
+            case AggregatorMergeStrategy.Latest:
+                return analyses.Where(a => a.Aggregators is not null).MaxBy(a => a.Intervals?.Max(i => i.End) ?? long.MinValue)?.Aggregators;
+            case AggregatorMergeStrategy.Strict:
+                if (analyses.Any(a => a.Aggregators is null))
+                {
+                    return null;
+                }
+
+                var first = analyses[0].Aggregators!;
+                return analyses.All(a => a.Aggregators!.Count == first.Count && a.Aggregators.All(kv => first.TryGetValue(kv.Key, out var f) && Equals(f, kv.Value))) ? first : null;
+            default:
+                var merged = new OrderedDictionary<string, AggregatorSpec?>(StringComparer.Ordinal);
+                foreach (var analysis in analyses)
+                {
+                    foreach (var (name, spec) in analysis.Aggregators ?? [])
+                    {
+                        merged[name] = merged.TryGetValue(name, out var existing) && !Equals(existing, spec) ? null : spec;
+                    }
+                }
+
+                return merged;
+        }
     }
 
     /// <summary>Compares two min/max values (strings lexicographically, numbers numerically), nulls first.</summary>

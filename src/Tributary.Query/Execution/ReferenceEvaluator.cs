@@ -37,6 +37,9 @@ public sealed record RowSchema(IReadOnlyList<ColumnSchema> Columns)
     /// <summary>The names of the dimension columns (what a search without <c>searchDimensions</c> searches); null: the string columns.</summary>
     public IReadOnlyList<string>? Dimensions { get; init; }
 
+    /// <summary>What the segments record about their ingestion (segmentMetadata's aggregators, timestampSpec, queryGranularity, rollup); null: unknown, reported as null.</summary>
+    public DatasourceMetadata? Metadata { get; init; }
+
     /// <summary>The dimension names: <see cref="Dimensions"/>, or the string columns when not given.</summary>
     public IEnumerable<string> DimensionNames => Dimensions ?? Columns.Where(c => c.Type == ColumnType.String).Select(c => c.Name);
 }
@@ -242,7 +245,8 @@ public sealed class ReferenceEvaluator
         }
 
         IReadOnlyList<Interval>? intervals = (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? [segmentInterval] : null;
-        return new SegmentAnalysis(segmentId, intervals, columns, totalSize, rows.Count);
+        var analysis = new SegmentAnalysis(segmentId, intervals, columns, totalSize, rows.Count);
+        return _schema.Metadata?.Apply(analysis, query) ?? analysis;
     }
 
     private static Interval SpanOf(IReadOnlyList<Row> rows)

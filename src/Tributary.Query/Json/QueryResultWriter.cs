@@ -294,10 +294,80 @@ public static class QueryResultWriter
         writer.WriteEndObject();
         writer.WriteNumber("size", segment.Size);
         writer.WriteNumber("numRows", segment.NumRows);
-        writer.WriteNull("aggregators");
-        writer.WriteNull("timestampSpec");
-        writer.WriteNull("queryGranularity");
-        writer.WriteNull("rollup");
+        if (segment.Aggregators is null)
+        {
+            writer.WriteNull("aggregators");
+        }
+        else
+        {
+            writer.WriteStartObject("aggregators");
+            foreach (var (name, spec) in segment.Aggregators)
+            {
+                writer.WritePropertyName(name);
+                if (spec is null)
+                {
+                    writer.WriteNullValue();
+                    continue;
+                }
+
+                writer.WriteStartObject();
+                writer.WriteString("type", spec.TypeName);
+                writer.WriteString("name", spec.Name);
+                if (spec.FieldName is not null)
+                {
+                    writer.WriteString("fieldName", spec.FieldName);
+                }
+
+                if (spec.Type == AggregatorType.HyperUnique)
+                {
+                    writer.WriteBoolean("isInputHyperUnique", false);
+                    writer.WriteBoolean("round", spec.Round);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        if (segment.TimestampSpec is { } ts)
+        {
+            writer.WriteStartObject("timestampSpec");
+            writer.WriteString("column", ts.Column);
+            writer.WriteString("format", ts.Format);
+            writer.WriteNull("missingValue");
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("timestampSpec");
+        }
+
+        switch (segment.QueryGranularity)
+        {
+            case null:
+                writer.WriteNull("queryGranularity");
+                break;
+            case "none" or "all":
+                // Druid writes these two as objects and the others by their upper-case name
+                writer.WriteStartObject("queryGranularity");
+                writer.WriteString("type", segment.QueryGranularity);
+                writer.WriteEndObject();
+                break;
+            default:
+                writer.WriteString("queryGranularity", segment.QueryGranularity.ToUpperInvariant());
+                break;
+        }
+
+        if (segment.Rollup is { } rollup)
+        {
+            writer.WriteBoolean("rollup", rollup);
+        }
+        else
+        {
+            writer.WriteNull("rollup");
+        }
+
         writer.WriteEndObject();
     }
 }

@@ -180,6 +180,9 @@ public sealed record SegmentMetadataQuery : NativeQuery
     /// <summary>Which analyses to run.</summary>
     public AnalysisTypes AnalysisTypes { get; init; } = AnalysisTypes.Default;
 
+    /// <summary>How merged aggregators are combined (<c>aggregatorMergeStrategy</c>, or <c>lenientAggregatorMerge</c>).</summary>
+    public AggregatorMergeStrategy AggregatorMergeStrategy { get; init; }
+
     /// <inheritdoc />
     public override string QueryType => "segmentMetadata";
 

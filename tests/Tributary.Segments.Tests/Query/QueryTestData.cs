@@ -226,7 +226,7 @@ internal sealed class QueryTestData
             default:
             {
                 var include = _random.Next(3) == 0 ? ",\"toInclude\":{\"type\":\"list\",\"columns\":[\"country\",\"n\",\"users\",\"__time\"]}" : string.Empty;
-                return $$"""{"queryType":"segmentMetadata","dataSource":"{{Datasource}}",{{Intervals()}},"merge":{{Bool()}}{{include}},"analysisTypes":["cardinality","minmax","size","interval"]}""";
+                return $$"""{"queryType":"segmentMetadata","dataSource":"{{Datasource}}",{{Intervals()}},"merge":{{Bool()}}{{include}},"analysisTypes":["cardinality","minmax","size","interval"{{(_random.Next(2) == 0 ? string.Empty : ",\"aggregators\",\"rollup\",\"queryGranularity\",\"timestampSpec\"")}}]}""";
             }
         }
     }

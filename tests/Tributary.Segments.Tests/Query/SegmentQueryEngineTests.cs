@@ -267,6 +267,28 @@ public sealed class SegmentQueryEngineTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Execute_SegmentMetadataIngestionAnalyses_ReportTheDatasourceSpec(bool rollup)
+    {
+        var spec = QueryTestData.Spec(rollup);
+        using var open = QueryTestData.Build(spec, new SegmentId(spec.Name, QueryTestData.Start, 0), new QueryTestData(3).Events(20));
+        var query = QueryParser.Parse("""{"queryType":"segmentMetadata","dataSource":"pin_engagement","toInclude":{"type":"none"},"analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+
+        var analysis = ((SegmentMetadataPartial)SegmentQueryEngine.Execute(open, query, null, TestContext.Current.CancellationToken)).Analysis;
+
+        Assert.Equal(rollup, analysis.Rollup);
+        Assert.Equal(spec.Granularity.Query.Name, analysis.QueryGranularity);
+        Assert.Equal(spec.Timestamp.Field, analysis.TimestampSpec!.Column);
+        Assert.Equal(spec.Metrics.Select(m => m.Name), analysis.Aggregators!.Keys);
+        Assert.All(analysis.Aggregators.Values, a => Assert.Equal(a!.Name, a.FieldName));
+        Assert.DoesNotContain(analysis.Aggregators.Values, a => a!.Type == AggregatorType.Count);
+
+        var defaults = ((SegmentMetadataPartial)SegmentQueryEngine.Execute(open, QueryParser.Parse("""{"queryType":"segmentMetadata","dataSource":"pin_engagement"}"""), null, TestContext.Current.CancellationToken)).Analysis;
+        Assert.Equal((null, null, null, (bool?)null), (defaults.Aggregators, defaults.TimestampSpec, defaults.QueryGranularity, defaults.Rollup));
+    }
+
     private static QueryResult Merge(NativeQuery query, PartialResult partial)
     {
         var merger = new QueryMerger(query);
