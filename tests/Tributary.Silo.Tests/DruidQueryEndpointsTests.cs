@@ -117,6 +117,25 @@ public sealed class DruidQueryEndpointsTests
                 Assert.True(error.RootElement.TryGetProperty("errorClass", out _));
             }
 
+            // bad input stays a 400 naming the field, for the new filter and query types too
+            foreach (var (query, field) in new[]
+            {
+                ("""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["2026-01-01/2026-01-02"],"filter":{"type":"nearby","dimension":"pin_id"},"aggregations":[{"type":"count","name":"n"}]}""", "filter.type"),
+                ("""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["2026-01-01/2026-01-02"],"filter":{"type":"range","matchValueType":"LONG","lower":1},"aggregations":[{"type":"count","name":"n"}]}""", "filter.column"),
+                ("""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["2026-01-01/2026-01-02"],"filter":{"type":"search","dimension":"pin_id","query":{"type":"contains"}},"aggregations":[{"type":"count","name":"n"}]}""", "filter.query.value"),
+                ("""{"queryType":"search","dataSource":"pin_engagement","intervals":["2026-01-01/2026-01-02"]}""", "query"),
+            })
+            {
+                using var rejected = await client.PostAsync("/druid/v2/", Json(query), ct);
+                Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
+                using var error = JsonDocument.Parse(await rejected.Content.ReadAsStringAsync(ct));
+                Assert.StartsWith(field + ": ", error.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+            }
+
+            using var metadata = await client.PostAsync("/druid/v2", Json("""{"queryType":"dataSourceMetadata","dataSource":"pin_engagement"}"""), ct);
+            Assert.Equal(HttpStatusCode.OK, metadata.StatusCode);
+            Assert.Equal("[]", await metadata.Content.ReadAsStringAsync(ct));
+
             using var slash = await client.PostAsync("/druid/v2/", Json("""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["2026-01-01/2026-01-02"],"granularity":"all","aggregations":[{"type":"count","name":"n"}]}"""), ct);
             Assert.Equal(HttpStatusCode.OK, slash.StatusCode);
             Assert.Equal("""[{"timestamp":"2026-01-01T00:00:00.000Z","result":{"n":0}}]""", await slash.Content.ReadAsStringAsync(ct));
