@@ -105,7 +105,24 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
             var scan = plan.Prune(descriptors, report, limits);
             var sketches = _executor.Sketches(spec);
             var merger = new QueryMerger(query, limits, sketches);
-            await FanOutAsync(scan, queryJson, query, sketches, merger, timeout.Token);
+            if (query is DataSourceMetadataQuery)
+            {
+                // the latest row lies in the latest segment interval holding any row: ask the segments newest
+                // interval first and stop at the first interval that answers, instead of loading every segment
+                foreach (var interval in scan.GroupBy(d => d.Start).OrderByDescending(g => g.Key))
+                {
+                    await FanOutAsync([.. interval], queryJson, query, sketches, merger, timeout.Token);
+                    if (merger.Complete(timeout.Token) is DataSourceMetadataResult { MaxIngestedEventTime: not null })
+                    {
+                        break;
+                    }
+                }
+            }
+            else
+            {
+                await FanOutAsync(scan, queryJson, query, sketches, merger, timeout.Token);
+            }
+
             var result = merger.Complete(timeout.Token);
             return new QueryResponse { StatusCode = 200, Body = Write(result, explain ? report : null), Explain = explain ? report.ToJson() : null };
         }
