@@ -108,6 +108,19 @@ internal sealed class TestData
 
     public string Filter(int depth = 0)
     {
+        if (_random.Next(5) == 0)
+        {
+            return _random.Next(6) switch
+            {
+                0 => _random.Next(2) == 0 ? """{"type":"true"}""" : """{"type":"false"}""",
+                1 => $$"""{"type":"interval","dimension":"__time","intervals":["{{IsoTime.Format(Start + (_random.Next(0, 300) * 60_000L))}}/PT{{_random.Next(1, 200)}}M"]}""",
+                2 => $$"""{"type":"range","column":"{{Dimension()}}","matchValueType":"STRING","lower":{{NonNullValue()}},"lowerOpen":{{Bool()}},"upper":{{NonNullValue()}},"upperOpen":{{Bool()}}}""",
+                3 => $$"""{"type":"range","column":"{{new[] { "n", "clicks", "pin_id" }[_random.Next(3)]}}","matchValueType":"{{new[] { "LONG", "DOUBLE" }[_random.Next(2)]}}","lower":{{_random.Next(-5, 10)}},"upper":{{_random.Next(5, 30)}}.5}""",
+                4 => $$"""{"type":"search","dimension":"{{Dimension()}}","query":{"type":"contains","value":"{{new[] { "pin-00", "u", "1" }[_random.Next(3)]}}","caseSensitive":{{Bool()}}}""" + "}",
+                _ => $$"""{"type":"search","dimension":"{{Dimension()}}","query":{"type":"fragment","values":["{{new[] { "p", "U" }[_random.Next(2)]}}","0"]}""" + "}",
+            };
+        }
+
         var kind = _random.Next(depth >= 2 ? 6 : 9);
         switch (kind)
         {
