@@ -135,6 +135,43 @@ public sealed class SegmentSinkTests
     }
 
     [Fact]
+    public async Task SearchDataSourceAndSegmentMetadata_OverOpenAndSealedSegments_AnswerThroughTheBroker()
+    {
+        await using var env = await SegmentEnvironment.StartAsync(silos: 1);
+        var events = Generate(0, 1_500);
+        env.Produce(events);
+        await env.WaitForEventsAsync(1_500);
+
+        const string search = """{"queryType":"search","dataSource":"DS","intervals":["2000-01-01/2100-01-01"],"searchDimensions":["action","device","pin_id"],"query":{"type":"insensitive_contains","value":"I"},"filter":{"type":"not","field":{"type":"selector","dimension":"device","value":"web"}},"sort":{"type":"strlen"},"limit":40}""";
+        const string hourly = """{"queryType":"search","dataSource":"DS","intervals":["2000-01-01/2100-01-01"],"granularity":"hour","searchDimensions":["pin_id"],"query":{"type":"fragment","values":["p","1"]}}""";
+        const string metadata = """{"queryType":"dataSourceMetadata","dataSource":"DS"}""";
+        foreach (var query in new[] { search, hourly, metadata })
+        {
+            await env.AssertMatchesReferenceAsync(query, events);
+        }
+
+        await env.SealAllAsync();
+        foreach (var query in new[] { search, hourly, metadata })
+        {
+            await env.AssertMatchesReferenceAsync(query, events);
+        }
+
+        var response = await env.QueryAsync(metadata);
+        using var doc = JsonDocument.Parse(response.Body);
+        Assert.Equal(IsoTime.Format(events.Max(e => e.Ts) / 60_000 * 60_000), doc.RootElement[0].GetProperty("result").GetProperty("maxIngestedEventTime").GetString());
+
+        // what Turnilo and Superset read to introspect a datasource
+        var introspection = await env.QueryAsync("""{"queryType":"segmentMetadata","dataSource":"DS","merge":true,"analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+        Assert.Equal(200, introspection.StatusCode);
+        using var analysis = JsonDocument.Parse(introspection.Body);
+        var merged = analysis.RootElement.EnumerateArray().Single();
+        Assert.Equal("""{"count":{"type":"longSum","name":"count","fieldName":"count"},"unique_users":{"type":"hyperUnique","name":"unique_users","fieldName":"unique_users","isInputHyperUnique":false,"round":false}}""", merged.GetProperty("aggregators").GetRawText());
+        Assert.True(merged.GetProperty("rollup").GetBoolean());
+        Assert.Equal("MINUTE", merged.GetProperty("queryGranularity").GetString());
+        Assert.Equal("""{"column":"ts","format":"iso","missingValue":null}""", merged.GetProperty("timestampSpec").GetRawText());
+    }
+
+    [Fact]
     public async Task Query_BadField_Returns400NamingTheField()
     {
         await using var env = await SegmentEnvironment.StartAsync(silos: 1);
@@ -335,10 +372,12 @@ public sealed class SegmentSinkTests
             var schema = new RowSchema([
                 new ColumnSchema("pin_id", ColumnType.String), new ColumnSchema("action", ColumnType.String),
                 new ColumnSchema("device", ColumnType.String), new ColumnSchema("count", ColumnType.Long)]);
-            var rows = events.Select(e => new Row(e.Ts / 60_000 * 60_000, new Dictionary<string, object?>
-            {
-                ["pin_id"] = e.Pin, ["action"] = e.Action, ["device"] = e.Device, ["count"] = 1L,
-            })).ToList();
+            // rolled up as the datasource does (minute granularity): one row per minute and dimension values
+            var rows = events.GroupBy(e => (Minute: e.Ts / 60_000 * 60_000, e.Pin, e.Action, e.Device))
+                .Select(g => new Row(g.Key.Minute, new Dictionary<string, object?>
+                {
+                    ["pin_id"] = g.Key.Pin, ["action"] = g.Key.Action, ["device"] = g.Key.Device, ["count"] = (long)g.Count(),
+                })).ToList();
             var expected = QueryResultWriter.ToJson(new ReferenceEvaluator(schema).Evaluate(QueryParser.Parse(json), rows));
             Assert.Equal(expected, Encoding.UTF8.GetString(response.Body));
         }

@@ -23,6 +23,14 @@ public sealed class KeyConstraintTests
     [InlineData("""{"type":"not","field":{"type":"or","fields":[{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}},{"type":"selector","dimension":"country","value":"US"}]}}""", "a")]
     [InlineData("""{"type":"not","field":{"type":"and","fields":[{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}},{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"b"}}]}}""", "a,b")]
     [InlineData("""{"type":"not","field":{"type":"and","fields":[{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"a"}},{"type":"selector","dimension":"country","value":"US"}]}}""", null)]
+    [InlineData("""{"type":"false"}""", "")]
+    [InlineData("""{"type":"not","field":{"type":"true"}}""", "")]
+    [InlineData("""{"type":"true"}""", null)]
+    [InlineData("""{"type":"not","field":{"type":"false"}}""", null)]
+    [InlineData("""{"type":"or","fields":[{"type":"false"},{"type":"selector","dimension":"pin_id","value":"a"}]}""", "a")]
+    [InlineData("""{"type":"and","fields":[{"type":"true"},{"type":"selector","dimension":"pin_id","value":"a"}]}""", "a")]
+    [InlineData("""{"type":"range","column":"pin_id","matchValueType":"STRING","lower":"a","upper":"a"}""", null)]
+    [InlineData("""{"type":"search","dimension":"pin_id","query":{"type":"contains","value":"a"}}""", null)]
     public void Derive_Filter_GivesSoundKeySet(string filter, string? expected)
     {
         Assert.Equal(expected, Describe(KeyConstraint.Derive(F(filter), "pin_id")));

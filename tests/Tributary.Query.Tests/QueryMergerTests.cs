@@ -16,6 +16,8 @@ public sealed class QueryMergerTests
     [InlineData("groupBy")]
     [InlineData("scan")]
     [InlineData("timeBoundary")]
+    [InlineData("search")]
+    [InlineData("dataSourceMetadata")]
     public void Complete_RandomSegments_EqualsSinglePassEvaluation(string queryType)
     {
         var nonEmpty = 0;
@@ -72,6 +74,9 @@ public sealed class QueryMergerTests
             var merged = ((SegmentMetadataResult)merger.Complete(TestContext.Current.CancellationToken)).Segments.Single();
 
             Assert.Equal(segments.Count == 1 ? "seg-000" : "merged", merged.Id);
+            Assert.Equal(whole.Aggregators, merged.Aggregators);
+            Assert.Equal((whole.TimestampSpec, whole.QueryGranularity, whole.Rollup), (merged.TimestampSpec, merged.QueryGranularity, merged.Rollup));
+            Assert.NotNull(merged.Aggregators);
             Assert.Equal(whole.NumRows, merged.NumRows);
             Assert.Equal(whole.Size, merged.Size);
             foreach (var (name, column) in whole.Columns)
@@ -130,6 +135,76 @@ public sealed class QueryMergerTests
         merger.Add(new ReferenceEvaluator(TestData.Schema).EvaluatePartial(query, rows, "s", default, TestContext.Current.CancellationToken));
         var ex = Assert.Throws<QueryLimitExceededException>(() => merger.Complete(TestContext.Current.CancellationToken));
         Assert.Equal("maxBuckets", ex.Limit);
+    }
+
+    [Theory]
+    [InlineData("LONG", "7", "8")]
+    [InlineData("DOUBLE", "7.0", "8.5")]
+    public void Complete_PartialsKeyedByRawNumericStrings_MergeIntoOneGroupPerNumber(string outputType, string seven, string other)
+    {
+        // partials keyed by raw values (as an older engine or another evaluator may ship them): the merge converts first
+        var query = (GroupByQuery)QueryParser.Parse($$"""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"all","dimensions":[{"type":"default","dimension":"d","outputType":"{{outputType}}"}],"aggregations":[{"type":"count","name":"n"}]}""");
+        var merger = new QueryMerger(query);
+        merger.Add(Partial(query, ("7", 1), ("07", 2), (other, 5)));
+        merger.Add(Partial(query, ("7.0", 4), ("+7", 8), ("seven", 16)));
+
+        Assert.Equal(
+            $$$"""[{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"d":null,"n":16}},{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"d":{{{seven}}},"n":15}},{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"d":{{{other}}},"n":5}}]""",
+            QueryResultWriter.ToJson(merger.Complete(TestContext.Current.CancellationToken)));
+
+        static AggregatePartial Partial(GroupByQuery query, params (string Value, long Count)[] groups)
+        {
+            var partial = new AggregatePartial();
+            partial.Buckets[Granularity.AllBucket] = groups.ToDictionary(g => new GroupKey([g.Value]), g => (IAggregatorState[])[new CountState { Count = g.Count }]);
+            return partial;
+        }
+    }
+
+    [Theory]
+    [InlineData("strict", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """null""")]
+    [InlineData("lenient", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":null,"y":{"type":"doubleMax","name":"y","fieldName":"y"}}""")]
+    [InlineData("earliest", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""")]
+    [InlineData("latest", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"longSum","name":"x","fieldName":"x"}}""", """{"count":{"type":"longSum","name":"count","fieldName":"count"},"x":{"type":"doubleSum","name":"x","fieldName":"x"},"y":{"type":"doubleMax","name":"y","fieldName":"y"}}""")]
+    public void Complete_SegmentMetadataWithDifferingAggregators_MergesByStrategy(string strategy, string same, string differing)
+    {
+        var query = (SegmentMetadataQuery)QueryParser.Parse($$"""{"queryType":"segmentMetadata","dataSource":"d","merge":true,"aggregatorMergeStrategy":"{{strategy}}","analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+        var early = Analysis("a", 0, [new(AggregatorType.LongSum, "count", "count"), new(AggregatorType.LongSum, "x", "x")], "minute", rollup: true);
+        var late = Analysis("b", 3_600_000, [new(AggregatorType.LongSum, "count", "count"), new(AggregatorType.DoubleSum, "x", "x"), new(AggregatorType.DoubleMax, "y", "y")], "hour", rollup: true);
+
+        Assert.Contains("\"aggregators\":" + same + ",", Merge(early, early with { Id = "c" }), StringComparison.Ordinal);
+        var json = Merge(late, early);
+        Assert.Contains("\"aggregators\":" + differing + ",", json, StringComparison.Ordinal);
+        Assert.EndsWith("""
+            "timestampSpec":{"column":"ts","format":"millis","missingValue":null},"queryGranularity":null,"rollup":true}]
+            """, json, StringComparison.Ordinal);
+
+        string Merge(params SegmentAnalysis[] analyses)
+        {
+            var merger = new QueryMerger(query);
+            foreach (var a in analyses)
+            {
+                merger.Add(PartialResultCodec.Deserialize(PartialResultCodec.Serialize(new SegmentMetadataPartial(a) { SegmentId = a.Id }), query, null));
+            }
+
+            return QueryResultWriter.ToJson(merger.Complete(TestContext.Current.CancellationToken));
+        }
+
+        static SegmentAnalysis Analysis(string id, long start, AggregatorSpec[] aggregators, string granularity, bool rollup)
+        {
+            var map = new OrderedDictionary<string, AggregatorSpec?>(StringComparer.Ordinal);
+            foreach (var a in aggregators)
+            {
+                map[a.Name] = a;
+            }
+
+            return new SegmentAnalysis(id, [new Interval(start, start + 3_600_000)], new OrderedDictionary<string, ColumnAnalysis>(StringComparer.Ordinal), 0, 1)
+            {
+                Aggregators = map,
+                TimestampSpec = new SegmentTimestampSpec("ts", "millis"),
+                QueryGranularity = granularity,
+                Rollup = rollup,
+            };
+        }
     }
 
     [Fact]

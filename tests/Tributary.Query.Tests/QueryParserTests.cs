@@ -113,11 +113,64 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"scan","dataSource":{"type":"join"},"intervals":["2026-11-23/P1D"]}""", "dataSource.type")]
     [InlineData("""{"queryType":"select","dataSource":"ds"}""", "queryType")]
     [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+1"}]}""", "virtualColumns")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"LONG"}}""", "filter")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","matchValueType":"LONG","lower":1}}""", "filter.column")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","lower":1}}""", "filter.matchValueType")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"TEXT","lower":1}}""", "filter.matchValueType")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"LONG","lower":1,"upper":"ten"}}""", "filter.upper")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"ARRAY<LONG>","lower":1}}""", "filter.matchValueType")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"interval","dimension":"__time"}}""", "filter.intervals")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"interval","dimension":"__time","intervals":[]}}""", "filter.intervals")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"and","fields":[{"type":"interval","dimension":"__time","intervals":["2026-11-23/P1D","today"]}]}}""", "filter.fields[0].intervals[1]")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a"}}""", "filter.query")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"soundsLike","value":"x"}}}""", "filter.query.type")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"contains"}}}""", "filter.query.value")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"fragment","values":"x"}}}""", "filter.query.values")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","dimension":"a","query":{"type":"regex","pattern":"("}}}""", "filter.query.pattern")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"search","query":{"type":"contains","value":"x"}}}""", "filter.dimension")]
+    [InlineData("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"]}""", "query")]
+    [InlineData("""{"queryType":"search","dataSource":"ds","query":{"type":"contains","value":"x"}}""", "intervals")]
+    [InlineData("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"query":{"type":"contains","value":"x"},"sort":{"type":"backwards"}}""", "sort.type")]
+    [InlineData("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"query":{"type":"contains","value":"x"},"limit":0}""", "limit")]
+    [InlineData("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"query":{"type":"contains","value":"x"},"searchDimensions":["a",7]}""", "searchDimensions[1]")]
+    [InlineData("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"query":{"type":"fragment"}}""", "query.values")]
+    [InlineData("""{"queryType":"dataSourceMetadata"}""", "dataSource")]
+    [InlineData("""{"queryType":"segmentMetadata","dataSource":"ds","aggregatorMergeStrategy":"newest"}""", "aggregatorMergeStrategy")]
+    [InlineData("""{"queryType":"segmentMetadata","dataSource":"ds","analysisTypes":["cardinality","everything"]}""", "analysisTypes[1]")]
     public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
     {
         var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));
         Assert.Equal(path, ex.Path);
         Assert.StartsWith(path + ": ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SearchAndDataSourceMetadata_ReadFields()
+    {
+        var search = (SearchQuery)QueryParser.Parse("""
+            {"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"granularity":"hour","searchDimensions":["a",{"type":"default","dimension":"b","outputName":"bee"}],
+             "query":{"type":"fragment","values":["x",2],"caseSensitive":true},"sort":{"type":"strlen"},"limit":7}
+            """);
+        Assert.Equal([new DimensionSpec("a", "a"), new DimensionSpec("b", "bee")], search.SearchDimensions);
+        Assert.Equal(new FragmentSearchQuerySpec(["x", "2"], true).Values, ((FragmentSearchQuerySpec)search.Query).Values);
+        Assert.True(((FragmentSearchQuerySpec)search.Query).CaseSensitive);
+        Assert.Equal(StringOrdering.Strlen, search.Sort);
+        Assert.Equal(7, search.Limit);
+        Assert.Equal("search", search.QueryType);
+        Assert.Equal(new HashSet<string> { "a", "b" }, search.RequiredColumns());
+
+        var defaults = (SearchQuery)QueryParser.Parse("""{"queryType":"search","dataSource":"ds","intervals":["2026-11-23/P1D"],"query":{"type":"insensitive_contains","value":"X"}}""");
+        Assert.Null(defaults.SearchDimensions);
+        Assert.Null(defaults.RequiredColumns());
+        Assert.Equal(1000, defaults.Limit);
+        Assert.Equal(StringOrdering.Lexicographic, defaults.Sort);
+        Assert.True(defaults.Granularity.IsAll);
+        Assert.True(defaults.Query.Accepts("axe"));
+
+        var metadata = QueryParser.Parse("""{"queryType":"dataSourceMetadata","dataSource":{"type":"table","name":"ds"},"context":{"queryId":"q1"}}""");
+        Assert.IsType<DataSourceMetadataQuery>(metadata);
+        Assert.Equal("ds", metadata.DataSource);
+        Assert.Equal([Interval.Eternity], metadata.Intervals);
     }
 
     [Fact]

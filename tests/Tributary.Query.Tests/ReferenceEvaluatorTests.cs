@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Tributary.Query.Tests;
 
 /// <summary>Hand-checked results on a tiny data set, written as Druid's response JSON.</summary>
@@ -147,6 +149,15 @@ public sealed class ReferenceEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_SegmentMetadataWithIngestionAnalyses_ReportsAggregatorsRollupGranularityAndTimestampSpec()
+    {
+        var json = Run("""{"queryType":"segmentMetadata","dataSource":"d","toInclude":{"type":"none"},"analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+        Assert.Equal(
+            """[{"id":"all","intervals":null,"columns":{},"size":0,"numRows":5,"aggregators":{"count":{"type":"longSum","name":"count","fieldName":"count"},"clicks":{"type":"longSum","name":"clicks","fieldName":"clicks"},"users":{"type":"hyperUnique","name":"users","fieldName":"users","isInputHyperUnique":false,"round":false}},"timestampSpec":{"column":"ts","format":"iso","missingValue":null},"queryGranularity":"MINUTE","rollup":true}]""",
+            json);
+    }
+
+    [Fact]
     public void Evaluate_LikeRegexAndNumericBound_Match()
     {
         var json = Run("""
@@ -156,6 +167,94 @@ public sealed class ReferenceEvaluatorTests
              "aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}
             """);
         Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"clicks":11}}]""", json);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"interval","dimension":"__time","intervals":["2026-11-23T10:15Z/2026-11-23T11:00Z"]}""", 10)]
+    [InlineData("""{"type":"interval","dimension":"__time","intervals":["2026-11-23T10:40Z/PT1M","2026-11-23T10:01Z/PT1M"]}""", 12)]
+    [InlineData("""{"type":"range","column":"clicks","matchValueType":"LONG","lower":3,"lowerOpen":true,"upper":7}""", 12)]
+    [InlineData("""{"type":"range","column":"clicks","matchValueType":"DOUBLE","upper":"2.5","upperOpen":true}""", 3)]
+    [InlineData("""{"type":"range","column":"country","matchValueType":"STRING","lower":"DE","upper":"FR","upperOpen":true}""", 3)]
+    [InlineData("""{"type":"range","column":"country","matchValueType":"STRING","lower":"FR"}""", 14)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"contains","value":"u"}}""", 12)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"contains","value":"u","caseSensitive":true}}""", 0)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"insensitive_contains","value":"r"}}""", 2)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"fragment","values":["s","U"]}}""", 12)]
+    [InlineData("""{"type":"search","dimension":"country","query":{"type":"fragment","values":["s","U"],"caseSensitive":true}}""", 0)]
+    [InlineData("""{"type":"not","field":{"type":"search","dimension":"country","query":{"type":"contains","value":""}}}""", 1)]
+    [InlineData("""{"type":"true"}""", 18)]
+    [InlineData("""{"type":"false"}""", 0)]
+    [InlineData("""{"type":"not","field":{"type":"false"}}""", 18)]
+    public void Evaluate_IntervalRangeSearchTrueFalseFilters_SelectTheRows(string filter, long clicks)
+    {
+        var json = Run($$"""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{{filter}},"aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}""");
+        Assert.Equal($$$"""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"clicks":{{{clicks}}}}}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_SearchAll_CountsMatchingValuesSortedByValueThenDimension()
+    {
+        var json = Run("""
+            {"queryType":"search","dataSource":"d","intervals":["2026-11-23/P1D"],"searchDimensions":["pin_id",{"type":"default","dimension":"country","outputName":"c"}],
+             "query":{"type":"insensitive_contains","value":"A"},"filter":{"type":"not","field":{"type":"selector","dimension":"pin_id","value":"b"}}}
+            """);
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"dimension":"pin_id","value":"a","count":3}]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_SearchHourlyStrlenWithLimit_BucketsSortsAndCuts()
+    {
+        var json = Run("""
+            {"queryType":"search","dataSource":"d","intervals":["2026-11-23/P1D"],"granularity":"hour","searchDimensions":["pin_id","country"],
+             "query":{"type":"fragment","values":[""]},"sort":{"type":"strlen"},"limit":2}
+            """);
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":[{"dimension":"pin_id","value":"a","count":2},{"dimension":"pin_id","value":"b","count":1}]},"""
+            + """{"timestamp":"2026-11-23T11:00:00.000Z","result":[{"dimension":"pin_id","value":"c","count":1}]},"""
+            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":[{"dimension":"pin_id","value":"a","count":1},{"dimension":"country","value":"FR","count":1}]}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_SearchWithoutSearchDimensions_SearchesEveryStringDimension()
+    {
+        var json = Run("""{"queryType":"search","dataSource":"d","intervals":["2026-11-23/P1D"],"query":{"type":"contains","value":"U","caseSensitive":true},"sort":"lexicographic"}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"dimension":"country","value":"US","count":2}]}]""", json);
+    }
+
+    [Fact]
+    public void Evaluate_DataSourceMetadata_ReportsTheLatestRowTime()
+    {
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T12:30:00.000Z","result":{"maxIngestedEventTime":"2026-11-23T12:30:00.000Z"}}]""",
+            Run("""{"queryType":"dataSourceMetadata","dataSource":"d"}"""));
+        var evaluator = new ReferenceEvaluator(TestData.Schema);
+        Assert.Equal("[]", QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse("""{"queryType":"dataSourceMetadata","dataSource":"d"}"""), [], TestContext.Current.CancellationToken)));
+    }
+
+    [Theory]
+    [InlineData("LONG", "7")]
+    [InlineData("DOUBLE", "7.0")]
+    [InlineData("STRING", null)]
+    public void Evaluate_GroupByAndTopNWithNumericOutputType_ConvertThenGroup(string outputType, string? seven)
+    {
+        var rows = new[] { "7", "07", "7.0", "x" }.Select((v, i) => new Row(T0 + i, new Dictionary<string, object?> { ["country"] = v, ["clicks"] = 1L << i })).ToList();
+        var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+        var dimension = $$"""{"type":"default","dimension":"country","outputName":"c","outputType":"{{outputType}}"}""";
+        var groupBy = QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse($$"""{"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23/P1D"],"dimensions":[{{dimension}}],"aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}"""), rows, TestContext.Current.CancellationToken));
+        var topN = QueryResultWriter.ToJson(evaluator.Evaluate(QueryParser.Parse($$"""{"queryType":"topN","dataSource":"d","intervals":["2026-11-23/P1D"],"dimension":{{dimension}},"metric":"clicks","threshold":1,"aggregations":[{"type":"longSum","name":"clicks","fieldName":"clicks"}]}"""), rows, TestContext.Current.CancellationToken));
+        if (seven is null)
+        {
+            // strings stay distinct
+            Assert.Equal(4, JsonDocument.Parse(groupBy).RootElement.GetArrayLength());
+            Assert.Contains("""{"c":"x","clicks":8}""", topN, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.Equal(
+            $$$"""[{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"c":null,"clicks":8}},{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"c":{{{seven}}},"clicks":7}}]""",
+            groupBy);
+        Assert.Equal($$"""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"c":null,"clicks":8}]}]""", topN);
     }
 
     [Fact]

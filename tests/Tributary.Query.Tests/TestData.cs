@@ -56,7 +56,14 @@ internal sealed class TestData
         new ColumnSchema("clicks", ColumnType.Long),
         new ColumnSchema("revenue", ColumnType.Double),
         new ColumnSchema("users", ColumnType.String),
-    ]);
+    ])
+    {
+        Metadata = new DatasourceMetadata(
+            [new AggregatorSpec(AggregatorType.Count, "count", null), new AggregatorSpec(AggregatorType.LongSum, "clicks", "click_count"), new AggregatorSpec(AggregatorType.HyperUnique, "users", "user_id")],
+            new SegmentTimestampSpec("ts", "iso"),
+            "minute",
+            true),
+    };
 
     private static readonly string?[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "", null];
     private static readonly string[] Devices = ["ios", "android", "web"];
@@ -101,6 +108,19 @@ internal sealed class TestData
 
     public string Filter(int depth = 0)
     {
+        if (_random.Next(5) == 0)
+        {
+            return _random.Next(6) switch
+            {
+                0 => _random.Next(2) == 0 ? """{"type":"true"}""" : """{"type":"false"}""",
+                1 => $$"""{"type":"interval","dimension":"__time","intervals":["{{IsoTime.Format(Start + (_random.Next(0, 300) * 60_000L))}}/PT{{_random.Next(1, 200)}}M"]}""",
+                2 => $$"""{"type":"range","column":"{{Dimension()}}","matchValueType":"STRING","lower":{{NonNullValue()}},"lowerOpen":{{Bool()}},"upper":{{NonNullValue()}},"upperOpen":{{Bool()}}}""",
+                3 => $$"""{"type":"range","column":"{{new[] { "n", "clicks", "pin_id" }[_random.Next(3)]}}","matchValueType":"{{new[] { "LONG", "DOUBLE" }[_random.Next(2)]}}","lower":{{_random.Next(-5, 10)}},"upper":{{_random.Next(5, 30)}}.5}""",
+                4 => $$"""{"type":"search","dimension":"{{Dimension()}}","query":{"type":"contains","value":"{{new[] { "pin-00", "u", "1" }[_random.Next(3)]}}","caseSensitive":{{Bool()}}}""" + "}",
+                _ => $$"""{"type":"search","dimension":"{{Dimension()}}","query":{"type":"fragment","values":["{{new[] { "p", "U" }[_random.Next(2)]}}","0"]}""" + "}",
+            };
+        }
+
         var kind = _random.Next(depth >= 2 ? 6 : 9);
         switch (kind)
         {
@@ -204,8 +224,18 @@ internal sealed class TestData
 
             case "timeBoundary":
                 return $$"""{{{common}}{{new[] { string.Empty, ",\"bound\":\"maxTime\"", ",\"bound\":\"minTime\"" }[_random.Next(3)]}}}""";
+            case "search":
+            {
+                var dimensions = _random.Next(2) == 0 ? string.Empty : ",\"searchDimensions\":[\"pin_id\",\"country\",{\"type\":\"default\",\"dimension\":\"n\",\"outputName\":\"number\"}]";
+                var spec = new[] { """{"type":"contains","value":"1"}""", """{"type":"insensitive_contains","value":"U"}""", """{"type":"fragment","values":["p","0"]}""", """{"type":"contains","value":""}""" }[_random.Next(4)];
+                var sort = new[] { "lexicographic", "strlen", "numeric" }[_random.Next(3)];
+                return $$"""{{{common}},"granularity":{{Granularity()}}{{dimensions}},"query":{{spec}},"sort":{"type":"{{sort}}"},"limit":{{_random.Next(1, 40)}}}""";
+            }
+
+            case "dataSourceMetadata":
+                return """{"queryType":"dataSourceMetadata","dataSource":"pin_engagement"}""";
             default:
-                return $$"""{"queryType":"segmentMetadata","dataSource":"pin_engagement",{{Intervals()}},"merge":true,"analysisTypes":["cardinality","minmax","size","interval"]}""";
+                return $$"""{"queryType":"segmentMetadata","dataSource":"pin_engagement",{{Intervals()}},"merge":true,"analysisTypes":["cardinality","minmax","size","interval","aggregators","timestampSpec","queryGranularity","rollup"]}""";
         }
     }
 

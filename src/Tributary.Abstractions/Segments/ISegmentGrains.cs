@@ -56,6 +56,14 @@ public interface IQueryBrokerGrain : IGrainWithIntegerKey
     /// <summary>Names of the datasources the silo serves.</summary>
     [Alias("GetDatasources")]
     ValueTask<string[]> GetDatasourcesAsync();
+
+    /// <summary>
+    /// Druid's <c>GET /druid/v2/datasources/{name}</c>: <c>{"dimensions":[..],"metrics":[..]}</c> of the datasource,
+    /// or only of its segments overlapping <paramref name="interval"/> (ISO-8601) when given; 404 with Druid's error
+    /// body for an unknown datasource, 400 for a bad interval.
+    /// </summary>
+    [Alias("GetDatasource")]
+    ValueTask<QueryResponse> GetDatasourceAsync(string name, string? interval = null);
 }
 
 /// <summary>The segment sink of one Kafka partition (key <c>{topic}/{partition}</c>, see <see cref="TopicPartitionKey"/>).</summary>

@@ -36,6 +36,57 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
     public ValueTask<string[]> GetDatasourcesAsync() => ValueTask.FromResult(_registry.Names.ToArray());
 
     /// <inheritdoc />
+    public async ValueTask<QueryResponse> GetDatasourceAsync(string name, string? interval = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (_registry.Find(name) is not { } spec)
+        {
+            var notFound = new DruidError(404, "Resource not found", $"datasource '{name}' not found (known: {string.Join(", ", _registry.Names)})", "org.apache.druid.java.util.common.ISE");
+            return new QueryResponse { StatusCode = 404, Body = System.Text.Encoding.UTF8.GetBytes(notFound.ToJson()) };
+        }
+
+        try
+        {
+            var any = true;
+            if (!string.IsNullOrEmpty(interval))
+            {
+                // Druid answers from the segments overlapping the interval: none there, no columns
+                var range = Interval.Parse(interval, "interval");
+                var timeline = await GrainFactory.GetGrain<IDatasourceCatalogGrain>(spec.Name).GetTimelineAsync();
+                any = timeline.Segments.Any(s => range.Overlaps(s.StartMs, s.EndMs));
+            }
+
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("dimensions");
+                foreach (var d in any ? spec.Dimensions : [])
+                {
+                    writer.WriteStringValue(d.Name);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteStartArray("metrics");
+                foreach (var m in any ? spec.Metrics : [])
+                {
+                    writer.WriteStringValue(m.Name);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            return new QueryResponse { StatusCode = 200, Body = buffer.WrittenSpan.ToArray() };
+        }
+        catch (QueryValidationException ex)
+        {
+            var error = DruidError.FromException(ex);
+            return new QueryResponse { StatusCode = error.StatusCode, Body = System.Text.Encoding.UTF8.GetBytes(error.ToJson()) };
+        }
+    }
+
+    /// <inheritdoc />
     public async ValueTask<QueryResponse> QueryAsync(byte[] queryJson, bool explain = false)
     {
         ArgumentNullException.ThrowIfNull(queryJson);
@@ -54,7 +105,24 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
             var scan = plan.Prune(descriptors, report, limits);
             var sketches = _executor.Sketches(spec);
             var merger = new QueryMerger(query, limits, sketches);
-            await FanOutAsync(scan, queryJson, query, sketches, merger, timeout.Token);
+            if (query is DataSourceMetadataQuery)
+            {
+                // the latest row lies in the latest segment interval holding any row: ask the segments newest
+                // interval first and stop at the first interval that answers, instead of loading every segment
+                foreach (var interval in scan.GroupBy(d => d.Start).OrderByDescending(g => g.Key))
+                {
+                    await FanOutAsync([.. interval], queryJson, query, sketches, merger, timeout.Token);
+                    if (merger.Complete(timeout.Token) is DataSourceMetadataResult { MaxIngestedEventTime: not null })
+                    {
+                        break;
+                    }
+                }
+            }
+            else
+            {
+                await FanOutAsync(scan, queryJson, query, sketches, merger, timeout.Token);
+            }
+
             var result = merger.Complete(timeout.Token);
             return new QueryResponse { StatusCode = 200, Body = Write(result, explain ? report : null), Explain = explain ? report.ToJson() : null };
         }

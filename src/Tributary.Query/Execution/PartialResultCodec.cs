@@ -8,11 +8,15 @@ namespace Tributary.Query;
 /// types, so decoding needs the same query; sketches travel as <see cref="ICardinalitySketch.Serialize"/> bytes.
 /// <para>
 /// Format (little-endian, strings as 7-bit-length-prefixed UTF-8, "opt" = a bool flag then the value):
-/// version byte 1, kind byte (1 aggregate, 2 scan, 3 timeBoundary, 4 segmentMetadata), segment id, then
+/// version byte 1, kind byte (1 aggregate, 2 scan, 3 timeBoundary, 4 segmentMetadata, 5 search, 6 dataSourceMetadata), segment id, then
 /// aggregate: opt minTimestamp, bucket count, per bucket its start and group count, per group the key length and
 /// opt string values, then per aggregator its state (count/longSum: long; doubleSum: double; min/max: opt long or
 /// double; hyperUnique: length-prefixed sketch bytes); scan: columns, row count, per row time and tagged values;
-/// timeBoundary: opt min, opt max; segmentMetadata: the analysis fields in declaration order.
+/// timeBoundary: opt min, opt max; segmentMetadata: the analysis fields in declaration order, then opt
+/// aggregators (count, per entry name and opt type byte, name, opt fieldName, round), opt timestampSpec (column, format),
+/// opt queryGranularity, opt rollup; search: opt
+/// minTimestamp, bucket count, per bucket its start and hit count, per hit dimension, value and count;
+/// dataSourceMetadata: opt max ingested event time.
 /// </para>
 /// </summary>
 public static class PartialResultCodec
@@ -85,6 +89,29 @@ public static class PartialResultCodec
                     w.Write((byte)4);
                     w.Write(m.SegmentId);
                     WriteAnalysis(w, m.Analysis);
+                    break;
+                case SearchPartial sp:
+                    w.Write((byte)5);
+                    w.Write(sp.SegmentId);
+                    WriteOptional(w, sp.MinTimestamp);
+                    w.Write(sp.Buckets.Count);
+                    foreach (var (bucket, hits) in sp.Buckets)
+                    {
+                        w.Write(bucket);
+                        w.Write(hits.Count);
+                        foreach (var (key, count) in hits)
+                        {
+                            w.Write(key.Dimension);
+                            w.Write(key.Value);
+                            w.Write(count);
+                        }
+                    }
+
+                    break;
+                case DataSourceMetadataPartial dm:
+                    w.Write((byte)6);
+                    w.Write(dm.SegmentId);
+                    WriteOptional(w, dm.MaxIngestedEventTime);
                     break;
                 default:
                     throw new ArgumentException($"Unknown partial type {partial.GetType().Name}.", nameof(partial));
@@ -173,6 +200,28 @@ public static class PartialResultCodec
                     return new TimeBoundaryPartial(ReadOptionalLong(r), ReadOptionalLong(r)) { SegmentId = segmentId };
                 case 4 when query is SegmentMetadataQuery:
                     return new SegmentMetadataPartial(ReadAnalysis(r)) { SegmentId = segmentId };
+                case 5 when query is SearchQuery:
+                {
+                    var partial = new SearchPartial { SegmentId = segmentId, MinTimestamp = ReadOptionalLong(r) };
+                    var bucketCount = r.ReadInt32();
+                    for (var b = 0; b < bucketCount; b++)
+                    {
+                        var bucket = r.ReadInt64();
+                        var hitCount = r.ReadInt32();
+                        var hits = new Dictionary<SearchHitKey, long>(hitCount);
+                        for (var h = 0; h < hitCount; h++)
+                        {
+                            hits[new SearchHitKey(r.ReadString(), r.ReadString())] = r.ReadInt64();
+                        }
+
+                        partial.Buckets[bucket] = hits;
+                    }
+
+                    return partial;
+                }
+
+                case 6 when query is DataSourceMetadataQuery:
+                    return new DataSourceMetadataPartial(ReadOptionalLong(r)) { SegmentId = segmentId };
                 default:
                     throw new InvalidDataException($"Partial result kind {kind} does not belong to a {query.QueryType} query.");
             }
@@ -326,6 +375,37 @@ public static class PartialResultCodec
 
         w.Write(a.Size);
         w.Write(a.NumRows);
+        w.Write(a.Aggregators is not null);
+        if (a.Aggregators is not null)
+        {
+            w.Write(a.Aggregators.Count);
+            foreach (var (name, spec) in a.Aggregators)
+            {
+                w.Write(name);
+                w.Write(spec is not null);
+                if (spec is not null)
+                {
+                    w.Write((byte)spec.Type);
+                    w.Write(spec.Name);
+                    WriteOptional(w, spec.FieldName);
+                    w.Write(spec.Round);
+                }
+            }
+        }
+
+        w.Write(a.TimestampSpec is not null);
+        if (a.TimestampSpec is { } ts)
+        {
+            w.Write(ts.Column);
+            w.Write(ts.Format);
+        }
+
+        WriteOptional(w, a.QueryGranularity);
+        w.Write(a.Rollup.HasValue);
+        if (a.Rollup is { } rollup)
+        {
+            w.Write(rollup);
+        }
     }
 
     private static SegmentAnalysis ReadAnalysis(BinaryReader r)
@@ -352,7 +432,23 @@ public static class PartialResultCodec
                 ReadValue(r, null), ReadValue(r, null), r.ReadBoolean() ? r.ReadString() : null);
         }
 
-        return new SegmentAnalysis(id, intervals, columns, r.ReadInt64(), r.ReadInt64());
+        var analysis = new SegmentAnalysis(id, intervals, columns, r.ReadInt64(), r.ReadInt64());
+        OrderedDictionary<string, AggregatorSpec?>? aggregators = null;
+        if (r.ReadBoolean())
+        {
+            var n = r.ReadInt32();
+            aggregators = new OrderedDictionary<string, AggregatorSpec?>(StringComparer.Ordinal);
+            for (var i = 0; i < n; i++)
+            {
+                var name = r.ReadString();
+                aggregators[name] = r.ReadBoolean() ? new AggregatorSpec((AggregatorType)r.ReadByte(), r.ReadString(), r.ReadBoolean() ? r.ReadString() : null, r.ReadBoolean()) : null;
+            }
+        }
+
+        var timestampSpec = r.ReadBoolean() ? new SegmentTimestampSpec(r.ReadString(), r.ReadString()) : null;
+        var granularity = r.ReadBoolean() ? r.ReadString() : null;
+        bool? rollup = r.ReadBoolean() ? r.ReadBoolean() : null;
+        return analysis with { Aggregators = aggregators, TimestampSpec = timestampSpec, QueryGranularity = granularity, Rollup = rollup };
     }
 
     private static void WriteOptional(BinaryWriter w, long? value)

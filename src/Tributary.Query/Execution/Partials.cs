@@ -251,7 +251,7 @@ internal static class ResultRows
         var dims = query.GroupDimensions;
         for (var i = 0; i < dims.Count; i++)
         {
-            row[dims[i].OutputName] = ConvertDimension(key.Values[i], dims[i].OutputType);
+            row[dims[i].OutputName] = DimensionValues.Convert(dims[i].OutputType, key.Values[i]);
         }
 
         Dictionary<string, IAggregatorState>? stateMap = query.PostAggregations.Count > 0 ? new(StringComparer.Ordinal) : null;
@@ -272,18 +272,4 @@ internal static class ResultRows
         return row;
     }
 
-    private static object? ConvertDimension(string? value, DimensionOutputType type)
-    {
-        if (value is null || type == DimensionOutputType.String)
-        {
-            return value;
-        }
-
-        if (!StringComparers.TryParseNumber(value, out var d))
-        {
-            return null;
-        }
-
-        return type == DimensionOutputType.Long ? (long)d : d;
-    }
 }

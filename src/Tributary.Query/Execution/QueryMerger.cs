@@ -16,6 +16,7 @@ public sealed class QueryMerger
     private readonly Dictionary<long, Dictionary<GroupKey, IAggregatorState[]>> _buckets = [];
     private readonly List<ScanPartial> _scans = [];
     private readonly List<SegmentAnalysis> _analyses = [];
+    private readonly Dictionary<long, Dictionary<SearchHitKey, long>> _searchBuckets = [];
     private readonly Lock _lock = new();
     private long? _minTime;
     private long? _maxTime;
@@ -75,6 +76,12 @@ public sealed class QueryMerger
             case (SegmentMetadataQuery, SegmentMetadataPartial m):
                 _analyses.Add(m.Analysis);
                 break;
+            case (SearchQuery, SearchPartial sp):
+                AddSearch(sp);
+                break;
+            case (DataSourceMetadataQuery, DataSourceMetadataPartial dm):
+                _maxTime = Max(_maxTime, dm.MaxIngestedEventTime);
+                break;
             default:
                 throw new ArgumentException($"A {partial.GetType().Name} cannot be merged into a {_query.QueryType} query.", nameof(partial));
         }
@@ -91,12 +98,17 @@ public sealed class QueryMerger
             ScanQuery scan => CompleteScan(scan),
             TimeBoundaryQuery tb => new TimeBoundaryResult(_minTime, _maxTime, tb.Bound),
             SegmentMetadataQuery sm => CompleteSegmentMetadata(sm),
+            SearchQuery search => CompleteSearch(search, cancellationToken),
+            DataSourceMetadataQuery => new DataSourceMetadataResult(_maxTime),
             _ => throw new InvalidOperationException($"Unknown query type {_query.QueryType}."),
         };
     }
 
     private void AddAggregate(AggregatePartial partial)
     {
+        // convert-then-group also across segments: a partial keyed by raw values ("07", "7.0") folds into the group 7
+        var dimensions = ((AggregationQuery)_query).GroupDimensions;
+        var convert = DimensionValues.AnyConverted(dimensions);
         _minTime = Min(_minTime, partial.MinTimestamp);
         foreach (var (bucket, groups) in partial.Buckets)
         {
@@ -107,8 +119,9 @@ public sealed class QueryMerger
                 _buckets[bucket] = merged;
             }
 
-            foreach (var (key, states) in groups)
+            foreach (var (raw, states) in groups)
             {
+                var key = convert ? DimensionValues.Canonical(dimensions, raw) : raw;
                 if (merged.TryGetValue(key, out var existing))
                 {
                     for (var i = 0; i < existing.Length; i++)
@@ -367,8 +380,60 @@ public sealed class QueryMerger
             }
         }
 
-        var merged = new SegmentAnalysis("merged", (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? Interval.Condense(intervals) : null, columns, size, numRows);
+        var merged = new SegmentAnalysis("merged", (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? Interval.Condense(intervals) : null, columns, size, numRows)
+        {
+            Aggregators = SegmentAnalyses.MergeAggregators(sorted, query.AggregatorMergeStrategy),
+            TimestampSpec = SegmentAnalyses.Same(sorted.Select(a => a.TimestampSpec)),
+            QueryGranularity = SegmentAnalyses.Same(sorted.Select(a => a.QueryGranularity)),
+            Rollup = sorted.All(a => a.Rollup == sorted[0].Rollup) ? sorted[0].Rollup : null,
+        };
         return new SegmentMetadataResult([merged]);
+    }
+
+    private void AddSearch(SearchPartial partial)
+    {
+        _minTime = Min(_minTime, partial.MinTimestamp);
+        foreach (var (bucket, hits) in partial.Buckets)
+        {
+            if (!_searchBuckets.TryGetValue(bucket, out var merged))
+            {
+                _limits.CheckBuckets(_searchBuckets.Count + 1);
+                _searchBuckets[bucket] = new Dictionary<SearchHitKey, long>(hits);
+                continue;
+            }
+
+            foreach (var (key, count) in hits)
+            {
+                merged[key] = merged.GetValueOrDefault(key) + count;
+            }
+        }
+    }
+
+    /// <summary>Druid's search order: by value under the sort's ordering, then by dimension; cut to the limit per bucket.</summary>
+    private SearchResult CompleteSearch(SearchQuery query, CancellationToken cancellationToken)
+    {
+        var buckets = new List<SearchBucket>(_searchBuckets.Count);
+        foreach (var bucket in _searchBuckets.Keys.Order())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var hits = _searchBuckets[bucket].Select(kv => new SearchHit(kv.Key.Dimension, kv.Key.Value, kv.Value)).ToList();
+            hits.Sort((a, b) =>
+            {
+                var c = StringComparers.Compare(a.Value, b.Value, query.Sort);
+                return c != 0 ? c : StringComparers.CompareLexicographic(a.Dimension, b.Dimension);
+            });
+            if (hits.Count > query.Limit)
+            {
+                hits.RemoveRange(query.Limit, hits.Count - query.Limit);
+            }
+
+            if (hits.Count > 0)
+            {
+                buckets.Add(new SearchBucket(OutputTimestamp(bucket), hits));
+            }
+        }
+
+        return new SearchResult(buckets);
     }
 
     private static int CompareNumbers(object? a, object? b)
@@ -423,6 +488,65 @@ public static class SegmentAnalyses
             MinValue = CompareValues(a.MinValue, b.MinValue) <= 0 ? a.MinValue ?? b.MinValue : b.MinValue ?? a.MinValue,
             MaxValue = CompareValues(a.MaxValue, b.MaxValue) >= 0 ? a.MaxValue ?? b.MaxValue : b.MaxValue ?? a.MaxValue,
         };
+    }
+
+    /// <summary>The value every analysis agrees on, or null when they differ (Druid's merge of timestampSpec and queryGranularity).</summary>
+    public static T? Same<T>(IEnumerable<T?> values)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        T? first = null;
+        var any = false;
+        foreach (var v in values)
+        {
+            if (!any)
+            {
+                (first, any) = (v, true);
+            }
+            else if (!Equals(first, v))
+            {
+                return null;
+            }
+        }
+
+        return first;
+    }
+
+    /// <summary>Druid's merge of the <c>aggregators</c> analyses of several segments under <paramref name="strategy"/>.</summary>
+    public static OrderedDictionary<string, AggregatorSpec?>? MergeAggregators(IReadOnlyList<SegmentAnalysis> analyses, AggregatorMergeStrategy strategy)
+    {
+        ArgumentNullException.ThrowIfNull(analyses);
+        if (analyses.Count == 0)
+        {
+            return null;
+        }
+
+        switch (strategy)
+        {
+            case AggregatorMergeStrategy.Earliest:
+                return analyses.Where(a => a.Aggregators is not null).MinBy(a => a.Intervals?.Min(i => i.Start) ?? long.MaxValue)?.Aggregators;
+            case AggregatorMergeStrategy.Latest:
+                return analyses.Where(a => a.Aggregators is not null).MaxBy(a => a.Intervals?.Max(i => i.End) ?? long.MinValue)?.Aggregators;
+            case AggregatorMergeStrategy.Strict:
+                if (analyses.Any(a => a.Aggregators is null))
+                {
+                    return null;
+                }
+
+                var first = analyses[0].Aggregators!;
+                return analyses.All(a => a.Aggregators!.Count == first.Count && a.Aggregators.All(kv => first.TryGetValue(kv.Key, out var f) && Equals(f, kv.Value))) ? first : null;
+            default:
+                var merged = new OrderedDictionary<string, AggregatorSpec?>(StringComparer.Ordinal);
+                foreach (var analysis in analyses)
+                {
+                    foreach (var (name, spec) in analysis.Aggregators ?? [])
+                    {
+                        merged[name] = merged.TryGetValue(name, out var existing) && !Equals(existing, spec) ? null : spec;
+                    }
+                }
+
+                return merged;
+        }
     }
 
     /// <summary>Compares two min/max values (strings lexicographically, numbers numerically), nulls first.</summary>

@@ -32,7 +32,17 @@ public enum ColumnType
 public sealed record ColumnSchema(string Name, ColumnType Type);
 
 /// <summary>The columns of a datasource in order (dimensions then metrics), excluding <c>__time</c>.</summary>
-public sealed record RowSchema(IReadOnlyList<ColumnSchema> Columns);
+public sealed record RowSchema(IReadOnlyList<ColumnSchema> Columns)
+{
+    /// <summary>The names of the dimension columns (what a search without <c>searchDimensions</c> searches); null: the string columns.</summary>
+    public IReadOnlyList<string>? Dimensions { get; init; }
+
+    /// <summary>What the segments record about their ingestion (segmentMetadata's aggregators, timestampSpec, queryGranularity, rollup); null: unknown, reported as null.</summary>
+    public DatasourceMetadata? Metadata { get; init; }
+
+    /// <summary>The dimension names: <see cref="Dimensions"/>, or the string columns when not given.</summary>
+    public IEnumerable<string> DimensionNames => Dimensions ?? Columns.Where(c => c.Type == ColumnType.String).Select(c => c.Name);
+}
 
 /// <summary>
 /// A deliberately straightforward evaluator of every supported query over plain rows: a row-at-a-time loop with
@@ -82,7 +92,7 @@ public sealed class ReferenceEvaluator
                 var dims = aggregation.GroupDimensions;
                 foreach (var row in matching)
                 {
-                    var key = dims.Count == 0 ? GroupKey.Empty : new GroupKey(dims.Select(d => StringComparers.ToDimensionString(row.Get(d.Dimension))).ToArray());
+                    var key = dims.Count == 0 ? GroupKey.Empty : new GroupKey(dims.Select(d => DimensionValues.Canonical(d.OutputType, StringComparers.ToDimensionString(row.Get(d.Dimension)))).ToArray());
                     var states = builder.GetStates(row.Timestamp, key);
                     for (var i = 0; i < states.Length; i++)
                     {
@@ -124,6 +134,41 @@ public sealed class ReferenceEvaluator
                 }
 
                 return new TimeBoundaryPartial(min, max) { SegmentId = segmentId };
+            }
+
+            case SearchQuery search:
+            {
+                var partial = new SearchPartial { SegmentId = segmentId };
+                var dimensions = search.DimensionsOf(_schema.DimensionNames);
+                long? min = null;
+                foreach (var row in matching)
+                {
+                    min = min is null ? row.Timestamp : Math.Min(min.Value, row.Timestamp);
+                    foreach (var dimension in dimensions)
+                    {
+                        var value = StringComparers.ToDimensionString(row.Get(dimension.Dimension));
+                        if (value is not null && search.Query.Accepts(value))
+                        {
+                            partial.Add(search.Granularity, row.Timestamp, new SearchHitKey(dimension.OutputName, value), 1);
+                        }
+                    }
+                }
+
+                // the "all" bucket's time is the earliest matching row's, hit or not, as for the aggregating queries
+                partial.MinTimestamp = min;
+                _limits.CheckBuckets(partial.Buckets.Count);
+                return partial;
+            }
+
+            case DataSourceMetadataQuery:
+            {
+                long? max = null;
+                foreach (var row in matching)
+                {
+                    max = max is null ? row.Timestamp : Math.Max(max.Value, row.Timestamp);
+                }
+
+                return new DataSourceMetadataPartial(max) { SegmentId = segmentId };
             }
 
             default:
@@ -200,7 +245,8 @@ public sealed class ReferenceEvaluator
         }
 
         IReadOnlyList<Interval>? intervals = (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? [segmentInterval] : null;
-        return new SegmentAnalysis(segmentId, intervals, columns, totalSize, rows.Count);
+        var analysis = new SegmentAnalysis(segmentId, intervals, columns, totalSize, rows.Count);
+        return _schema.Metadata?.Apply(analysis, query) ?? analysis;
     }
 
     private static Interval SpanOf(IReadOnlyList<Row> rows)

@@ -2,7 +2,8 @@ using System.Text.Json;
 
 namespace Tributary.Query;
 
-// Filters: selector, in, bound, like, regex, and, or, not, plus Druid 28's equals and null.
+// Filters: selector, in, bound, like, regex, and, or, not, plus Druid 28's equals and null; interval, range, search,
+// true and false are read in QueryParser.MoreFilters.cs.
 public static partial class QueryParser
 {
     /// <summary>Parses a filter (exposed for tests and for callers that receive filters alone).</summary>
@@ -102,10 +103,20 @@ public static partial class QueryParser
 
             case "not":
                 return new NotFilter(ParseFilter(Require(element, "field", path), Child(path, "field")));
-            case "search" or "javascript" or "spatial" or "interval" or "columnComparison" or "expression" or "range" or "true" or "false" or "arrayContainsElement":
-                throw new QueryUnsupportedException(Child(path, "type"), $"'{type}' filters are not supported; use selector, in, bound, like, regex, and, or, not");
+            case "true":
+                return TrueFilter.Instance;
+            case "false":
+                return FalseFilter.Instance;
+            case "interval":
+                return ParseIntervalFilter(element, path);
+            case "range":
+                return ParseRangeFilter(element, path);
+            case "search":
+                return ParseSearchFilter(element, path);
+            case "javascript" or "spatial" or "columnComparison" or "expression" or "arrayContainsElement":
+                throw new QueryUnsupportedException(Child(path, "type"), $"'{type}' filters are not supported; use {FilterTypes}");
             default:
-                throw new QueryValidationException(Child(path, "type"), $"unknown filter type '{type}'; expected one of selector, in, bound, like, regex, and, or, not");
+                throw new QueryValidationException(Child(path, "type"), $"unknown filter type '{type}'; expected one of {FilterTypes}");
         }
     }
 }

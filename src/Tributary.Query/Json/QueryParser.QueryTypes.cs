@@ -172,12 +172,24 @@ public static partial class QueryParser
                     "minmax" => AnalysisTypes.MinMax,
                     "size" => AnalysisTypes.Size,
                     "interval" => AnalysisTypes.Interval,
-                    "aggregators" or "timestampspec" or "querygranularity" or "rollup" => AnalysisTypes.None,
+                    "aggregators" => AnalysisTypes.Aggregators,
+                    "timestampspec" => AnalysisTypes.TimestampSpec,
+                    "querygranularity" => AnalysisTypes.QueryGranularity,
+                    "rollup" => AnalysisTypes.Rollup,
                     var other => throw new QueryValidationException(p, $"'{other}' is not one of cardinality, minmax, size, interval, aggregators, timestampSpec, queryGranularity, rollup"),
                 };
             }
         }
 
+        var strategy = OptionalString(root, "aggregatorMergeStrategy", string.Empty) switch
+        {
+            null => OptionalBool(root, "lenientAggregatorMerge", string.Empty, false) ? AggregatorMergeStrategy.Lenient : AggregatorMergeStrategy.Strict,
+            var s when s.Equals("strict", StringComparison.OrdinalIgnoreCase) => AggregatorMergeStrategy.Strict,
+            var s when s.Equals("lenient", StringComparison.OrdinalIgnoreCase) => AggregatorMergeStrategy.Lenient,
+            var s when s.Equals("earliest", StringComparison.OrdinalIgnoreCase) => AggregatorMergeStrategy.Earliest,
+            var s when s.Equals("latest", StringComparison.OrdinalIgnoreCase) => AggregatorMergeStrategy.Latest,
+            var s => throw new QueryValidationException("aggregatorMergeStrategy", $"'{s}' is not one of strict, lenient, earliest, latest"),
+        };
         return new SegmentMetadataQuery
         {
             DataSource = string.Empty,
@@ -185,6 +197,7 @@ public static partial class QueryParser
             ToInclude = toInclude,
             Merge = OptionalBool(root, "merge", string.Empty, false),
             AnalysisTypes = analysis,
+            AggregatorMergeStrategy = strategy,
         };
     }
 

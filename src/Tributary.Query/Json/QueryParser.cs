@@ -88,12 +88,18 @@ public static partial class QueryParser
                 };
             case "segmentMetadata":
                 return ParseSegmentMetadata(root) with { DataSource = dataSource, Intervals = ParseIntervals(root, false), Filter = filter, Context = context };
-            case "search" or "select" or "dataSourceMetadata" or "timeseriesV2" or "windowOperator":
-                throw new QueryUnsupportedException("queryType", $"'{queryType}' queries are not supported; use one of timeseries, topN, groupBy, scan, timeBoundary, segmentMetadata");
+            case "search":
+                return ParseSearch(root) with { DataSource = dataSource, Intervals = ParseIntervals(root, true), Filter = filter, Context = context };
+            case "dataSourceMetadata":
+                return new DataSourceMetadataQuery { DataSource = dataSource, Intervals = [Interval.Eternity], Context = context };
+            case "select" or "timeseriesV2" or "windowOperator":
+                throw new QueryUnsupportedException("queryType", $"'{queryType}' queries are not supported; use one of {QueryTypes}");
             default:
-                throw new QueryValidationException("queryType", $"unknown query type '{queryType}'; expected one of timeseries, topN, groupBy, scan, timeBoundary, segmentMetadata");
+                throw new QueryValidationException("queryType", $"unknown query type '{queryType}'; expected one of {QueryTypes}");
         }
     }
+
+    private const string QueryTypes = "timeseries, topN, groupBy, scan, timeBoundary, segmentMetadata, search, dataSourceMetadata";
 
     private static string ParseDataSource(JsonElement root)
     {

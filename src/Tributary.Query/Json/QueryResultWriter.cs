@@ -112,6 +112,38 @@ public static class QueryResultWriter
                 }
 
                 break;
+            case SearchResult search:
+                foreach (var bucket in search.Buckets)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("timestamp", IsoTime.Format(bucket.Timestamp));
+                    writer.WriteStartArray("result");
+                    foreach (var hit in bucket.Result)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("dimension", hit.Dimension);
+                        writer.WriteString("value", hit.Value);
+                        writer.WriteNumber("count", hit.Count);
+                        writer.WriteEndObject();
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+
+                break;
+            case DataSourceMetadataResult dm:
+                if (dm.MaxIngestedEventTime is { } maxIngested)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("timestamp", IsoTime.Format(maxIngested));
+                    writer.WriteStartObject("result");
+                    writer.WriteString("maxIngestedEventTime", IsoTime.Format(maxIngested));
+                    writer.WriteEndObject();
+                    writer.WriteEndObject();
+                }
+
+                break;
             default:
                 throw new ArgumentException($"Unknown result type {result.GetType().Name}.", nameof(result));
         }
@@ -262,10 +294,80 @@ public static class QueryResultWriter
         writer.WriteEndObject();
         writer.WriteNumber("size", segment.Size);
         writer.WriteNumber("numRows", segment.NumRows);
-        writer.WriteNull("aggregators");
-        writer.WriteNull("timestampSpec");
-        writer.WriteNull("queryGranularity");
-        writer.WriteNull("rollup");
+        if (segment.Aggregators is null)
+        {
+            writer.WriteNull("aggregators");
+        }
+        else
+        {
+            writer.WriteStartObject("aggregators");
+            foreach (var (name, spec) in segment.Aggregators)
+            {
+                writer.WritePropertyName(name);
+                if (spec is null)
+                {
+                    writer.WriteNullValue();
+                    continue;
+                }
+
+                writer.WriteStartObject();
+                writer.WriteString("type", spec.TypeName);
+                writer.WriteString("name", spec.Name);
+                if (spec.FieldName is not null)
+                {
+                    writer.WriteString("fieldName", spec.FieldName);
+                }
+
+                if (spec.Type == AggregatorType.HyperUnique)
+                {
+                    writer.WriteBoolean("isInputHyperUnique", false);
+                    writer.WriteBoolean("round", spec.Round);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        if (segment.TimestampSpec is { } ts)
+        {
+            writer.WriteStartObject("timestampSpec");
+            writer.WriteString("column", ts.Column);
+            writer.WriteString("format", ts.Format);
+            writer.WriteNull("missingValue");
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("timestampSpec");
+        }
+
+        switch (segment.QueryGranularity)
+        {
+            case null:
+                writer.WriteNull("queryGranularity");
+                break;
+            case "none" or "all":
+                // Druid writes these two as objects and the others by their upper-case name
+                writer.WriteStartObject("queryGranularity");
+                writer.WriteString("type", segment.QueryGranularity);
+                writer.WriteEndObject();
+                break;
+            default:
+                writer.WriteString("queryGranularity", segment.QueryGranularity.ToUpperInvariant());
+                break;
+        }
+
+        if (segment.Rollup is { } rollup)
+        {
+            writer.WriteBoolean("rollup", rollup);
+        }
+        else
+        {
+            writer.WriteNull("rollup");
+        }
+
         writer.WriteEndObject();
     }
 }

@@ -20,7 +20,7 @@ public abstract record NativeQuery
 
     /// <summary>
     /// The columns a segment must read to answer the query (filter, grouping and aggregator inputs, scan columns),
-    /// or null when it needs every column (scan without columns, segmentMetadata). Lets a lazily loaded segment
+    /// or null when it needs every column (scan without columns, segmentMetadata, search over every dimension). Lets a lazily loaded segment
     /// load only what is asked.
     /// </summary>
     public IReadOnlySet<string>? RequiredColumns()
@@ -35,7 +35,10 @@ public abstract record NativeQuery
             case ScanQuery { Columns.Count: > 0 } s:
                 columns.UnionWith(s.Columns);
                 return columns;
-            case TimeBoundaryQuery:
+            case TimeBoundaryQuery or DataSourceMetadataQuery:
+                return columns;
+            case SearchQuery { SearchDimensions: { } searched }:
+                columns.UnionWith(searched.Select(d => d.Dimension));
                 return columns;
             default:
                 return null;
@@ -176,6 +179,9 @@ public sealed record SegmentMetadataQuery : NativeQuery
 
     /// <summary>Which analyses to run.</summary>
     public AnalysisTypes AnalysisTypes { get; init; } = AnalysisTypes.Default;
+
+    /// <summary>How merged aggregators are combined (<c>aggregatorMergeStrategy</c>, or <c>lenientAggregatorMerge</c>).</summary>
+    public AggregatorMergeStrategy AggregatorMergeStrategy { get; init; }
 
     /// <inheritdoc />
     public override string QueryType => "segmentMetadata";

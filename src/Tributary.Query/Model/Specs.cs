@@ -161,4 +161,16 @@ public enum AnalysisTypes
 
     /// <summary>Druid's default: cardinality, interval, minmax.</summary>
     Default = Cardinality | MinMax | Interval,
+
+    /// <summary><c>aggregators</c>: the metrics' combining aggregators.</summary>
+    Aggregators = 16,
+
+    /// <summary><c>timestampSpec</c> of the ingestion.</summary>
+    TimestampSpec = 32,
+
+    /// <summary><c>queryGranularity</c> (the rollup granularity).</summary>
+    QueryGranularity = 64,
+
+    /// <summary><c>rollup</c>: whether rows were rolled up.</summary>
+    Rollup = 128,
 }

@@ -91,7 +91,8 @@ public sealed class KeyConstraint
     /// filter matches has a key in the result. <c>selector</c>/<c>in</c> (and a lexicographic <c>bound</c> with equal
     /// inclusive ends) on the key give their values; <c>and</c> intersects what its children give (ignoring
     /// unconstrained ones); <c>or</c> unions and is unconstrained if any child is; <c>not</c> is pushed down with
-    /// De Morgan's laws and a negated leaf is unconstrained. Values that admit a null key make it unconstrained.
+    /// De Morgan's laws and a negated leaf is unconstrained; <c>false</c> (or a negated <c>true</c>) allows no key. Values
+    /// that admit a null key make it unconstrained.
     /// </summary>
     public static KeyConstraint Derive(Filter? filter, string keyDimension)
     {
@@ -115,6 +116,9 @@ public sealed class KeyConstraint
             case BoundFilter { Lower: { } lower, Upper: { } upper, LowerStrict: false, UpperStrict: false, Ordering: StringOrdering.Lexicographic } bound
                 when !negated && bound.Dimension == key && lower == upper:
                 return Of([lower]);
+            case FalseFilter when !negated:
+            case TrueFilter when negated:
+                return Of([]);
             default:
                 return Unconstrained;
         }

@@ -87,7 +87,20 @@ public sealed class TimeBoundaryResult(long? minTime, long? maxTime, TimeBoundar
 public sealed record ColumnAnalysis(string Type, string TypeSignature, bool HasMultipleValues, bool HasNulls, long Size, long? Cardinality, object? MinValue, object? MaxValue, string? ErrorMessage);
 
 /// <summary>One segment's (or the merged) analysis.</summary>
-public sealed record SegmentAnalysis(string Id, IReadOnlyList<Interval>? Intervals, OrderedDictionary<string, ColumnAnalysis> Columns, long Size, long NumRows);
+public sealed record SegmentAnalysis(string Id, IReadOnlyList<Interval>? Intervals, OrderedDictionary<string, ColumnAnalysis> Columns, long Size, long NumRows)
+{
+    /// <summary>The <c>aggregators</c> analysis: name to combining aggregator (null where a lenient merge met a conflict); null when not analysed.</summary>
+    public OrderedDictionary<string, AggregatorSpec?>? Aggregators { get; init; }
+
+    /// <summary>The <c>timestampSpec</c> analysis, null when not analysed or when merged segments differ.</summary>
+    public SegmentTimestampSpec? TimestampSpec { get; init; }
+
+    /// <summary>The <c>queryGranularity</c> analysis (Druid's granularity name), null when not analysed or when merged segments differ.</summary>
+    public string? QueryGranularity { get; init; }
+
+    /// <summary>The <c>rollup</c> analysis, null when not analysed or when merged segments differ.</summary>
+    public bool? Rollup { get; init; }
+}
 
 /// <summary>A segmentMetadata result.</summary>
 public sealed class SegmentMetadataResult(IReadOnlyList<SegmentAnalysis> segments) : QueryResult

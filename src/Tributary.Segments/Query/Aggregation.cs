@@ -6,9 +6,10 @@ namespace Tributary.Segments.Query;
 /// <summary>How the grouping dimensions of a topN or groupBy map to dictionary ids: one mixed-radix <see cref="long"/> per group.</summary>
 internal sealed class GroupPlan
 {
-    private GroupPlan(IDimensionColumn?[] columns, long[] radix, long[] cardinality, long keySpace)
+    private GroupPlan(IDimensionColumn?[] columns, DimensionOutputType[] outputTypes, long[] radix, long[] cardinality, long keySpace)
     {
         Columns = columns;
+        OutputTypes = outputTypes;
         Radix = radix;
         Cardinality = cardinality;
         KeySpace = keySpace;
@@ -16,6 +17,12 @@ internal sealed class GroupPlan
 
     /// <summary>Per grouping dimension its column, or null when the segment lacks it (every row is null there).</summary>
     public IDimensionColumn?[] Columns { get; }
+
+    /// <summary>Per grouping dimension its output type: values are converted before they form the group key.</summary>
+    public DimensionOutputType[] OutputTypes { get; }
+
+    /// <summary>True if some dimension converts, so distinct dictionary ids can fall into one group.</summary>
+    public bool Converts => OutputTypes.Any(t => t != DimensionOutputType.String);
 
     public long[] Radix { get; }
 
@@ -50,7 +57,7 @@ internal sealed class GroupPlan
             space *= cardinality[i];
         }
 
-        return new GroupPlan(columns, radix, cardinality, space);
+        return new GroupPlan(columns, [.. dimensions.Select(d => d.OutputType)], radix, cardinality, space);
     }
 
     public string?[] Decode(long key)
@@ -58,7 +65,7 @@ internal sealed class GroupPlan
         var values = new string?[Columns.Length];
         for (var i = 0; i < values.Length; i++)
         {
-            values[i] = Columns[i]?.GetValue((int)(key / Radix[i] % Cardinality[i]));
+            values[i] = DimensionValues.Canonical(OutputTypes[i], Columns[i]?.GetValue((int)(key / Radix[i] % Cardinality[i])));
         }
 
         return values;
@@ -147,7 +154,8 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         var dense = plan.KeySpace <= MaxDenseKeys && plan.KeySpace <= Math.Max(4096, 2 * rows.Count(segment.RowCount));
         // a post-aggregator of the same name would be what ranks, so only plain aggregator names qualify
         var rankBy = query is TopNQuery { Metric: NumericTopNMetric numeric } && !query.PostAggregations.Any(p => p.Name == numeric.Metric) ? IndexOfAggregator(numeric.Metric) : -1;
-        var deferred = rankBy >= 0;
+        // deferred ranking is per dictionary id, which is only a group when no value is converted
+        var deferred = rankBy >= 0 && !plan.Converts;
         var tables = new Dictionary<long, GroupTable>();
         var needTime = !query.Granularity.IsAll || !_sorted;
         var min = needTime ? long.MaxValue : MinTime();
@@ -287,7 +295,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                 var values = new string?[readers.Length];
                 for (var d = 0; d < readers.Length; d++)
                 {
-                    values[d] = StringComparers.ToDimensionString(readers[d]?.Get(row));
+                    values[d] = DimensionValues.Canonical(dimensions[d].OutputType, StringComparers.ToDimensionString(readers[d]?.Get(row)));
                 }
 
                 var states = builder.GetStates(time, new GroupKey(values));

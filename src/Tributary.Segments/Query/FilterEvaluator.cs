@@ -121,6 +121,12 @@ internal sealed class FilterEvaluator(ISegment segment)
                 return RowSet.Own(all);
             }
 
+            case TrueFilter:
+                return RowSet.All;
+
+            case FalseFilter:
+                return RowSet.Empty();
+
             case DimensionFilter leaf:
                 return Leaf(leaf);
 
@@ -139,6 +145,12 @@ internal sealed class FilterEvaluator(ISegment segment)
 
     private RowSet Leaf(DimensionFilter filter)
     {
+        if (filter.Dimension == Row.TimeColumn && TimeIntervals(filter) is { } intervals)
+        {
+            // interval and numeric range filters on __time are answered from the time index, like query intervals
+            return intervals.Count == 0 ? RowSet.Empty() : Intervals(intervals);
+        }
+
         var column = segment.GetDimension(filter.Dimension);
         if (column is null)
         {
@@ -177,7 +189,13 @@ internal sealed class FilterEvaluator(ISegment segment)
 
             case BoundFilter { Ordering: StringOrdering.Lexicographic } bound when column.IsSorted && column.Spec.Type == SchemaDimensionType.String:
             {
-                var (from, to) = LexicographicRange(column, bound);
+                var (from, to) = LexicographicRange(column, bound.Lower, bound.LowerStrict, bound.Upper, bound.UpperStrict);
+                return from >= to ? RowSet.Empty() : RowSet.Own(column.SelectIdRange(from, to));
+            }
+
+            case RangeFilter { MatchValueType: RangeMatchType.String } range when column.IsSorted && column.Spec.Type == SchemaDimensionType.String:
+            {
+                var (from, to) = LexicographicRange(column, range.Lower, range.LowerOpen, range.Upper, range.UpperOpen);
                 return from >= to ? RowSet.Empty() : RowSet.Own(column.SelectIdRange(from, to));
             }
 
@@ -199,17 +217,56 @@ internal sealed class FilterEvaluator(ISegment segment)
         return id;
     }
 
-    /// <summary>[from, to) ids of a sorted string dictionary (null first, then UTF-8 byte order) inside the bound.</summary>
-    private static (int From, int To) LexicographicRange(IDimensionColumn column, BoundFilter bound)
+    /// <summary>[from, to) ids of a sorted string dictionary (null first, then UTF-8 byte order) inside the bounds.</summary>
+    private static (int From, int To) LexicographicRange(IDimensionColumn column, string? lower, bool lowerStrict, string? upper, bool upperStrict)
     {
         var first = column.Cardinality > 0 && column.GetValue(0) is null ? 1 : 0;
-        var from = bound.Lower is { } lower
-            ? FirstId(column, first, v => StringComparers.CompareLexicographic(v, lower) is var c && (bound.LowerStrict ? c > 0 : c >= 0))
+        var from = lower is not null
+            ? FirstId(column, first, v => StringComparers.CompareLexicographic(v, lower) is var c && (lowerStrict ? c > 0 : c >= 0))
             : first;
-        var to = bound.Upper is { } upper
-            ? FirstId(column, first, v => StringComparers.CompareLexicographic(v, upper) is var c && (bound.UpperStrict ? c >= 0 : c > 0))
+        var to = upper is not null
+            ? FirstId(column, first, v => StringComparers.CompareLexicographic(v, upper) is var c && (upperStrict ? c >= 0 : c > 0))
             : column.Cardinality;
         return (from, to);
+    }
+
+    /// <summary>
+    /// The half-open millisecond intervals an interval filter, or a numeric range filter, on <c>__time</c> selects;
+    /// null for other filters. A fractional numeric bound is compared as Druid casts it (truncated for LONG).
+    /// </summary>
+    internal static IReadOnlyList<Interval>? TimeIntervals(DimensionFilter filter)
+    {
+        switch (filter)
+        {
+            case IntervalFilter interval:
+                return interval.Intervals;
+            case RangeFilter { MatchValueType: RangeMatchType.Long } range:
+            {
+                var start = range.Lower is { } l && StringComparers.TryParseNumber(l, out var lo) ? Bound(lo, range.LowerOpen) : long.MinValue;
+                var end = range.Upper is { } u && StringComparers.TryParseNumber(u, out var hi) ? Bound(hi, !range.UpperOpen) : long.MaxValue;
+                return start < end ? [new Interval(start, end)] : [];
+            }
+
+            default:
+                return null;
+        }
+
+        // the first whole millisecond t with t > x (open) or t >= x (closed)
+        static long Bound(double x, bool open)
+        {
+            if (x >= long.MaxValue)
+            {
+                return long.MaxValue;
+            }
+
+            if (x <= long.MinValue)
+            {
+                return long.MinValue;
+            }
+
+            var t = Math.Floor(x);
+            return (long)t + (open || t < x ? 1 : 0);
+        }
     }
 
     /// <summary>The first id in [first, cardinality) whose value passes the monotone test, or cardinality.</summary>

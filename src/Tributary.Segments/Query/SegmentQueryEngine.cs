@@ -48,9 +48,15 @@ public static class SegmentQueryEngine
             return new SegmentMetadataPartial(Analyse(segment, metadata, id)) { SegmentId = id };
         }
 
+        if (query is DataSourceMetadataQuery)
+        {
+            return new DataSourceMetadataPartial(segment.RowCount > 0 ? segment.MaxTimestampMs : null) { SegmentId = id };
+        }
+
         using var rows = new FilterEvaluator(segment).Evaluate(query);
         return query switch
         {
+            SearchQuery search => SegmentSearch.Execute(segment, search, rows, limits, id, cancellationToken),
             AggregationQuery aggregation => Aggregate(segment, aggregation, rows, sketches ?? HyperLogLogSketchFactory.ForPrecision(segment.Spec.HyperUniquePrecision), limits, id, cancellationToken),
             ScanQuery scan => Scan(segment, scan, rows, limits, id, cancellationToken),
             TimeBoundaryQuery => TimeBoundary(segment, rows, id, cancellationToken),
@@ -73,7 +79,24 @@ public static class SegmentQueryEngine
             AggregatorType.HyperUnique => ColumnType.HyperUnique,
             _ => ColumnType.Double,
         })));
-        return new RowSchema(columns);
+        return new RowSchema(columns) { Dimensions = [.. spec.Dimensions.Select(d => d.Name)], Metadata = Metadata(spec) };
+    }
+
+    /// <summary>What <paramref name="spec"/>'s segments report to segmentMetadata about their ingestion.</summary>
+    public static DatasourceMetadata Metadata(DatasourceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var format = spec.Timestamp.Format switch
+        {
+            TimestampFormat.Millis => "millis",
+            TimestampFormat.Posix => "posix",
+            _ => "iso",
+        };
+        return new DatasourceMetadata(
+            [.. spec.Metrics.Select(m => new AggregatorSpec(m.Type, m.Name, m.FieldName))],
+            new SegmentTimestampSpec(spec.Timestamp.Field, format),
+            spec.Granularity.Query.Name,
+            spec.Granularity.Rollup);
     }
 
     private static AggregatePartial Aggregate(ISegment segment, AggregationQuery query, RowSet rows, ICardinalitySketchFactory sketches, QueryLimits limits, string id, CancellationToken cancellationToken)
@@ -273,6 +296,6 @@ public static class SegmentQueryEngine
         }
 
         IReadOnlyList<Interval>? intervals = (query.AnalysisTypes & AnalysisTypes.Interval) != 0 ? [new Interval(segment.IntervalStartMs, segment.IntervalEndMs)] : null;
-        return new SegmentAnalysis(id, intervals, columns, totalSize, rows);
+        return Metadata(segment.Spec).Apply(new SegmentAnalysis(id, intervals, columns, totalSize, rows), query);
     }
 }

@@ -199,18 +199,45 @@ internal sealed class QueryTestData
                 return $$"""{{{common}},"columns":{{columns}}{{limit}}{{offset}},"order":"{{order}}","resultFormat":"{{format}}","batchSize":{{_random.Next(1, 30)}}}""";
             }
 
+            case "search":
+            {
+                var dimensions = _random.Next(3) switch
+                {
+                    0 => string.Empty,
+                    1 => $",\"searchDimensions\":[{string.Join(",", new[] { "\"pin_id\"" }.Concat(Enumerable.Range(0, _random.Next(0, 3)).Select(_ => $"\"{Dimension()}\"")).Distinct())}]",
+                    _ => ",\"searchDimensions\":[\"country\",{\"type\":\"default\",\"dimension\":\"pin_id\",\"outputName\":\"pin\"},\"n\",\"__time\",\"clicks\"]",
+                };
+                var spec = _random.Next(4) switch
+                {
+                    0 => $$"""{"type":"contains","value":"{{new[] { "pin-0", "o", "U", "1", "", "i" }[_random.Next(6)]}}","caseSensitive":{{Bool()}}}""",
+                    1 => $$"""{"type":"insensitive_contains","value":"{{new[] { "PIN", "s", "2", "e" }[_random.Next(4)]}}"}""",
+                    2 => $$"""{"type":"fragment","values":["{{new[] { "pin", "i", "" }[_random.Next(3)]}}","{{new[] { "0", "I", "" }[_random.Next(3)]}}"],"caseSensitive":{{Bool()}}}""",
+                    _ => """{"type":"regex","pattern":"^(pin-0[0-3]|US|[0-9])"}""",
+                };
+                var sort = new[] { string.Empty, ",\"sort\":{\"type\":\"lexicographic\"}", ",\"sort\":{\"type\":\"strlen\"}", ",\"sort\":{\"type\":\"numeric\"}" }[_random.Next(4)];
+                var limit = _random.Next(2) == 0 ? string.Empty : $",\"limit\":{_random.Next(1, 30)}";
+                return $$"""{{{common}},"granularity":{{Granularity()}}{{dimensions}},"query":{{spec}}{{sort}}{{limit}}}""";
+            }
+
+            case "dataSourceMetadata":
+                return $$"""{"queryType":"dataSourceMetadata","dataSource":"{{Datasource}}","context":{"queryId":"q{{_random.Next(100)}}"}""" + "}";
             case "timeBoundary":
                 return $$"""{{{common}}{{new[] { string.Empty, ",\"bound\":\"maxTime\"", ",\"bound\":\"minTime\"" }[_random.Next(3)]}}}""";
             default:
             {
                 var include = _random.Next(3) == 0 ? ",\"toInclude\":{\"type\":\"list\",\"columns\":[\"country\",\"n\",\"users\",\"__time\"]}" : string.Empty;
-                return $$"""{"queryType":"segmentMetadata","dataSource":"{{Datasource}}",{{Intervals()}},"merge":{{Bool()}}{{include}},"analysisTypes":["cardinality","minmax","size","interval"]}""";
+                return $$"""{"queryType":"segmentMetadata","dataSource":"{{Datasource}}",{{Intervals()}},"merge":{{Bool()}}{{include}},"analysisTypes":["cardinality","minmax","size","interval"{{(_random.Next(2) == 0 ? string.Empty : ",\"aggregators\",\"rollup\",\"queryGranularity\",\"timestampSpec\"")}}]}""";
             }
         }
     }
 
     public string Filter(int depth = 0)
     {
+        if (_random.Next(4) == 0)
+        {
+            return NewerFilter();
+        }
+
         var kind = _random.Next(depth >= 2 ? 6 : 9);
         switch (kind)
         {
@@ -237,6 +264,57 @@ internal sealed class QueryTestData
                 return $$"""{"type":"{{(kind == 6 ? "and" : "or")}}","fields":[{{string.Join(",", Enumerable.Range(0, _random.Next(1, 4)).Select(_ => Filter(depth + 1)))}}]}""";
             default:
                 return $$"""{"type":"not","field":{{Filter(depth + 1)}}}""";
+        }
+    }
+
+    /// <summary>interval (on __time and on the long dimension n), true, false, range (string and numeric) and search.</summary>
+    private string NewerFilter()
+    {
+        switch (_random.Next(9))
+        {
+            case 0:
+            {
+                var hour = _random.Next(_hours) * 60;
+                var a = hour + _random.Next(0, _minutes);
+                return $$"""{"type":"interval","dimension":"__time","intervals":["{{IsoTime.Format(Start + (a * 60_000L))}}/PT{{_random.Next(1, 40)}}M","{{IsoTime.Format(Start + ((a + _random.Next(5, 60)) * 60_000L))}}/PT{{_random.Next(1, 9)}}M"]}""";
+            }
+
+            case 1:
+                // n holds small numbers, read as epoch milliseconds
+                return $$"""{"type":"interval","dimension":"n","intervals":["1970-01-01T00:00:00.00{{_random.Next(0, 5)}}Z/1970-01-01T00:00:00.0{{_random.Next(10, 30)}}Z"]}""";
+            case 2:
+                return _random.Next(2) == 0 ? """{"type":"true"}""" : """{"type":"false"}""";
+            case 3:
+            {
+                var lower = _random.Next(3) == 0 ? string.Empty : $",\"lower\":{NonNullValue()},\"lowerOpen\":{Bool()}";
+                var upper = lower.Length > 0 && _random.Next(3) == 0 ? string.Empty : $",\"upper\":{NonNullValue()},\"upperOpen\":{Bool()}";
+                return $$"""{"type":"range","column":"{{Dimension()}}","matchValueType":"STRING"{{lower}}{{upper}}}""";
+            }
+
+            case 4:
+            {
+                var column = new[] { "n", "pin_id", "clicks", "country" }[_random.Next(4)];
+                var type = new[] { "LONG", "DOUBLE", "FLOAT" }[_random.Next(3)];
+                var lower = _random.Next(3) == 0 ? string.Empty : $",\"lower\":{_random.Next(-5, 20)}.{_random.Next(0, 2) * 5},\"lowerOpen\":{Bool()}";
+                var upper = lower.Length > 0 && _random.Next(3) == 0 ? string.Empty : $",\"upper\":\"{_random.Next(-5, 25)}\",\"upperOpen\":{Bool()}";
+                return $$"""{"type":"range","column":"{{column}}","matchValueType":"{{type}}"{{lower}}{{upper}}}""";
+            }
+
+            case 5:
+            {
+                // __time as LONG, the way Druid SQL plans time ranges
+                var hour = _random.Next(_hours) * 60;
+                var a = Start + ((hour + _random.Next(0, _minutes)) * 60_000L) + _random.Next(-1, 2);
+                var b = a + (_random.Next(1, 40) * 60_000L);
+                return $$"""{"type":"range","column":"__time","matchValueType":"LONG","lower":{{a}},"lowerOpen":{{Bool()}},"upper":{{b}},"upperOpen":{{Bool()}}}""";
+            }
+
+            case 6:
+                return $$"""{"type":"search","dimension":"{{Dimension()}}","query":{"type":"contains","value":"{{new[] { "PIN", "pin-00", "o", "u", "-", "É" }[_random.Next(6)]}}","caseSensitive":{{Bool()}}}""" + "}";
+            case 7:
+                return $$"""{"type":"search","dimension":"{{Dimension()}}","query":{"type":"insensitive_contains","value":"{{new[] { "PIN-01", "S", "1", "" }[_random.Next(4)]}}"}""" + "}";
+            default:
+                return $$"""{"type":"search","dimension":"{{Dimension()}}","query":{"type":"fragment","values":["{{new[] { "pin", "US", "i" }[_random.Next(3)]}}","{{new[] { "1", "o", "" }[_random.Next(3)]}}"],"caseSensitive":{{Bool()}}}""" + "}";
         }
     }
 

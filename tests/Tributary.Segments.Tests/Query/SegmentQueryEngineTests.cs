@@ -15,7 +15,7 @@ public sealed class SegmentQueryEngineTests
 {
     private const int Seeds = 120;
 
-    public static TheoryData<string> QueryTypes => ["timeseries", "topN", "groupBy", "scan", "timeBoundary", "segmentMetadata"];
+    public static TheoryData<string> QueryTypes => ["timeseries", "topN", "groupBy", "scan", "timeBoundary", "segmentMetadata", "search", "dataSourceMetadata"];
 
     [Theory]
     [MemberData(nameof(QueryTypes))]
@@ -36,6 +36,8 @@ public sealed class SegmentQueryEngineTests
     [InlineData("groupBy")]
     [InlineData("timeBoundary")]
     [InlineData("segmentMetadata")]
+    [InlineData("search")]
+    [InlineData("dataSourceMetadata")]
     public void Execute_RandomQueriesOnSealedSegmentWithoutRollup_EqualsReference(string queryType) => RunSingleSegment(queryType, seal: true, rollup: false);
 
     [Theory]
@@ -227,6 +229,71 @@ public sealed class SegmentQueryEngineTests
         Assert.Equal(
             ["pin_id:String", "country:String", "device:String", "n:Long", "count:Long", "clicks:Long", "clicks_min:Long", "clicks_max:Long", "revenue:Double", "revenue_min:Double", "revenue_max:Double", "users:HyperUnique"],
             schema.Columns.Select(c => $"{c.Name}:{c.Type}"));
+    }
+
+    [Theory]
+    [InlineData("LONG", false, "7", "8")]
+    [InlineData("LONG", true, "7", "8")]
+    [InlineData("DOUBLE", false, "7.0", "8.5")]
+    [InlineData("DOUBLE", true, "7.0", "8.5")]
+    public void Execute_GroupByAndTopNWithNumericOutputType_ConvertBeforeGrouping(string outputType, bool seal, string seven, string other)
+    {
+        // "7", "07" and "7.0" are three dictionary values but one number: Druid converts, then groups
+        var spec = QueryTestData.Spec();
+        var id = new SegmentId(spec.Name, QueryTestData.Start, 0);
+        var countries = new[] { "7", "07", "7.0", "7", other, "x" };
+        var events = countries.Select((c, i) => new QueryTestData.Event(QueryTestData.Start + (i * 60_000L), "pin-00" + i, c, "ios", i, 10 + i, 1.0, "u" + i)).ToList();
+        using var open = QueryTestData.Build(spec, id, events);
+        using var sealedSegment = seal ? QueryTestData.SealAndLoad(open) : null;
+        ISegment segment = sealedSegment is null ? open : sealedSegment;
+        var ct = TestContext.Current.CancellationToken;
+        var dimension = $$"""{"type":"default","dimension":"country","outputName":"c","outputType":"{{outputType}}"}""";
+        var aggregations = """[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"}]""";
+        var evaluator = new ReferenceEvaluator(SegmentQueryEngine.Schema(spec));
+        var rows = QueryTestData.Rows(spec, events, sealedOrder: seal);
+        var groupBy = QueryParser.Parse($$"""{"queryType":"groupBy","dataSource":"pin_engagement","intervals":["2026-11-23/P1D"],"granularity":"all","dimensions":[{{dimension}}],"aggregations":{{aggregations}}}""");
+        var groupByJson = QueryResultWriter.ToJson(Merge(groupBy, SegmentQueryEngine.Execute(segment, groupBy, null, ct)));
+        Assert.Equal(QueryResultWriter.ToJson(evaluator.Evaluate(groupBy, rows, ct)), groupByJson);
+        static string Row(string c, int n, int clicks) => $$$"""{"version":"v1","timestamp":"2026-11-23T00:00:00.000Z","event":{"c":{{{c}}},"rows":{{{n}}},"clicks":{{{clicks}}}}}""";
+        Assert.Equal($"[{Row("null", 1, 15)},{Row(seven, 4, 46)},{Row(other, 1, 14)}]", groupByJson);
+
+        foreach (var metric in new[] { "clicks", "rows" })
+        {
+            // ranking by an aggregator takes the engine's deferred per-id path when nothing converts
+            var topN = QueryParser.Parse($$"""{"queryType":"topN","dataSource":"pin_engagement","intervals":["2026-11-23/P1D"],"granularity":"all","dimension":{{dimension}},"metric":"{{metric}}","threshold":2,"aggregations":{{aggregations}}}""");
+            var topNJson = QueryResultWriter.ToJson(Merge(topN, SegmentQueryEngine.Execute(segment, topN, null, ct)));
+            Assert.Equal(QueryResultWriter.ToJson(evaluator.Evaluate(topN, rows, ct)), topNJson);
+            Assert.StartsWith($$"""[{"timestamp":"2026-11-23T00:00:00.000Z","result":[{"c":{{seven}},"rows":4,"clicks":46},""", topNJson, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Execute_SegmentMetadataIngestionAnalyses_ReportTheDatasourceSpec(bool rollup)
+    {
+        var spec = QueryTestData.Spec(rollup);
+        using var open = QueryTestData.Build(spec, new SegmentId(spec.Name, QueryTestData.Start, 0), new QueryTestData(3).Events(20));
+        var query = QueryParser.Parse("""{"queryType":"segmentMetadata","dataSource":"pin_engagement","toInclude":{"type":"none"},"analysisTypes":["aggregators","rollup","queryGranularity","timestampSpec"]}""");
+
+        var analysis = ((SegmentMetadataPartial)SegmentQueryEngine.Execute(open, query, null, TestContext.Current.CancellationToken)).Analysis;
+
+        Assert.Equal(rollup, analysis.Rollup);
+        Assert.Equal(spec.Granularity.Query.Name, analysis.QueryGranularity);
+        Assert.Equal(spec.Timestamp.Field, analysis.TimestampSpec!.Column);
+        Assert.Equal(spec.Metrics.Select(m => m.Name), analysis.Aggregators!.Keys);
+        Assert.All(analysis.Aggregators.Values, a => Assert.Equal(a!.Name, a.FieldName));
+        Assert.DoesNotContain(analysis.Aggregators.Values, a => a!.Type == AggregatorType.Count);
+
+        var defaults = ((SegmentMetadataPartial)SegmentQueryEngine.Execute(open, QueryParser.Parse("""{"queryType":"segmentMetadata","dataSource":"pin_engagement"}"""), null, TestContext.Current.CancellationToken)).Analysis;
+        Assert.Equal((null, null, null, (bool?)null), (defaults.Aggregators, defaults.TimestampSpec, defaults.QueryGranularity, defaults.Rollup));
+    }
+
+    private static QueryResult Merge(NativeQuery query, PartialResult partial)
+    {
+        var merger = new QueryMerger(query);
+        merger.Add(partial);
+        return merger.Complete(TestContext.Current.CancellationToken);
     }
 
     private static OpenSegment Segment(out List<QueryTestData.Event> events)
