@@ -36,6 +36,15 @@ public sealed record SqlPostProcessing(IReadOnlyList<SqlOutputSource> Sources)
 
     /// <summary>Rows kept at most after the offset, or null.</summary>
     public long? Limit { get; init; }
+
+    /// <summary>
+    /// A hidden row count of a timeseries over all time (one row even when nothing matched): when it is 0, the
+    /// <see cref="NullWhenEmptyFields"/> become null, since SQL's SUM and AVG of no rows are NULL where native sums give 0.
+    /// </summary>
+    public string? EmptyRowCountField { get; init; }
+
+    /// <summary>The fields nulled when <see cref="EmptyRowCountField"/> is 0.</summary>
+    public IReadOnlyList<string> NullWhenEmptyFields { get; init; } = [];
 }
 
 /// <summary>
@@ -89,6 +98,11 @@ public sealed class SqlPlan
             _ => throw new ArgumentException($"a {result.GetType().Name} is not the result of a SQL plan", nameof(result)),
         };
         var post = PostProcessing;
+        if (post.EmptyRowCountField is { } countField)
+        {
+            rows = rows.Select(r => NullIfEmpty(r, countField, post.NullWhenEmptyFields));
+        }
+
         if (post.Having is { } having)
         {
             rows = rows.Where(having.Matches);
@@ -156,6 +170,22 @@ public sealed class SqlPlan
         string s when StringComparers.TryParseNumber(s, out var d) => d,
         _ => double.NaN,
     };
+
+    private static IReadOnlyDictionary<string, object?> NullIfEmpty(IReadOnlyDictionary<string, object?> row, string countField, IReadOnlyList<string> fields)
+    {
+        if (row.GetValueOrDefault(countField) is not (0L or 0))
+        {
+            return row;
+        }
+
+        var d = new Dictionary<string, object?>(row, StringComparer.Ordinal);
+        foreach (var f in fields)
+        {
+            d[f] = null;
+        }
+
+        return d;
+    }
 
     private static Dictionary<string, object?> WithTime(IReadOnlyDictionary<string, object?> row, long? timestamp)
     {
