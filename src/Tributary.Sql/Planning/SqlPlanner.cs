@@ -314,7 +314,7 @@ public static class SqlPlanner
                 {
                     var bad = _v.OrderBy.FirstOrDefault(o => !IsTime(o.Expression)) ?? _v.OrderBy[1];
                     throw new SqlPlanningException(
-                        $"ORDER BY {bad.Expression} in a SELECT without aggregation: the native scan query orders only by __time", bad.Expression.Position);
+                        $"ORDER BY {bad.Expression} in a SELECT without aggregation: the native scan query orders only by __time", bad.Position);
                 }
 
                 order = _v.OrderBy[0].Descending ? ScanOrder.Descending : ScanOrder.Ascending;
@@ -413,7 +413,7 @@ public static class SqlPlanner
             var order = _v.OrderBy.Select(o =>
             {
                 var field = Source(o.Expression, "ORDER BY").Field
-                    ?? throw new SqlPlanningException($"ORDER BY {o.Expression}: ordering by a constant is not supported", o.Expression.Position);
+                    ?? throw new SqlPlanningException($"ORDER BY {o.Expression}: ordering by a constant is not supported", o.Position);
                 return (Field: field, o.Descending);
             }).ToList();
 

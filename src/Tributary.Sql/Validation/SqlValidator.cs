@@ -6,7 +6,11 @@ namespace Tributary.Sql;
 public sealed record SqlValidatedItem(string Name, SqlExpr Expression, SqlType Type);
 
 /// <summary>One ORDER BY key: the expression (positions and aliases resolved), its direction, and the select item it is, if any.</summary>
-public sealed record SqlValidatedOrder(SqlExpr Expression, bool Descending, int? ItemIndex);
+public sealed record SqlValidatedOrder(SqlExpr Expression, bool Descending, int? ItemIndex)
+{
+    /// <summary>Where the ORDER BY item is written.</summary>
+    public SqlPosition Position { get; init; }
+}
 
 /// <summary>A SELECT checked against the catalog: <c>*</c> expanded, positions and aliases resolved, types known.</summary>
 public sealed class SqlValidatedQuery
@@ -153,7 +157,7 @@ public static class SqlValidator
                 index = same >= 0 ? same : null;
             }
 
-            orderBy.Add(new SqlValidatedOrder(expr, o.Descending, index));
+            orderBy.Add(new SqlValidatedOrder(expr, o.Descending, index) { Position = o.Position });
         }
 
         var isAggregate = groupBy.Count > 0
