@@ -307,16 +307,21 @@ internal sealed class SqlOracle(long now)
 
         if (a is string s)
         {
-            a = double.Parse(s, CultureInfo.InvariantCulture);
+            a = FromString(s);
         }
 
         if (b is string t)
         {
-            b = double.Parse(t, CultureInfo.InvariantCulture);
+            b = FromString(t);
         }
 
         return Compare(a, b);
     }
+
+    private static object FromString(string s) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            ? d
+            : DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUnixTimeMilliseconds();
 
     private static long FloorTime(long t, string unit)
     {

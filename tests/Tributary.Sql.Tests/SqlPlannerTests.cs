@@ -317,3 +317,28 @@ public sealed class SqlPlannerTests
         Assert.Equal(new SqlPosition(line, column), e.Position);
     }
 }
+
+public sealed class SqlPlannerEdgeTests
+{
+    private static readonly List<Row> Rows = SqlTestData.Rows(11, 200);
+
+    [Theory]
+    [InlineData("SELECT COUNT(*), SUM(clicks) FROM pin_engagement WHERE __time < TIMESTAMP '2000-01-01 00:00:00' AND __time > TIMESTAMP '2001-01-01 00:00:00'")]
+    [InlineData("SELECT COUNT(*), SUM(clicks) FROM pin_engagement WHERE FALSE")]
+    [InlineData("SELECT COUNT(*), SUM(clicks) FROM pin_engagement WHERE country = 'US' AND NOT TRUE")]
+    [InlineData("SELECT country FROM pin_engagement WHERE __time IS NULL")]
+    [InlineData("SELECT country, COUNT(*) FROM pin_engagement WHERE FALSE GROUP BY 1")]
+    [InlineData("SELECT COUNT(*) FROM pin_engagement WHERE TRUE AND __time IS NOT NULL AND (country = 'US' OR TRUE)")]
+    [InlineData("SELECT COUNT(*) FROM pin_engagement HAVING COUNT(*) > 1000000")]
+    [InlineData("SELECT country, COUNT(*) FROM pin_engagement GROUP BY 1 HAVING FALSE")]
+    [InlineData("SELECT country FROM pin_engagement LIMIT 0")]
+    [InlineData("SELECT country, COUNT(*) FROM pin_engagement GROUP BY 1 LIMIT 0")]
+    [InlineData("SELECT FLOOR(__time TO HOUR), COUNT(*) FROM pin_engagement GROUP BY 1 ORDER BY 2 DESC LIMIT 0")]
+    [InlineData("SELECT __time, COUNT(*) FROM pin_engagement WHERE __time IN (TIMESTAMP '2026-11-23 00:00:00', TIMESTAMP '2026-11-23 01:00:00') GROUP BY __time")]
+    [InlineData("SELECT COUNT(*) FROM pin_engagement WHERE __time NOT IN (TIMESTAMP '2026-11-23 00:00:00', NULL)")]
+    [InlineData("SELECT COUNT(*) FROM pin_engagement WHERE __time >= '2026-11-23T06:00:00Z'")]
+    public void EdgeCases_MatchTheOracle(string sql)
+    {
+        SqlComparison.AssertSameAnswer(sql, Rows);
+    }
+}
