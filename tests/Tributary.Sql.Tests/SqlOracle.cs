@@ -13,7 +13,10 @@ namespace Tributary.Sql.Tests;
 internal sealed class SqlOracle(long now)
 {
     /// <summary>All result rows, sorted by ORDER BY, before OFFSET and LIMIT.</summary>
-    public List<object?[]> EvaluateAll(SqlValidatedQuery q, IReadOnlyList<Row> rows)
+    public List<object?[]> EvaluateAll(SqlValidatedQuery q, IReadOnlyList<Row> rows) => EvaluateWithKeys(q, rows).Select(o => o.Output).ToList();
+
+    /// <summary>All result rows with their ORDER BY key values, sorted, before OFFSET and LIMIT.</summary>
+    public List<(object?[] Output, object?[] Keys)> EvaluateWithKeys(SqlValidatedQuery q, IReadOnlyList<Row> rows)
     {
         var matching = rows.Where(r => q.Where is null || Eval(q.Where, r, null) is true).ToList();
         List<(object?[] Output, object?[] Keys)> output = [];
@@ -73,7 +76,7 @@ internal sealed class SqlOracle(long now)
             })).ToList();
         }
 
-        return output.Select(o => o.Output).ToList();
+        return output;
     }
 
     public List<object?[]> Evaluate(SqlValidatedQuery q, IReadOnlyList<Row> rows)
@@ -261,6 +264,10 @@ internal sealed class SqlOracle(long now)
                 });
             case SqlFunctionCall { Name: "DATE_TRUNC" } call:
                 return FloorTime((long)Eval(call.Arguments[1], row, group)!, ((string)((SqlLiteral)call.Arguments[0]).Value!).ToLowerInvariant());
+            case SqlFunctionCall { Name: "TIME_PARSE" } call:
+                return FromString((string)Eval(call.Arguments[0], row, group)!);
+            case SqlCast { TypeName: "TIMESTAMP" } c:
+                return Eval(c.Value, row, group) is string ts ? FromString(ts) : Eval(c.Value, row, group);
             case SqlCast { TypeName: "DOUBLE" } c:
                 return Eval(c.Value, row, group) switch { long l => (double)l, var x => x };
             case SqlFunctionCall call when SqlValidator.IsAggregate(call):

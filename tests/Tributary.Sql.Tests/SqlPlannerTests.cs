@@ -342,3 +342,22 @@ public sealed class SqlPlannerEdgeTests
         SqlComparison.AssertSameAnswer(sql, Rows);
     }
 }
+
+public sealed class SqlClientQueryTests
+{
+    private static readonly List<Row> Rows = SqlTestData.Rows(23, 600);
+
+    // the shapes Superset, pydruid and Grafana send
+    [Theory]
+    [InlineData("SELECT DATE_TRUNC('day', \"__time\") AS \"__timestamp\", COUNT(*) AS \"count\" FROM \"druid\".\"pin_engagement\" WHERE \"__time\" >= TIME_PARSE('2026-11-23T00:00:00') AND \"__time\" < TIME_PARSE('2026-11-25T00:00:00') GROUP BY DATE_TRUNC('day', \"__time\") ORDER BY \"count\" DESC LIMIT 10000")]
+    [InlineData("SELECT \"country\" AS \"country\", SUM(\"clicks\") AS \"SUM(clicks)\" FROM \"pin_engagement\" WHERE \"__time\" >= CAST('2026-11-23 00:00:00' AS TIMESTAMP) GROUP BY \"country\" ORDER BY \"SUM(clicks)\" DESC LIMIT 5")]
+    [InlineData("SELECT TIME_FLOOR(__time, 'PT1H') AS \"time\", device, COUNT(*) AS \"value\" FROM pin_engagement WHERE __time >= CURRENT_TIMESTAMP - INTERVAL '1' DAY GROUP BY 1, 2 ORDER BY 1")]
+    [InlineData("SELECT COUNT(*) AS c, COUNT(DISTINCT \"pin_id\") AS pins FROM pin_engagement WHERE \"event_type\" IN ('click', 'save') AND \"country\" IS NOT NULL")]
+    [InlineData("SELECT \"device\", MAX(\"__time\") AS last_seen, MIN(\"__time\") AS first_seen FROM pin_engagement GROUP BY \"device\" ORDER BY last_seen DESC")]
+    [InlineData("SELECT * FROM pin_engagement WHERE country = 'DE' ORDER BY __time DESC LIMIT 5")]
+    public void ClientQueries_MatchTheOracle(string sql)
+    {
+        SqlComparison.AssertSameAnswer(sql.Replace("SELECT * FROM", "SELECT __time, country, device, event_type, pin_id, user_age, clicks, dwell_ms FROM", StringComparison.Ordinal), Rows);
+        Assert.NotNull(SqlTestData.Plan(sql).NativeQuery);
+    }
+}
