@@ -31,6 +31,15 @@ public sealed class SqlParserTests
     [InlineData("\"my col\" = 'it''s'", "(my col = 'it''s')")]
     [InlineData("t.page", "t.page")]
     [InlineData("1.5e3 + .5", "(1500 + 0.5)")]
+    [InlineData("CEIL(__time TO DAY)", "CEIL(__time TO DAY)")]
+    [InlineData("COUNT(ALL x) + -(-3)", "(COUNT(x) + 3)")]
+    [InlineData("a - - b", "(a - (-b))")]
+    [InlineData("NOT NOT a", "(NOT (NOT a))")]
+    [InlineData("a = 1 OR NOT b IN (1) AND c LIKE 'x'", "((a = 1) OR ((NOT (b IN (1))) AND (c LIKE 'x')))")]
+    [InlineData("x != 'a'", "(x <> 'a')")]
+    [InlineData("CAST(x AS VARCHAR(10))", "CAST(x AS VARCHAR)")]
+    [InlineData("CAST(x AS TIMESTAMP)", "CAST(x AS TIMESTAMP)")]
+    [InlineData("INTERVAL '3' MONTH + CURRENT_TIMESTAMP", "(INTERVAL '3' MONTH + CURRENT_TIMESTAMP)")]
     public void ParseExpression_PrintsWithPrecedence(string sql, string expected)
     {
         Assert.Equal(expected, SqlParser.ParseExpression(sql).ToString());
@@ -53,6 +62,17 @@ public sealed class SqlParserTests
         Assert.Equal([true, false], q.OrderBy.Select(o => o.Descending));
         Assert.Equal(new SqlLiteral(SqlLiteralKind.Integer, 10L) { Position = q.Limit!.Position }, q.Limit);
         Assert.Equal(5L, ((SqlLiteral)q.Offset!).Value);
+    }
+
+    [Fact]
+    public void Parse_AllOffsetRowsAndTableAlias()
+    {
+        var q = SqlParser.Parse("SELECT ALL t.page FROM wiki AS t ORDER BY t.page OFFSET 3 ROWS").Query;
+        Assert.False(q.Distinct);
+        Assert.Equal("page", ((SqlIdentifier)q.Items[0].Expression!).Name);
+        Assert.Equal("wiki", q.From!.Name);
+        Assert.Equal(3L, ((SqlLiteral)q.Offset!).Value);
+        Assert.Null(q.Limit);
     }
 
     [Fact]

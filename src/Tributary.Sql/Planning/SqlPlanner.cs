@@ -721,9 +721,11 @@ public static class SqlPlanner
                         _ => ArithmeticFunction.Quotient,
                     }, [PostAggregatorOf(b.Left, name + "_l", clause), PostAggregatorOf(b.Right, name + "_r", clause)], null);
                 case SqlUnary { Operator: "-" } u:
-                    return new ArithmeticPostAggregator(name, ArithmeticFunction.Multiply, [new ConstantPostAggregator(name + "_m", -1L), PostAggregatorOf(u.Operand, name + "_o", clause)], null);
-                case SqlLiteral { Kind: SqlLiteralKind.Integer or SqlLiteralKind.Decimal } lit:
-                    return new ConstantPostAggregator(name, lit.Value!);
+                    return new ArithmeticPostAggregator(name, ArithmeticFunction.Multiply, [new ConstantPostAggregator(name + "_m", -1.0), PostAggregatorOf(u.Operand, name + "_o", clause)], null);
+                case SqlLiteral { Kind: SqlLiteralKind.Integer, Value: long l }:
+                    return new ConstantPostAggregator(name, (double)l);
+                case SqlLiteral { Kind: SqlLiteralKind.Decimal, Value: double d }:
+                    return new ConstantPostAggregator(name, d);
                 case SqlCast { TypeName: "DOUBLE" or "FLOAT" or "REAL" or "DECIMAL" } c:
                     return PostAggregatorOf(c.Value, name, clause);
                 default:
