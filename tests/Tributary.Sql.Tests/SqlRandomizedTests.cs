@@ -19,6 +19,9 @@ public sealed class SqlRandomizedTests
         {
             var sql = new Generator(random).Query();
             SqlComparison.AssertSameAnswer(sql, rows, $"seed {seed}, query {i}");
+
+            // the same plan over rows split into segments whose partials are merged, as the broker runs it
+            SqlComparison.AssertSameAnswer(sql, rows, $"seed {seed}, query {i}, 3 segments", 3);
         }
     }
 
@@ -175,14 +178,14 @@ public sealed class SqlRandomizedTests
 /// <summary>Plans SQL, runs it with the reference evaluator, and compares with the oracle, allowing any order among ties.</summary>
 internal static class SqlComparison
 {
-    public static void AssertSameAnswer(string sql, IReadOnlyList<Row> rows, string context = "")
+    public static void AssertSameAnswer(string sql, IReadOnlyList<Row> rows, string context = "", int segments = 1)
     {
         var plan = SqlTestData.Plan(sql);
         var validated = SqlValidator.Validate(SqlParser.Parse(sql), SqlTestData.Catalog);
         var oracle = new SqlOracle(SqlTestData.Options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
         var expected = oracle.Evaluate(validated, rows);
         var keyed = oracle.EvaluateWithKeys(validated, rows).Skip((int)validated.Offset).Take((int)(validated.Limit ?? int.MaxValue)).ToList();
-        var actual = SqlTestData.Run(plan, rows);
+        var actual = segments == 1 ? SqlTestData.Run(plan, rows) : SqlTestData.RunSplit(plan, rows, segments);
         var where = $"{context}: {sql}\nnative: {plan.ExplainJson()}\nexpected: {Show(expected)}\nactual:   {Show(actual)}";
         Assert.True(expected.Count == actual.Count, $"row count {actual.Count}, expected {expected.Count}\n{where}");
 

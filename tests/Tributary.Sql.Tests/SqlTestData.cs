@@ -111,6 +111,26 @@ internal static class SqlTestData
     public static SqlPlan Plan(string sql, IReadOnlyList<SqlParameterValue>? parameters = null) =>
         SqlPlanner.Plan(sql, parameters, Catalog, Options);
 
+    /// <summary>Runs the plan as if the rows were split into <paramref name="segments"/> segments (round robin) whose partials are merged.</summary>
+    public static IReadOnlyList<object?[]> RunSplit(SqlPlan plan, IReadOnlyList<Row> rows, int segments)
+    {
+        if (plan.NativeQuery is not { } query)
+        {
+            return plan.ConstantRows;
+        }
+
+        var evaluator = new ReferenceEvaluator(Schema, SetSketchFactory.Instance);
+        var merger = new QueryMerger(query, QueryLimits.Unlimited, SetSketchFactory.Instance);
+        for (var s = 0; s < segments; s++)
+        {
+            var part = rows.Where((_, i) => i % segments == s).ToList();
+            var span = part.Count == 0 ? new Interval(0, 1) : new Interval(part.Min(r => r.Timestamp), part.Max(r => r.Timestamp) + 1);
+            merger.Add(evaluator.EvaluatePartial(query, part, $"segment-{s}", span));
+        }
+
+        return plan.ShapeRows(merger.Complete());
+    }
+
     public static IReadOnlyList<object?[]> Run(SqlPlan plan, IReadOnlyList<Row> rows)
     {
         if (plan.NativeQuery is null)
