@@ -268,6 +268,7 @@ public sealed class SqlPlannerTests
     [Theory]
     [InlineData("SELECT SUM(clicks) AS s, device, COUNT(*), 'k' AS konst FROM pin_engagement GROUP BY device ORDER BY device DESC")]
     [InlineData("SELECT COUNT(*) AS c, FLOOR(__time TO HOUR) AS h, country FROM pin_engagement GROUP BY 2, 3 ORDER BY h, c DESC LIMIT 7")]
+    [InlineData("SELECT device AS dev, SUM(clicks) AS s FROM pin_engagement GROUP BY dev HAVING s > 100 AND dev <> 'tv' ORDER BY s")]
     [InlineData("SELECT clicks, 'x' AS tag, country, clicks AS again FROM pin_engagement WHERE clicks >= 18 ORDER BY __time")]
     [InlineData("SELECT -SUM(dwell_ms) AS neg, SUM(dwell_ms) * 2.5 - MAX(dwell_ms) AS mix, device FROM pin_engagement GROUP BY device ORDER BY neg")]
     public void OutputColumnsInSelectOrder_MatchTheOracle(string sql)

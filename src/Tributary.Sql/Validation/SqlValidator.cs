@@ -30,7 +30,7 @@ public sealed class SqlValidatedQuery
     /// <summary>The grouping expressions (positions and aliases replaced by the select expressions).</summary>
     public IReadOnlyList<SqlExpr> GroupBy { get; init; } = [];
 
-    /// <summary>HAVING, if any.</summary>
+    /// <summary>HAVING, if any (select aliases replaced by their expressions).</summary>
     public SqlExpr? Having { get; init; }
 
     /// <summary>ORDER BY keys.</summary>
@@ -132,7 +132,10 @@ public static class SqlValidator
             groupBy.Add(resolved);
         }
 
-        if (q.Having is { } having)
+        // HAVING may name select aliases that are not columns (Druid's conformance allows it)
+        var havingExpr = q.Having is null ? null : SqlRewriter.Rewrite(q.Having, e =>
+            e is SqlIdentifier id && table?.FindColumn(id.Name) is null && items.FirstOrDefault(i => i.Name == id.Name) is { } aliased ? aliased.Expression : null);
+        if (havingExpr is { } having)
         {
             RequireBoolean(checker.Check(having, Clause.Having, false), having, "HAVING");
         }
@@ -172,9 +175,9 @@ public static class SqlValidator
                 CheckGrouped(i.Expression, grouped);
             }
 
-            if (q.Having is not null)
+            if (havingExpr is not null)
             {
-                CheckGrouped(q.Having, grouped);
+                CheckGrouped(havingExpr, grouped);
             }
 
             foreach (var o in orderBy)
@@ -190,7 +193,7 @@ public static class SqlValidator
             Items = items,
             Where = q.Where,
             GroupBy = groupBy,
-            Having = q.Having,
+            Having = havingExpr,
             OrderBy = orderBy,
             Limit = Count(q.Limit, "LIMIT"),
             Offset = Count(q.Offset, "OFFSET") ?? 0,
