@@ -348,6 +348,12 @@ public sealed class SqlPlannerEdgeTests
     [InlineData("SELECT __time, COUNT(*) FROM pin_engagement WHERE __time IN (TIMESTAMP '2026-11-23 00:00:00', TIMESTAMP '2026-11-23 01:00:00') GROUP BY __time")]
     [InlineData("SELECT COUNT(*) FROM pin_engagement WHERE __time NOT IN (TIMESTAMP '2026-11-23 00:00:00', NULL)")]
     [InlineData("SELECT COUNT(*) FROM pin_engagement WHERE __time >= '2026-11-23T06:00:00Z'")]
+    [InlineData("SELECT FLOOR(__time TO HOUR) AS h FROM pin_engagement WHERE device = 'tv' GROUP BY 1")]
+    [InlineData("SELECT DISTINCT FLOOR(__time TO DAY) FROM pin_engagement ORDER BY 1 DESC")]
+    [InlineData("SELECT COUNT(*) FROM pin_engagement GROUP BY country")]
+    [InlineData("SELECT user_age, clicks FROM pin_engagement WHERE user_age = 30.0 OR clicks = '5' OR dwell_ms = 100 OR user_age = 30.5")]
+    [InlineData("SELECT COUNT(*) AS c FROM pin_engagement GROUP BY FLOOR(__time TO HOUR) ORDER BY c DESC LIMIT 2 OFFSET 1")]
+    [InlineData("SELECT SUM(clicks) FROM pin_engagement WHERE __time >= CURRENT_TIMESTAMP - INTERVAL '1' MONTH AND __time < CURRENT_TIMESTAMP + INTERVAL '1' YEAR")]
     public void EdgeCases_MatchTheOracle(string sql)
     {
         SqlComparison.AssertSameAnswer(sql, Rows);
