@@ -235,6 +235,13 @@ public sealed class SqlPlannerTests
         var parsed = Assert.IsType<TopNQuery>(QueryParser.Parse(json));
         Assert.Equal(3, parsed.Threshold);
         Assert.Equal(json, NativeQueryJsonWriter.ToJson(parsed));
+
+        using var planColumn = System.Text.Json.JsonDocument.Parse(plan.ExplainPlanJson());
+        var entry = Assert.Single(planColumn.RootElement.EnumerateArray().ToList());
+        Assert.Equal("topN", entry.GetProperty("query").GetProperty("queryType").GetString());
+        Assert.Equal("[{\"name\":\"d0\",\"type\":\"STRING\"},{\"name\":\"a0\",\"type\":\"LONG\"}]", entry.GetProperty("signature").GetRawText());
+        Assert.Equal("[{\"queryColumn\":\"d0\",\"outputColumn\":\"country\"},{\"queryColumn\":\"a0\",\"outputColumn\":\"c\"}]", entry.GetProperty("columnMappings").GetRawText());
+        Assert.Equal("[{\"name\":\"pin_engagement\",\"type\":\"DATASOURCE\"}]", plan.ExplainResourcesJson());
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using Tributary.Query;
 
 namespace Tributary.Sql;
@@ -79,8 +82,58 @@ public sealed class SqlPlan
     /// <summary>The rows of a statement without FROM (<c>SELECT 1</c>); empty otherwise.</summary>
     public IReadOnlyList<object?[]> ConstantRows { get; }
 
-    /// <summary>The native query as Druid JSON (what <c>EXPLAIN PLAN FOR</c> answers), or null without a native query.</summary>
+    /// <summary>The native query as Druid JSON, or null without a native query.</summary>
     public string? ExplainJson() => NativeQuery is null ? null : NativeQueryJsonWriter.ToJson(NativeQuery);
+
+    /// <summary>
+    /// Druid's <c>PLAN</c> column of <c>EXPLAIN PLAN FOR</c>: <c>[{"query":..,"signature":[{"name":..,"type":..}],
+    /// "columnMappings":[{"queryColumn":..,"outputColumn":..}]}]</c> (an empty array without a native query).
+    /// </summary>
+    public string ExplainPlanJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            if (NativeQuery is not null)
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName("query");
+                NativeQueryJsonWriter.Write(writer, NativeQuery);
+                var mapped = Columns.Select((c, i) => (Column: c, PostProcessing.Sources[i].Field)).Where(x => x.Field is not null).ToList();
+                writer.WriteStartArray("signature");
+                foreach (var (column, field) in mapped.DistinctBy(x => x.Field))
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("name", field);
+                    writer.WriteString("type", column.Type.NativeName());
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                writer.WriteStartArray("columnMappings");
+                foreach (var (column, field) in mapped)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("queryColumn", field);
+                    writer.WriteString("outputColumn", column.Name);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Druid's <c>RESOURCES</c> column of <c>EXPLAIN PLAN FOR</c>: <c>[{"name":datasource,"type":"DATASOURCE"}]</c>.</summary>
+    public string ExplainResourcesJson() => NativeQuery is null
+        ? "[]"
+        : "[{\"name\":" + JsonSerializer.Serialize(NativeQuery.DataSource) + ",\"type\":\"DATASOURCE\"}]";
 
     /// <summary>
     /// Turns the native result of <see cref="NativeQuery"/> into SQL rows: values in <see cref="Columns"/> order;
