@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Tributary.Sql.Protocol;
 
 /// <summary>A result column: its name, its SQL type (<c>VARCHAR</c>, <c>TIMESTAMP</c>) and Druid's native type (<c>STRING</c>, <c>LONG</c>).</summary>
-public sealed record SqlColumn(string Name, string SqlType, string NativeType)
+public sealed record SqlResultColumn(string Name, string SqlType, string NativeType)
 {
     /// <summary>Druid's native type for a SQL type: TIMESTAMP, DATE, BIGINT, INTEGER and BOOLEAN are LONG, VARCHAR is STRING.</summary>
     public static string NativeTypeOf(string sqlType) => sqlType.ToUpperInvariant() switch
@@ -20,7 +20,7 @@ public sealed record SqlColumn(string Name, string SqlType, string NativeType)
     };
 
     /// <summary>A column of <paramref name="sqlType"/> with its native type.</summary>
-    public static SqlColumn Of(string name, string sqlType) => new(name, sqlType, NativeTypeOf(sqlType));
+    public static SqlResultColumn Of(string name, string sqlType) => new(name, sqlType, NativeTypeOf(sqlType));
 }
 
 /// <summary>
@@ -41,7 +41,7 @@ public static class SqlResultWriter
     };
 
     /// <summary>Writes <paramref name="rows"/> (values in <paramref name="columns"/> order) as <paramref name="request"/> asks.</summary>
-    public static void Write(IBufferWriter<byte> output, SqlQueryRequest request, IReadOnlyList<SqlColumn> columns, IEnumerable<IReadOnlyList<object?>> rows)
+    public static void Write(IBufferWriter<byte> output, SqlQueryRequest request, IReadOnlyList<SqlResultColumn> columns, IEnumerable<IReadOnlyList<object?>> rows)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(request);
@@ -124,7 +124,7 @@ public static class SqlResultWriter
         return local.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
     }
 
-    private static void WriteJsonHeader(Utf8JsonWriter json, SqlQueryRequest request, IReadOnlyList<SqlColumn> columns)
+    private static void WriteJsonHeader(Utf8JsonWriter json, SqlQueryRequest request, IReadOnlyList<SqlResultColumn> columns)
     {
         if (!request.Header)
         {
@@ -149,7 +149,7 @@ public static class SqlResultWriter
         }
     }
 
-    private static void WriteObjectHeader(Utf8JsonWriter json, SqlQueryRequest request, IReadOnlyList<SqlColumn> columns)
+    private static void WriteObjectHeader(Utf8JsonWriter json, SqlQueryRequest request, IReadOnlyList<SqlResultColumn> columns)
     {
         json.WriteStartObject();
         foreach (var column in columns)
@@ -177,7 +177,7 @@ public static class SqlResultWriter
         json.WriteEndObject();
     }
 
-    private static void WriteNames(Utf8JsonWriter json, IReadOnlyList<SqlColumn> columns, Func<SqlColumn, string> pick)
+    private static void WriteNames(Utf8JsonWriter json, IReadOnlyList<SqlResultColumn> columns, Func<SqlResultColumn, string> pick)
     {
         json.WriteStartArray();
         foreach (var column in columns)
@@ -188,7 +188,7 @@ public static class SqlResultWriter
         json.WriteEndArray();
     }
 
-    private static void WriteJsonRow(Utf8JsonWriter json, bool asObject, IReadOnlyList<SqlColumn> columns, IReadOnlyList<object?> row, TimeZoneInfo zone)
+    private static void WriteJsonRow(Utf8JsonWriter json, bool asObject, IReadOnlyList<SqlResultColumn> columns, IReadOnlyList<object?> row, TimeZoneInfo zone)
     {
         CheckWidth(columns, row);
         if (asObject)
@@ -265,7 +265,7 @@ public static class SqlResultWriter
         }
     }
 
-    private static void WriteCsv(IBufferWriter<byte> output, SqlQueryRequest request, IReadOnlyList<SqlColumn> columns, IEnumerable<IReadOnlyList<object?>> rows, TimeZoneInfo zone)
+    private static void WriteCsv(IBufferWriter<byte> output, SqlQueryRequest request, IReadOnlyList<SqlResultColumn> columns, IEnumerable<IReadOnlyList<object?>> rows, TimeZoneInfo zone)
     {
         var line = new StringBuilder();
         if (request.Header)
@@ -346,7 +346,7 @@ public static class SqlResultWriter
         output.Advance(Encoding.ASCII.GetBytes(text, span));
     }
 
-    private static void CheckWidth(IReadOnlyList<SqlColumn> columns, IReadOnlyList<object?> row)
+    private static void CheckWidth(IReadOnlyList<SqlResultColumn> columns, IReadOnlyList<object?> row)
     {
         if (row.Count != columns.Count)
         {

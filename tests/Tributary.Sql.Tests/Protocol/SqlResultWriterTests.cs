@@ -7,7 +7,7 @@ namespace Tributary.Sql.Tests.Protocol;
 
 public sealed class SqlResultWriterTests
 {
-    private static readonly SqlColumn[] Columns = [SqlColumn.Of("__time", "TIMESTAMP"), SqlColumn.Of("user", "VARCHAR"), SqlColumn.Of("n", "BIGINT"), SqlColumn.Of("avg", "DOUBLE")];
+    private static readonly SqlResultColumn[] Columns = [SqlResultColumn.Of("__time", "TIMESTAMP"), SqlResultColumn.Of("user", "VARCHAR"), SqlResultColumn.Of("n", "BIGINT"), SqlResultColumn.Of("avg", "DOUBLE")];
 
     private static readonly object?[][] Rows =
     [
