@@ -161,7 +161,8 @@ public sealed class UnifiedSource
         private async Task<IReadOnlyList<int>> PartitionsAsync()
         {
             using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(_options.Kafka, "tributary-unified-source")).SetLogHandler((_, _) => { }).Build();
-            var metadata = await Task.Run(() => admin.GetMetadata(_options.Topic, KafkaTimeout), _cts.Token).ConfigureAwait(false);
+            // all topics: a metadata request naming the topic would auto-create it on brokers that allow that
+            var metadata = await Task.Run(() => admin.GetMetadata(KafkaTimeout), _cts.Token).ConfigureAwait(false);
             var topic = metadata.Topics.FirstOrDefault(t => t.Topic == _options.Topic);
             if (topic is null || topic.Error.IsError || topic.Partitions.Count == 0)
             {
