@@ -54,7 +54,9 @@ internal sealed class LiveReader : IDisposable
             _assigned.Add(state.Partition);
         });
         _wake.Release();
-        return follower.Done.Task;
+
+        // a follower that joins while the reader stops must not wait for a dispatcher that is gone
+        return follower.Done.Task.WaitAsync(_stop.Token);
     }
 
     /// <inheritdoc />

@@ -240,11 +240,14 @@ public sealed class UnifiedSource
                     state.Next = Math.Max(state.Next, low);
                     if (state.SeekTimeMs is { } seek && !state.SeekByEventTime)
                     {
+                        // Kafka's time index jumps ahead; when it finds nothing (no record at or after the time, or a
+                        // broker without the index) the live phase keeps scanning and yields from the first record at or
+                        // after the time, later arrivals included
                         var found = await OffsetForTimeAsync(p, seek).ConfigureAwait(false);
-
-                        // no record at or after the time: start at the end and yield what arrives later
-                        state.Next = Math.Max(state.Next, found < 0 ? marks.High.Value : found);
-                        state.SeekTimeMs = null;
+                        if (found >= 0)
+                        {
+                            state.Next = Math.Max(state.Next, found);
+                        }
                     }
 
                     if (state.ReachedUntil || await _live!.FollowAsync(state).ConfigureAwait(false))
