@@ -21,8 +21,8 @@ namespace Tributary.Cli.Bench;
 /// </summary>
 internal static class ArchiveBench
 {
-    private const string Topic = "bench_archive";
-    private const int Partitions = 16;
+    internal const string Topic = "bench_archive";
+    internal const int Partitions = 16;
     private static readonly string[] Fields = ["ts:Timestamp", "pin_id:Long", "user_id:Long", "action:String", "ip:String", "device:String", "app_version:String"];
 
     public static async Task<string> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
@@ -93,7 +93,7 @@ internal static class ArchiveBench
         });
     }
 
-    private static S3ObjectStoreOptions StoreOptions(string url, string bucket) => new()
+    internal static S3ObjectStoreOptions StoreOptions(string url, string bucket) => new()
     {
         Bucket = bucket,
         ServiceUrl = url,
@@ -124,7 +124,7 @@ internal static class ArchiveBench
         return consumed.Count / clock.Elapsed.TotalSeconds;
     }
 
-    private static Tributary.Storage.Archive.ArchiveOptions CoreOptions()
+    internal static Tributary.Storage.Archive.ArchiveOptions CoreOptions()
     {
         var options = new Tributary.Storage.Archive.ArchiveOptions { Compression = Tributary.Storage.Archive.ArchiveCompression.Zstd };
         foreach (var field in Fields)
@@ -136,7 +136,7 @@ internal static class ArchiveBench
         return options;
     }
 
-    private static double RawConsumerRate(string bootstrap, long events, List<(int Partition, Tributary.Storage.Archive.ArchiveRecord Record)> consumed)
+    internal static double RawConsumerRate(string bootstrap, long events, List<(int Partition, Tributary.Storage.Archive.ArchiveRecord Record)> consumed)
     {
         var config = new ConsumerConfig(BenchFetch.Copy())
         {
@@ -173,7 +173,7 @@ internal static class ArchiveBench
         return events / clock.Elapsed.TotalSeconds;
     }
 
-    private static (long[] Low, long[] High) Watermarks(string bootstrap)
+    internal static (long[] Low, long[] High) Watermarks(string bootstrap)
     {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "bench-archive-watermarks" }).SetLogHandler((_, _) => { }).Build();
         var marks = Enumerable.Range(0, Partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(Topic, p), TimeSpan.FromSeconds(10))).ToList();

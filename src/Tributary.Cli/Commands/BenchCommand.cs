@@ -10,6 +10,7 @@ internal static class BenchCommand
     {
         ["stream"] = StreamBench.RunAsync,
         ["archive"] = ArchiveBench.RunAsync,
+        ["replay"] = ReplayBench.RunAsync,
         ["agent"] = AgentBench.RunAsync,
         ["tracker"] = TrackerBench.RunAsync,
         ["ingest"] = IngestBench.RunAsync,
