@@ -167,4 +167,42 @@ public sealed class ReferenceEvaluatorTests
         var evaluator = new ReferenceEvaluator(TestData.Schema);
         Assert.ThrowsAny<OperationCanceledException>(() => evaluator.Evaluate(query, new TestData(3).Rows(5000), cts.Token));
     }
+
+    [Fact]
+    public void Evaluate_GroupByExtractionDimensions_GroupsByExtractedValues()
+    {
+        var json = Run("""
+            {"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"granularity":"all",
+             "dimensions":[{"type":"extraction","dimension":"__time","outputName":"hour","extractionFn":{"type":"timeFormat","format":"HH 'h' EEE","timeZone":"+01:00"}},
+               {"type":"extraction","dimension":"country","outputName":"region","extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"US":"America","DE":"Europe","FR":"Europe"}},"replaceMissingValueWith":"other"}}],
+             "aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"clicks","fieldName":"clicks"}]}
+            """);
+        Assert.Equal(
+            """[{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"11 h Mon","region":"America","n":2,"clicks":12}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"11 h Mon","region":"Europe","n":1,"clicks":3}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"12 h Mon","region":"other","n":1,"clicks":1}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"13 h Mon","region":"Europe","n":1,"clicks":2}}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_TopNOnSubstring_MergesValuesWithTheSameExtraction()
+    {
+        var json = Run("""{"queryType":"topN","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"dimension":{"type":"extraction","dimension":"users","outputName":"u","extractionFn":{"type":"substring","index":0,"length":1}},"metric":"n","threshold":3,"aggregations":[{"type":"count","name":"n"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T10:00:00.000Z","result":[{"u":"u","n":5}]}]""", json);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"selector","dimension":"pin_id","value":"A","extractionFn":{"type":"upper"}}""", 3)]
+    [InlineData("""{"type":"in","dimension":"country","values":["Europe"],"extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"DE":"Europe","FR":"Europe"}}}}""", 2)]
+    [InlineData("""{"type":"selector","dimension":"country","value":null,"extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"DE":"Europe","FR":"Europe"}}}}""", 3)]
+    [InlineData("""{"type":"bound","dimension":"clicks","lower":"4","ordering":"numeric","extractionFn":{"type":"bucket","size":4}}""", 2)]
+    [InlineData("""{"type":"like","dimension":"__time","pattern":"10:%","extractionFn":{"type":"timeFormat","format":"HH:mm"}}""", 3)]
+    [InlineData("""{"type":"regex","dimension":"users","pattern":"^[12]$","extractionFn":{"type":"regex","expr":"u(\\d)"}}""", 4)]
+    [InlineData("""{"type":"not","field":{"type":"selector","dimension":"country","value":"2","extractionFn":{"type":"strlen"}}}""", 1)]
+    public void Evaluate_FilterWithExtractionFn_TestsTheExtractedValue(string filter, long expected)
+    {
+        var json = Run($$"""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{{filter}},"aggregations":[{"type":"count","name":"rows"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"rows":""" + expected + "}}]", json);
+    }
 }

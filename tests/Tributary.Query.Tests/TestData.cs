@@ -122,13 +122,76 @@ internal sealed class TestData
             case 4:
                 return $$"""{"type":"regex","dimension":"{{Dimension()}}","pattern":"{{new[] { "^pin-0[0-2]", "o", "^(US|DE)$", "1$" }[_random.Next(4)]}}"}""";
             case 5:
-                return Selector();
+                return ExtractionFilter();
             case 6:
             case 7:
                 return $$"""{"type":"{{(kind == 6 ? "and" : "or")}}","fields":[{{string.Join(",", Enumerable.Range(0, _random.Next(1, 4)).Select(_ => Filter(depth + 1)))}}]}""";
             default:
                 return $$"""{"type":"not","field":{{Filter(depth + 1)}}}""";
         }
+    }
+
+    /// <summary>A leaf filter with an extractionFn, and values the extracted values can take.</summary>
+    public string ExtractionFilter()
+    {
+        return _random.Next(9) switch
+        {
+            0 => $$"""{"type":"selector","dimension":"country","value":"{{new[] { "Europe", "America", "other" }[_random.Next(3)]}}","extractionFn":{{Lookup()}}}""",
+            1 => $$"""{"type":"in","dimension":"pin_id","values":["00","01","1"],"extractionFn":{"type":"substring","index":4,"length":{{_random.Next(1, 3)}} } }""",
+            2 => """{"type":"in","dimension":"device","values":["3","7"],"extractionFn":{"type":"strlen"}}""",
+            3 => $$"""{"type":"bound","dimension":"n","lower":"0","upper":"{{_random.Next(0, 20)}}","ordering":"numeric","extractionFn":{"type":"bucket","size":5,"offset":1} }""",
+            4 => """{"type":"like","dimension":"pin_id","pattern":"PIN-0%","extractionFn":{"type":"upper"}}""",
+            5 => $$"""{"type":"regex","dimension":"country","pattern":"^[EA]","extractionFn":{{Lookup()}}}""",
+            6 => """{"type":"selector","dimension":"missing","value":"none","extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"a":"b"}},"replaceMissingValueWith":"none"}}""",
+            7 => $$"""{"type":"selector","dimension":"__time","value":"0{{_random.Next(4)}}","extractionFn":{"type":"timeFormat","format":"HH","timeZone":"UTC"} }""",
+            _ => """{"type":"selector","dimension":"pin_id","value":"1","extractionFn":{"type":"regex","expr":"(\\d)$","replaceMissingValue":true,"replaceMissingValueWith":"x"}}""",
+        };
+    }
+
+    /// <summary>A dimension spec for <paramref name="dimension"/>: mostly its name, sometimes an extraction spec of the same output name.</summary>
+    public string DimensionSpec(string dimension)
+    {
+        if (_random.Next(3) != 0)
+        {
+            return $"\"{dimension}\"";
+        }
+
+        var fn = _random.Next(7) switch
+        {
+            0 => Lookup(),
+            1 => $$"""{"type":"substring","index":{{_random.Next(0, 6)}},"length":{{_random.Next(1, 4)}}}""",
+            2 => """{"type":"strlen"}""",
+            3 => """{"type":"bucket","size":4,"offset":-1}""",
+            4 => """{"type":"cascade","extractionFns":[{"type":"substring","index":5},{"type":"upper"}]}""",
+            5 => """{"type":"regex","expr":"-0*(\\d)","replaceMissingValue":true,"replaceMissingValueWith":"none"}""",
+            _ => """{"type":"lower"}""",
+        };
+        return $$"""{"type":"extraction","dimension":"{{dimension}}","outputName":"{{dimension}}","extractionFn":{{fn}}}""";
+    }
+
+    /// <summary>Sometimes an extra grouping on a formatted <c>__time</c> (output name <c>t</c>).</summary>
+    public string TimeDimension()
+    {
+        if (_random.Next(3) != 0)
+        {
+            return string.Empty;
+        }
+
+        var format = new[] { "HH", "yyyy-MM-dd HH:mm", "EEE h a" }[_random.Next(3)];
+        var zone = new[] { "UTC", "+05:30", "America/Los_Angeles" }[_random.Next(3)];
+        var granularity = _random.Next(2) == 0 ? ",\"granularity\":\"thirty_minute\"" : string.Empty;
+        return $$""",{"type":"extraction","dimension":"__time","outputName":"t","extractionFn":{"type":"timeFormat","format":"{{format}}","timeZone":"{{zone}}"{{granularity}} } }""";
+    }
+
+    private string Lookup()
+    {
+        var missing = _random.Next(3) switch
+        {
+            0 => ",\"retainMissingValue\":true",
+            1 => ",\"replaceMissingValueWith\":\"other\"",
+            _ => string.Empty,
+        };
+        return $$"""{"type":"lookup","lookup":{"type":"map","map":{"US":"America","BR":"America","DE":"Europe","FR":"Europe","":"blank"} }{{missing}} }""";
     }
 
     public string Selector() => $$"""{"type":"selector","dimension":"{{Dimension()}}","value":{{Value()}}}""";
@@ -170,8 +233,8 @@ internal sealed class TestData
             case "topN":
             {
                 var metric = new[] { "\"clicks\"", "\"cpr\"", "{\"type\":\"inverted\",\"metric\":\"revenue\"}", "{\"type\":\"dimension\",\"ordering\":\"lexicographic\"}", "{\"type\":\"dimension\",\"ordering\":\"numeric\",\"previousStop\":\"3\"}", "\"u\"", "\"minClicks\"" }[_random.Next(7)];
-                var dim = metric.Contains("numeric", StringComparison.Ordinal) ? "n" : Dimension();
-                return $$"""{{{common}},"granularity":{{Granularity()}},"dimension":"{{dim}}","metric":{{metric}},"threshold":{{_random.Next(1, 12)}},{{Aggregations()}}}""";
+                var dim = metric.Contains("numeric", StringComparison.Ordinal) ? "\"n\"" : DimensionSpec(Dimension());
+                return $$"""{{{common}},"granularity":{{Granularity()}},"dimension":{{dim}},"metric":{{metric}},"threshold":{{_random.Next(1, 12)}},{{Aggregations()}}}""";
             }
 
             case "groupBy":
@@ -189,7 +252,7 @@ internal sealed class TestData
                     1 => $$""","limitSpec":{"type":"default","limit":{{_random.Next(1, 20)}},"columns":[{"dimension":"clicks","direction":"descending"},"{{dims[0]}}"]}""",
                     _ => $$""","limitSpec":{"type":"default","limit":{{_random.Next(1, 20)}},"offset":{{_random.Next(0, 4)}},"columns":[{"dimension":"{{dims[^1]}}","direction":"descending","dimensionOrder":"numeric"},{"dimension":"u","direction":"ascending"}]}""",
                 };
-                return $$"""{{{common}},"granularity":{{Granularity()}},"dimensions":[{{string.Join(",", dims.Select(d => $"\"{d}\""))}}],{{Aggregations()}}{{having}}{{limit}}}""";
+                return $$"""{{{common}},"granularity":{{Granularity()}},"dimensions":[{{string.Join(",", dims.Select(DimensionSpec))}}{{TimeDimension()}}],{{Aggregations()}}{{having}}{{limit}}}""";
             }
 
             case "scan":

@@ -82,7 +82,7 @@ public sealed class ReferenceEvaluator
                 var dims = aggregation.GroupDimensions;
                 foreach (var row in matching)
                 {
-                    var key = dims.Count == 0 ? GroupKey.Empty : new GroupKey(dims.Select(d => StringComparers.ToDimensionString(row.Get(d.Dimension))).ToArray());
+                    var key = dims.Count == 0 ? GroupKey.Empty : new GroupKey(dims.Select(d => d.ValueOf(row.Get(d.Dimension))).ToArray());
                     var states = builder.GetStates(row.Timestamp, key);
                     for (var i = 0; i < states.Length; i++)
                     {

@@ -6,9 +6,11 @@ namespace Tributary.Segments.Query;
 /// <summary>How the grouping dimensions of a topN or groupBy map to dictionary ids: one mixed-radix <see cref="long"/> per group.</summary>
 internal sealed class GroupPlan
 {
-    private GroupPlan(IDimensionColumn?[] columns, long[] radix, long[] cardinality, long keySpace)
+    private GroupPlan(IDimensionColumn?[] columns, int[]?[] remaps, string?[]?[] values, long[] radix, long[] cardinality, long keySpace)
     {
         Columns = columns;
+        Remaps = remaps;
+        Values = values;
         Radix = radix;
         Cardinality = cardinality;
         KeySpace = keySpace;
@@ -16,6 +18,15 @@ internal sealed class GroupPlan
 
     /// <summary>Per grouping dimension its column, or null when the segment lacks it (every row is null there).</summary>
     public IDimensionColumn?[] Columns { get; }
+
+    /// <summary>
+    /// Per grouping dimension with an extraction function: dictionary id to the id of its extracted value in
+    /// <see cref="Values"/> (values that extract alike share an id, so they form one group); null otherwise.
+    /// </summary>
+    public int[]?[] Remaps { get; }
+
+    /// <summary>Per grouping dimension with an extraction function: the distinct extracted values; null otherwise.</summary>
+    public string?[]?[] Values { get; }
 
     public long[] Radix { get; }
 
@@ -28,6 +39,8 @@ internal sealed class GroupPlan
     public static GroupPlan? TryCreate(ISegment segment, IReadOnlyList<Tributary.Query.DimensionSpec> dimensions)
     {
         var columns = new IDimensionColumn?[dimensions.Count];
+        var remaps = new int[]?[dimensions.Count];
+        var values = new string?[]?[dimensions.Count];
         var radix = new long[dimensions.Count];
         var cardinality = new long[dimensions.Count];
         var space = 1L;
@@ -40,7 +53,12 @@ internal sealed class GroupPlan
                 return null;
             }
 
-            cardinality[i] = Math.Max(1, columns[i]?.Cardinality ?? 1);
+            if (dimensions[i].ExtractionFn is { } fn)
+            {
+                (remaps[i], values[i]) = Extract(columns[i], fn);
+            }
+
+            cardinality[i] = Math.Max(1, values[i]?.Length ?? columns[i]?.Cardinality ?? 1);
             radix[i] = space;
             if (space > (1L << 62) / cardinality[i])
             {
@@ -50,7 +68,7 @@ internal sealed class GroupPlan
             space *= cardinality[i];
         }
 
-        return new GroupPlan(columns, radix, cardinality, space);
+        return new GroupPlan(columns, remaps, values, radix, cardinality, space);
     }
 
     public string?[] Decode(long key)
@@ -58,10 +76,49 @@ internal sealed class GroupPlan
         var values = new string?[Columns.Length];
         for (var i = 0; i < values.Length; i++)
         {
-            values[i] = Columns[i]?.GetValue((int)(key / Radix[i] % Cardinality[i]));
+            var id = (int)(key / Radix[i] % Cardinality[i]);
+            values[i] = Values[i] is { } extracted ? extracted[id] : Columns[i]?.GetValue(id);
         }
 
         return values;
+    }
+
+    /// <summary>Applies <paramref name="fn"/> once per dictionary value and numbers the distinct results (a missing column is one null value).</summary>
+    private static (int[]? Remap, string?[] Values) Extract(IDimensionColumn? column, ExtractionFn fn)
+    {
+        if (column is null)
+        {
+            return (null, [fn.Apply(null)]);
+        }
+
+        var remap = new int[column.Cardinality];
+        var distinct = new List<string?>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var nullId = -1;
+        for (var id = 0; id < remap.Length; id++)
+        {
+            var value = fn.Apply(column.GetValue(id));
+            if (value is null)
+            {
+                remap[id] = nullId >= 0 ? nullId : nullId = AddValue(distinct, null);
+            }
+            else if (index.TryGetValue(value, out var known))
+            {
+                remap[id] = known;
+            }
+            else
+            {
+                remap[id] = index[value] = AddValue(distinct, value);
+            }
+        }
+
+        return (remap, [.. distinct]);
+    }
+
+    private static int AddValue(List<string?> values, string? value)
+    {
+        values.Add(value);
+        return values.Count - 1;
     }
 }
 
@@ -154,8 +211,10 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         var lastTime = long.MinValue;
         GroupTable? table = needTime ? null : Table(tables, Granularity.AllBucket, dense, plan.KeySpace, min);
         var columns = plan.Columns;
+        var remaps = plan.Remaps;
         var radix = plan.Radix;
         var single = columns.Length == 1 ? columns[0] : null;
+        var singleRemap = remaps.Length == 1 ? remaps[0] : null;
         var groupStates = new IAggregatorState[BatchSize][];
         ForEachBatch(batch =>
         {
@@ -178,7 +237,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                 long key;
                 if (single is not null)
                 {
-                    key = single.GetId(row);
+                    key = singleRemap is null ? single.GetId(row) : singleRemap[single.GetId(row)];
                 }
                 else
                 {
@@ -187,7 +246,8 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                     {
                         if (columns[d] is { } column)
                         {
-                            key += column.GetId(row) * radix[d];
+                            var id = column.GetId(row);
+                            key += (remaps[d] is { } remap ? remap[id] : id) * radix[d];
                         }
                     }
                 }
@@ -276,6 +336,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     {
         var dimensions = query.GroupDimensions;
         var readers = dimensions.Select(d => ColumnReader.Create(segment, d.Dimension)).ToArray();
+        var last = dimensions.Select(_ => new LastExtraction()).ToArray();
         var min = long.MaxValue;
         ForEachBatch(batch =>
         {
@@ -287,7 +348,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                 var values = new string?[readers.Length];
                 for (var d = 0; d < readers.Length; d++)
                 {
-                    values[d] = StringComparers.ToDimensionString(readers[d]?.Get(row));
+                    values[d] = dimensions[d].ExtractionFn is null ? StringComparers.ToDimensionString(readers[d]?.Get(row)) : last[d].ValueOf(dimensions[d], readers[d]?.Get(row));
                 }
 
                 var states = builder.GetStates(time, new GroupKey(values));
@@ -355,6 +416,24 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     }
 
     private delegate void BatchAction(ReadOnlySpan<uint> rows);
+
+    /// <summary>Remembers the last extraction, so runs of equal values (a time-sorted <c>__time</c>) extract once.</summary>
+    private sealed class LastExtraction
+    {
+        private object? _raw;
+        private string? _value;
+        private bool _has;
+
+        public string? ValueOf(Tributary.Query.DimensionSpec spec, object? raw)
+        {
+            if (!_has || !Equals(raw, _raw))
+            {
+                (_raw, _value, _has) = (raw, spec.ValueOf(raw), true);
+            }
+
+            return _value;
+        }
+    }
 
     /// <summary>The groups of one bucket: an array indexed by key when the key space is small, else a hash map.</summary>
     private sealed class GroupTable(IAggregatorState[]?[]? dense, long firstTime)

@@ -144,7 +144,13 @@ internal sealed class FilterEvaluator(ISegment segment)
         {
             // __time or a metric: no dictionary, so test each row's value (rare: Druid users filter dimensions)
             var reader = ColumnReader.Create(segment, filter.Dimension);
-            return reader is null ? (filter.Matches(null) ? RowSet.All : RowSet.Empty()) : PerRow(filter, reader);
+            return reader is null ? (filter.Accepts(null) ? RowSet.All : RowSet.Empty()) : PerRow(filter, reader);
+        }
+
+        if (filter.ExtractionFn is not null)
+        {
+            // the extraction function and the filter run once per distinct value, never per row
+            return RowSet.Own(column.Select(filter.Accepts));
         }
 
         switch (filter)
@@ -239,7 +245,7 @@ internal sealed class FilterEvaluator(ISegment segment)
         var n = 0;
         for (var row = 0; row < segment.RowCount; row++)
         {
-            if (filter.Matches(StringComparers.ToDimensionString(reader.Get(row))))
+            if (filter.Accepts(StringComparers.ToDimensionString(reader.Get(row))))
             {
                 batch[n++] = (uint)row;
                 if (n == batch.Length)
