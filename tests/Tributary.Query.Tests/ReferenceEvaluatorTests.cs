@@ -205,4 +205,57 @@ public sealed class ReferenceEvaluatorTests
         var json = Run($$"""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{{filter}},"aggregations":[{"type":"count","name":"rows"}]}""");
         Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"rows":""" + expected + "}}]", json);
     }
+
+    [Fact]
+    public void Evaluate_FilteredMeanFirstLastAndCardinality_GiveDruidsValues()
+    {
+        var json = Run("""
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"aggregations":[
+              {"type":"filtered","filter":{"type":"selector","dimension":"country","value":"US"},"aggregator":{"type":"count","name":"us"}},
+              {"type":"filtered","name":"aClicks","filter":{"type":"selector","dimension":"pin_id","value":"a"},"aggregator":{"type":"longSum","name":"x","fieldName":"clicks"}},
+              {"type":"doubleMean","name":"mean","fieldName":"revenue"},
+              {"type":"longFirst","name":"firstClicks","fieldName":"clicks"},{"type":"longLast","name":"lastClicks","fieldName":"clicks"},
+              {"type":"doubleFirst","name":"firstRevenue","fieldName":"revenue"},{"type":"stringFirst","name":"firstCountry","fieldName":"country"},
+              {"type":"stringLast","name":"lastCountry","fieldName":"country"},{"type":"stringFirst","name":"byClicks","fieldName":"pin_id","timeColumn":"clicks"},
+              {"type":"cardinality","name":"byValue","fields":["pin_id","country"]},{"type":"cardinality","name":"byRow","fields":["pin_id","country"],"byRow":true,"round":true},
+              {"type":"cardinality","name":"prefixes","fields":[{"type":"extraction","dimension":"users","outputName":"u","extractionFn":{"type":"substring","index":0,"length":1}}]}],
+             "postAggregations":[{"type":"hyperUniqueCardinality","name":"rowsEstimate","fieldName":"byRow"}]}
+            """);
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"us":2,"aClicks":14,"mean":1.8,"firstClicks":5,"lastClicks":2,"firstRevenue":1.5,"firstCountry":"US","lastCountry":"FR","byClicks":"c","byValue":6.0,"byRow":4,"prefixes":1.0,"rowsEstimate":4.0}}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_FirstLastOverEqualTimesAndEmptyBuckets_BreakTiesByValueAndGiveNull()
+    {
+        var t = T0 + 60_000;
+        List<Row> rows =
+        [
+            new(t, new Dictionary<string, object?> { ["clicks"] = 9L, ["pin_id"] = "m" }),
+            new(t, new Dictionary<string, object?> { ["clicks"] = 4L, ["pin_id"] = "z" }),
+            new(t + 120_000, new Dictionary<string, object?> { ["clicks"] = 1L, ["pin_id"] = null }),
+            new(t + 120_000, new Dictionary<string, object?> { ["clicks"] = 8L }),
+            new(T0 + 7_200_000, new Dictionary<string, object?> { ["clicks"] = 3L, ["pin_id"] = "q" }),
+        ];
+        var query = QueryParser.Parse("""
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT3H"],"granularity":"hour","aggregations":[
+              {"type":"longFirst","name":"first","fieldName":"clicks"},{"type":"longLast","name":"last","fieldName":"clicks"},
+              {"type":"stringFirst","name":"firstPin","fieldName":"pin_id"},{"type":"stringLast","name":"lastPin","fieldName":"pin_id"},
+              {"type":"stringLast","name":"lastNonNullPin","fieldName":"pin_id","filterNullValues":true},
+              {"type":"doubleMean","name":"mean","fieldName":"clicks"},{"type":"cardinality","name":"pins","fields":["pin_id"]}]}
+            """);
+        var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+
+        // rows split over two segments in either order merge to the same answer
+        var merged = new QueryMerger(query, sketches: SetSketchFactory.Instance);
+        merged.Add(evaluator.EvaluatePartial(query, [rows[3], rows[1]], "s1", default, TestContext.Current.CancellationToken));
+        merged.Add(evaluator.EvaluatePartial(query, [rows[4], rows[2], rows[0]], "s0", default, TestContext.Current.CancellationToken));
+
+        var expected = """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"first":4,"last":8,"firstPin":"m","lastPin":null,"lastNonNullPin":"z","mean":5.5,"pins":2.0}},"""
+            + """{"timestamp":"2026-11-23T11:00:00.000Z","result":{"first":null,"last":null,"firstPin":null,"lastPin":null,"lastNonNullPin":null,"mean":0.0,"pins":0.0}},"""
+            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":{"first":3,"last":3,"firstPin":"q","lastPin":"q","lastNonNullPin":"q","mean":3.0,"pins":1.0}}]""";
+        Assert.Equal(expected, QueryResultWriter.ToJson(evaluator.Evaluate(query, rows, TestContext.Current.CancellationToken)));
+        Assert.Equal(expected, QueryResultWriter.ToJson(merged.Complete(TestContext.Current.CancellationToken)));
+    }
 }

@@ -21,7 +21,8 @@ internal sealed class SetSketch : ICardinalitySketch
         return copy;
     }
 
-    public byte[] Serialize() => Encoding.UTF8.GetBytes(string.Join(",", _values.Order(StringComparer.Ordinal)));
+    // each value is prefixed so that the empty value ("" encodes to "") survives the round trip
+    public byte[] Serialize() => Encoding.UTF8.GetBytes(string.Join(",", _values.Order(StringComparer.Ordinal).Select(v => "v" + v)));
 }
 
 internal sealed class SetSketchFactory : ICardinalitySketchFactory
@@ -35,7 +36,7 @@ internal sealed class SetSketchFactory : ICardinalitySketchFactory
         var sketch = new SetSketch();
         foreach (var v in Encoding.UTF8.GetString(bytes).Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
-            sketch.Add(Convert.FromBase64String(v));
+            sketch.Add(Convert.FromBase64String(v[1..]));
         }
 
         return sketch;
@@ -216,7 +217,15 @@ internal sealed class TestData
         "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},
           {"type":"doubleSum","name":"revenue","fieldName":"revenue"},{"type":"longMin","name":"minClicks","fieldName":"clicks"},
           {"type":"longMax","name":"maxN","fieldName":"n"},{"type":"doubleMin","name":"minRevenue","fieldName":"revenue"},
-          {"type":"doubleMax","name":"maxRevenue","fieldName":"revenue"},{"type":"hyperUnique","name":"users","fieldName":"users"}],
+          {"type":"doubleMax","name":"maxRevenue","fieldName":"revenue"},{"type":"hyperUnique","name":"users","fieldName":"users"},
+          {"type":"filtered","filter":{"type":"selector","dimension":"device","value":"ios"},"aggregator":{"type":"count","name":"iosRows"}},
+          {"type":"filtered","name":"usClicks","filter":{"type":"in","dimension":"country","values":["US","DE"]},"aggregator":{"type":"filtered","filter":{"type":"bound","dimension":"n","lower":"3","ordering":"numeric"},"aggregator":{"type":"longSum","name":"inner","fieldName":"clicks"}}},
+          {"type":"cardinality","name":"placesByValue","fields":["country","device"]},
+          {"type":"cardinality","name":"placesByRow","fields":["country",{"type":"extraction","dimension":"pin_id","outputName":"p","extractionFn":{"type":"substring","index":4,"length":2}}],"byRow":true,"round":true},
+          {"type":"doubleMean","name":"meanRevenue","fieldName":"revenue"},{"type":"longFirst","name":"firstClicks","fieldName":"clicks"},
+          {"type":"longLast","name":"lastN","fieldName":"n"},{"type":"doubleFirst","name":"firstRevenue","fieldName":"revenue"},
+          {"type":"doubleLast","name":"lastRevenue","fieldName":"revenue"},{"type":"stringFirst","name":"firstCountry","fieldName":"country"},
+          {"type":"stringLast","name":"lastPin","fieldName":"pin_id","maxStringBytes":5},{"type":"stringLast","name":"lastCountry","fieldName":"country","filterNullValues":true}],
         "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
           {"type":"arithmetic","name":"score","fn":"+","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"constant","value":2},{"type":"fieldAccess","fieldName":"cpr"}]},
           {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"}]

@@ -86,8 +86,7 @@ public sealed class ReferenceEvaluator
                     var states = builder.GetStates(row.Timestamp, key);
                     for (var i = 0; i < states.Length; i++)
                     {
-                        var spec = aggregation.Aggregations[i];
-                        AggregatorStates.Add(states[i], spec.FieldName is null ? null : row.Get(spec.FieldName));
+                        AggregatorStates.AddRow(states[i], aggregation.Aggregations[i], row);
                     }
                 }
 

@@ -91,9 +91,9 @@ public static partial class QueryParser
             {
                 var fieldName = RequireString(element, "fieldName", path);
                 CheckKnown(known, fieldName, Child(path, "fieldName"));
-                if (known[fieldName] != AggregatorType.HyperUnique)
+                if (known[fieldName] is not (AggregatorType.HyperUnique or AggregatorType.Cardinality))
                 {
-                    throw new QueryValidationException(Child(path, "fieldName"), $"'{fieldName}' is not a hyperUnique aggregator");
+                    throw new QueryValidationException(Child(path, "fieldName"), $"'{fieldName}' is not a hyperUnique or cardinality aggregator");
                 }
 
                 return new HyperUniqueCardinalityPostAggregator(name, fieldName);

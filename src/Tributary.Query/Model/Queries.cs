@@ -30,7 +30,7 @@ public abstract record NativeQuery
         {
             case AggregationQuery a:
                 columns.UnionWith(a.GroupDimensions.Select(d => d.Dimension));
-                columns.UnionWith(a.Aggregations.Select(x => x.FieldName).OfType<string>());
+                columns.UnionWith(a.Aggregations.SelectMany(x => x.Columns()));
                 return columns;
             case ScanQuery { Columns.Count: > 0 } s:
                 columns.UnionWith(s.Columns);

@@ -137,7 +137,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         {
             var minTime = MinTime();
             var states = builder.GetStates(minTime, GroupKey.Empty);
-            if (feeders.All(f => f.GetType() == feeders[0].GetType()) && feeders.Length > 0 && states[0] is CountState)
+            if (feeders.Length > 0 && feeders.All(f => f.IsCount))
             {
                 // count only: the answer is the bitmap's cardinality, no row is touched
                 foreach (var state in states)

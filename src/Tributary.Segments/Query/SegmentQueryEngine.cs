@@ -84,9 +84,21 @@ public static class SegmentQueryEngine
             return builder.Build();
         }
 
-        var feeders = query.Aggregations.Select(a => Feeder.Create(segment, a)).ToArray();
-        var executor = new Aggregation(segment, query, rows, builder, feeders, sketches, cancellationToken);
+        var feeders = new Feeder[query.Aggregations.Count];
         long minTime;
+        for (var i = 0; i < feeders.Length; i++)
+        {
+            var spec = query.Aggregations[i];
+            feeders[i] = Feeder.Create(segment, spec);
+            if (spec.Filter is { } filter)
+            {
+                // a filtered aggregator's filter is one more bitmap, turned into a bitset the feeder tests rows against
+                using var filtered = new FilterEvaluator(segment).Evaluate(filter);
+                feeders[i] = Feeder.Filtered(feeders[i], filtered, segment.RowCount);
+            }
+        }
+
+        var executor = new Aggregation(segment, query, rows, builder, feeders, sketches, cancellationToken);
         if (query.GroupDimensions.Count == 0)
         {
             minTime = executor.Timeseries();

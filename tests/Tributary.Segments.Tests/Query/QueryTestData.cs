@@ -153,7 +153,7 @@ internal sealed class QueryTestData
 
     public string Query(string queryType)
     {
-        _aggregations = new[] { "full", "full", "full", "count", "countSum" }[_random.Next(5)];
+        _aggregations = new[] { "full", "full", "full", "count", "countSum", "filteredCounts" }[_random.Next(6)];
         var filter = _random.Next(2) == 0 ? string.Empty : $",\"filter\":{Filter()}";
         var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"{Datasource}\",{Intervals()}{filter}";
         switch (queryType)
@@ -325,14 +325,29 @@ internal sealed class QueryTestData
     private string Aggregations() => _aggregations switch
     {
         "count" => "\"aggregations\":[{\"type\":\"count\",\"name\":\"rows\"}]",
-        "countSum" => "\"aggregations\":[{\"type\":\"count\",\"name\":\"rows\"},{\"type\":\"longSum\",\"name\":\"events\",\"fieldName\":\"count\"},{\"type\":\"longSum\",\"name\":\"clicks\",\"fieldName\":\"clicks\"}]",
+        "filteredCounts" => """
+            "aggregations":[{"type":"filtered","filter":{"type":"selector","dimension":"device","value":"web"},"aggregator":{"type":"count","name":"rows"}},
+              {"type":"filtered","filter":{"type":"not","field":{"type":"selector","dimension":"country","value":"US"}},"aggregator":{"type":"count","name":"nonUs"}}]
+            """,
+        "countSum" => "\"aggregations\":[{\"type\":\"filtered\",\"filter\":{\"type\":\"selector\",\"dimension\":\"device\",\"value\":\"web\"},\"aggregator\":{\"type\":\"count\",\"name\":\"webRows\"}},{\"type\":\"count\",\"name\":\"rows\"},{\"type\":\"longSum\",\"name\":\"events\",\"fieldName\":\"count\"},{\"type\":\"longSum\",\"name\":\"clicks\",\"fieldName\":\"clicks\"}]",
         _ => """
             "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},{"type":"longSum","name":"events","fieldName":"count"},
               {"type":"doubleSum","name":"revenue","fieldName":"revenue"},{"type":"longMin","name":"minClicks","fieldName":"clicks_min"},
               {"type":"longMax","name":"maxN","fieldName":"n"},{"type":"doubleMin","name":"minRevenue","fieldName":"revenue_min"},
               {"type":"doubleMax","name":"maxRevenue","fieldName":"revenue_max"},{"type":"hyperUnique","name":"users","fieldName":"users"},
               {"type":"hyperUnique","name":"devices","fieldName":"device","round":true},{"type":"longSum","name":"nSum","fieldName":"n"},
-              {"type":"doubleSum","name":"clicksAsDouble","fieldName":"clicks_max"},{"type":"longSum","name":"nothing","fieldName":"missing"}],
+              {"type":"doubleSum","name":"clicksAsDouble","fieldName":"clicks_max"},{"type":"longSum","name":"nothing","fieldName":"missing"},
+              {"type":"filtered","filter":{"type":"selector","dimension":"device","value":"ios"},"aggregator":{"type":"count","name":"iosRows"}},
+              {"type":"filtered","name":"usClicks","filter":{"type":"in","dimension":"country","values":["US","DE"]},"aggregator":{"type":"filtered","filter":{"type":"bound","dimension":"n","lower":"3","ordering":"numeric"},"aggregator":{"type":"longSum","name":"inner","fieldName":"clicks"}}},
+              {"type":"filtered","filter":{"type":"not","field":{"type":"selector","dimension":"missing","value":null}},"aggregator":{"type":"doubleSum","name":"none","fieldName":"revenue"}},
+              {"type":"cardinality","name":"placesByValue","fields":["country","device"]},
+              {"type":"cardinality","name":"placesByRow","fields":["country",{"type":"extraction","dimension":"pin_id","outputName":"p","extractionFn":{"type":"substring","index":4,"length":2}},"n"],"byRow":true,"round":true},
+              {"type":"cardinality","name":"timesAndMissing","fields":["__time","missing","clicks"]},
+              {"type":"doubleMean","name":"meanRevenue","fieldName":"revenue"},{"type":"longFirst","name":"firstClicks","fieldName":"clicks"},
+              {"type":"longLast","name":"lastN","fieldName":"n"},{"type":"doubleFirst","name":"firstRevenue","fieldName":"revenue_max"},
+              {"type":"doubleLast","name":"lastRevenue","fieldName":"revenue"},{"type":"stringFirst","name":"firstCountry","fieldName":"country"},
+              {"type":"stringLast","name":"lastPin","fieldName":"pin_id","maxStringBytes":5},{"type":"stringLast","name":"lastCountry","fieldName":"country","filterNullValues":true},
+              {"type":"longFirst","name":"firstByN","fieldName":"clicks","timeColumn":"n"}],
             "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
               {"type":"arithmetic","name":"score","fn":"+","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"constant","value":2},{"type":"fieldAccess","fieldName":"cpr"}]},
               {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"}]
