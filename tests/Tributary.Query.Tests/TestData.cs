@@ -228,7 +228,11 @@ internal sealed class TestData
           {"type":"stringLast","name":"lastPin","fieldName":"pin_id","maxStringBytes":5},{"type":"stringLast","name":"lastCountry","fieldName":"country","filterNullValues":true}],
         "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
           {"type":"arithmetic","name":"score","fn":"+","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"constant","value":2},{"type":"fieldAccess","fieldName":"cpr"}]},
-          {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"}]
+          {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"},
+              {"type":"expression","name":"expr","expression":"if(rows > 2 && clicks % 2 == 0, clicks / rows, -revenue ^ 2) + nvl(firstClicks, 0) + greatest(u, meanRevenue, lastN)"},
+              {"type":"expression","name":"label","expression":"concat(nvl(firstCountry, 'none'), '/', round(meanRevenue, 1))"},
+              {"type":"doubleGreatest","name":"dg","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"fieldAccess","fieldName":"cpr"}]},
+              {"type":"longLeast","name":"ll","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"lastN"},{"type":"constant","value":40}]}]
         """;
 
     public string Query(string queryType)
