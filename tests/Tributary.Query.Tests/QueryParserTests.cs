@@ -112,7 +112,14 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"columns":["a",3]}""", "columns[1]")]
     [InlineData("""{"queryType":"scan","dataSource":{"type":"join"},"intervals":["2026-11-23/P1D"]}""", "dataSource.type")]
     [InlineData("""{"queryType":"select","dataSource":"ds"}""", "queryType")]
-    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+1"}]}""", "virtualColumns")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+"}]}""", "virtualColumns[0].expression")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"1"},{"type":"expression","name":"v","expression":"2"}]}""", "virtualColumns[1].name")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"__time","expression":"1"}]}""", "virtualColumns[0].name")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"a","expression":"b + 1"},{"type":"expression","name":"b","expression":"a * 2"}]}""", "virtualColumns[0].expression")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"1","outputType":"ARRAY<LONG>"}]}""", "virtualColumns[0].outputType")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"nested-field","name":"v"}]}""", "virtualColumns[0].type")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v"}]}""", "virtualColumns[0].expression")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":{"type":"expression"}}""", "virtualColumns")]
     public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
     {
         var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));

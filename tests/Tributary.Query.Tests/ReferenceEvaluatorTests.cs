@@ -258,4 +258,23 @@ public sealed class ReferenceEvaluatorTests
         Assert.Equal(expected, QueryResultWriter.ToJson(evaluator.Evaluate(query, rows, TestContext.Current.CancellationToken)));
         Assert.Equal(expected, QueryResultWriter.ToJson(merged.Complete(TestContext.Current.CancellationToken)));
     }
+
+    [Fact]
+    public void Evaluate_VirtualColumns_GroupFilterAndAggregateLikeColumns()
+    {
+        var json = Run("""
+            {"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],
+             "virtualColumns":[{"type":"expression","name":"big","expression":"doubled > 8","outputType":"STRING"},
+               {"type":"expression","name":"doubled","expression":"clicks * 2","outputType":"LONG"},
+               {"type":"expression","name":"place","expression":"nvl(lower(country), 'unknown')"}],
+             "filter":{"type":"bound","dimension":"doubled","lower":"4","ordering":"numeric"},
+             "dimensions":["place","big"],
+             "aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"d","fieldName":"doubled"}]}
+            """);
+        Assert.Equal(
+            """[{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"place":"de","big":"0","n":1,"d":6}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"place":"fr","big":"0","n":1,"d":4}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"place":"us","big":"1","n":2,"d":24}}]""",
+            json);
+    }
 }

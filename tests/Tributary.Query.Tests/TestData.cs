@@ -225,7 +225,8 @@ internal sealed class TestData
           {"type":"doubleMean","name":"meanRevenue","fieldName":"revenue"},{"type":"longFirst","name":"firstClicks","fieldName":"clicks"},
           {"type":"longLast","name":"lastN","fieldName":"n"},{"type":"doubleFirst","name":"firstRevenue","fieldName":"revenue"},
           {"type":"doubleLast","name":"lastRevenue","fieldName":"revenue"},{"type":"stringFirst","name":"firstCountry","fieldName":"country"},
-          {"type":"stringLast","name":"lastPin","fieldName":"pin_id","maxStringBytes":5},{"type":"stringLast","name":"lastCountry","fieldName":"country","filterNullValues":true}],
+          {"type":"stringLast","name":"lastPin","fieldName":"pin_id","maxStringBytes":5},{"type":"stringLast","name":"lastCountry","fieldName":"country","filterNullValues":true},
+          {"type":"longSum","name":"vSum","fieldName":"v_num"},{"type":"doubleMax","name":"vMax","fieldName":"v_chain"},{"type":"cardinality","name":"vCard","fields":["v_upper","v_if"]}],
         "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
           {"type":"arithmetic","name":"score","fn":"+","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"constant","value":2},{"type":"fieldAccess","fieldName":"cpr"}]},
           {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"},
@@ -238,7 +239,7 @@ internal sealed class TestData
     public string Query(string queryType)
     {
         var filter = _random.Next(2) == 0 ? string.Empty : $",\"filter\":{Filter()}";
-        var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"pin_engagement\",{Intervals()}{filter}";
+        var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"pin_engagement\",{Intervals()}{filter}{VirtualColumns()}";
         switch (queryType)
         {
             case "timeseries":
@@ -270,7 +271,7 @@ internal sealed class TestData
 
             case "scan":
             {
-                var columns = _random.Next(2) == 0 ? "[]" : "[\"__time\",\"pin_id\",\"clicks\",\"revenue\",\"country\"]";
+                var columns = _random.Next(2) == 0 ? "[]" : "[\"__time\",\"pin_id\",\"clicks\",\"revenue\",\"country\",\"v_num\",\"v_upper\"]";
                 var limit = _random.Next(3) == 0 ? string.Empty : $",\"limit\":{_random.Next(1, 50)}";
                 var offset = _random.Next(3) == 0 ? $",\"offset\":{_random.Next(0, 10)}" : string.Empty;
                 var order = new[] { "none", "ascending", "descending" }[_random.Next(3)];
@@ -285,7 +286,18 @@ internal sealed class TestData
         }
     }
 
-    private string Dimension() => new[] { "pin_id", "country", "device", "n", "pin_id", "missing" }[_random.Next(6)];
+    /// <summary>Half the queries declare virtual columns (one-dimension ones, per-row ones over metrics, a chained one defined before its input); the others may still name them, as missing columns.</summary>
+    private string VirtualColumns() => _random.Next(2) == 0 ? string.Empty : """
+        ,"virtualColumns":[{"type":"expression","name":"v_chain","expression":"v_num / 4.0","outputType":"DOUBLE"},
+          {"type":"expression","name":"v_upper","expression":"upper(country)","outputType":"STRING"},
+          {"type":"expression","name":"v_num","expression":"clicks * 2 + n","outputType":"LONG"},
+          {"type":"expression","name":"v_pin","expression":"substring(pin_id, 4, 2)"},
+          {"type":"expression","name":"v_n","expression":"n * 3","outputType":"LONG"},
+          {"type":"expression","name":"v_if","expression":"if(n, 'yes', concat('no', n))"},
+          {"type":"expression","name":"v_time","expression":"__time % 7200000 > 3600000"}]
+        """;
+
+    private string Dimension() => new[] { "pin_id", "country", "device", "n", "pin_id", "missing", "v_upper", "v_num", "v_pin", "v_n", "v_if", "v_chain", "v_time" }[_random.Next(_random.Next(2) == 0 ? 6 : 13)];
 
     private string Value()
     {

@@ -73,6 +73,11 @@ public sealed class ReferenceEvaluator
             return new SegmentMetadataPartial(Analyse(sm, rows.ToList(), segmentId, segmentInterval)) { SegmentId = segmentId };
         }
 
+        if (query.VirtualColumns.Count > 0)
+        {
+            rows = rows.Select(r => VirtualColumn.Extend(r, query.VirtualColumns));
+        }
+
         var matching = Matching(query, rows, cancellationToken);
         switch (query)
         {

@@ -48,12 +48,23 @@ internal sealed class GroupPlan
         {
             var name = dimensions[i].Dimension;
             columns[i] = segment.GetDimension(name);
-            if (columns[i] is null && (name == Row.TimeColumn || segment.GetMetric(name) is not null))
+            var fn = dimensions[i].ExtractionFn;
+            if (segment is VirtualColumnSegment view && view.Find(name) is { } virtualColumn)
+            {
+                // a virtual column of one dictionary dimension groups by that dimension's ids, valued once per id
+                if (!view.TryDictionary(virtualColumn, out var source, out var virtualValues))
+                {
+                    return null;
+                }
+
+                columns[i] = source;
+                (remaps[i], values[i]) = Extract(source, id => fn is null ? virtualValues[id] : fn.Apply(virtualValues[id]));
+            }
+            else if (columns[i] is null && (name == Row.TimeColumn || segment.GetMetric(name) is not null))
             {
                 return null;
             }
-
-            if (dimensions[i].ExtractionFn is { } fn)
+            else if (fn is not null)
             {
                 (remaps[i], values[i]) = Extract(columns[i], fn);
             }
@@ -84,20 +95,19 @@ internal sealed class GroupPlan
     }
 
     /// <summary>Applies <paramref name="fn"/> once per dictionary value and numbers the distinct results (a missing column is one null value).</summary>
-    private static (int[]? Remap, string?[] Values) Extract(IDimensionColumn? column, ExtractionFn fn)
-    {
-        if (column is null)
-        {
-            return (null, [fn.Apply(null)]);
-        }
+    private static (int[]? Remap, string?[] Values) Extract(IDimensionColumn? column, ExtractionFn fn) =>
+        column is null ? (null, [fn.Apply(null)]) : Extract(column, id => fn.Apply(column.GetValue(id)));
 
+    /// <summary>Numbers the distinct values of <paramref name="valueOf"/> over the column's ids.</summary>
+    private static (int[]? Remap, string?[] Values) Extract(IDimensionColumn column, Func<int, string?> valueOf)
+    {
         var remap = new int[column.Cardinality];
         var distinct = new List<string?>();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var nullId = -1;
         for (var id = 0; id < remap.Length; id++)
         {
-            var value = fn.Apply(column.GetValue(id));
+            var value = valueOf(id);
             if (value is null)
             {
                 remap[id] = nullId >= 0 ? nullId : nullId = AddValue(distinct, null);
@@ -128,7 +138,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     private const int BatchSize = 4096;
     private const long MaxDenseKeys = 1 << 22;
 
-    private readonly bool _sorted = segment is SealedSegment;
+    private readonly bool _sorted = VirtualColumnSegment.IsTimeSorted(segment);
 
     /// <summary>No grouping. Returns the earliest matching row time.</summary>
     public long Timeseries()

@@ -140,6 +140,13 @@ internal sealed class FilterEvaluator(ISegment segment)
     private RowSet Leaf(DimensionFilter filter)
     {
         var column = segment.GetDimension(filter.Dimension);
+        if (segment is VirtualColumnSegment view && view.Find(filter.Dimension) is { } virtualColumn && view.TryDictionary(virtualColumn, out var source, out var values))
+        {
+            // a virtual column of one dictionary dimension: the filter runs once per value of that dimension
+            var ids = Enumerable.Range(0, values.Length).Where(id => filter.Accepts(values[id])).ToList();
+            return ids.Count == 0 ? RowSet.Empty() : RowSet.Own(source.SelectIds(ids));
+        }
+
         if (column is null)
         {
             // __time or a metric: no dictionary, so test each row's value (rare: Druid users filter dimensions)

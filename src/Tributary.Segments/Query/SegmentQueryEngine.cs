@@ -48,6 +48,11 @@ public static class SegmentQueryEngine
             return new SegmentMetadataPartial(Analyse(segment, metadata, id)) { SegmentId = id };
         }
 
+        if (query.VirtualColumns.Count > 0)
+        {
+            segment = new VirtualColumnSegment(segment, query.VirtualColumns);
+        }
+
         using var rows = new FilterEvaluator(segment).Evaluate(query);
         return query switch
         {
@@ -122,7 +127,7 @@ public static class SegmentQueryEngine
         IReadOnlyList<string> columns = query.Columns.Count > 0 ? query.Columns : [Row.TimeColumn, .. Schema(segment.Spec).Columns.Select(c => c.Name)];
         var readers = columns.Select(c => ColumnReader.Create(segment, c)).ToArray();
         var wanted = query.Limit is { } limit ? query.Offset + limit : long.MaxValue;
-        var sorted = segment is SealedSegment;
+        var sorted = VirtualColumnSegment.IsTimeSorted(segment);
         var stopEarly = query.Order == ScanOrder.None || (query.Order == ScanOrder.Ascending && sorted);
         var result = new List<ScanRow>();
         if (!rows.IsEmpty(segment.RowCount) && wanted > 0)
@@ -173,7 +178,7 @@ public static class SegmentQueryEngine
             return new TimeBoundaryPartial(segment.MinTimestampMs, segment.MaxTimestampMs) { SegmentId = id };
         }
 
-        if (segment is SealedSegment)
+        if (VirtualColumnSegment.IsTimeSorted(segment))
         {
             // sealed rows are sorted by time
             return new TimeBoundaryPartial(segment.GetTimestamp((int)rows.Bitmap!.Minimum), segment.GetTimestamp((int)rows.Bitmap.Maximum)) { SegmentId = id };

@@ -27,7 +27,7 @@ internal sealed class QueryTestData
 
     private static readonly string?[] Countries = ["US", "DE", "FR", "BR", "", null];
     private static readonly string[] Devices = ["ios", "android", "web", "é-tv"];
-    private static readonly string[] Dimensions = ["pin_id", "country", "device", "n", "pin_id", "missing"];
+    private static readonly string[] Dimensions = ["pin_id", "country", "device", "n", "pin_id", "missing", "v_upper", "v_num", "v_pin", "v_n", "v_if", "v_chain", "v_time"];
     private readonly Random _random;
     private readonly int _hours;
     private string _aggregations = "full";
@@ -155,7 +155,7 @@ internal sealed class QueryTestData
     {
         _aggregations = new[] { "full", "full", "full", "count", "countSum", "filteredCounts" }[_random.Next(6)];
         var filter = _random.Next(2) == 0 ? string.Empty : $",\"filter\":{Filter()}";
-        var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"{Datasource}\",{Intervals()}{filter}";
+        var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"{Datasource}\",{Intervals()}{filter}{VirtualColumns()}";
         switch (queryType)
         {
             case "timeseries":
@@ -191,7 +191,7 @@ internal sealed class QueryTestData
 
             case "scan":
             {
-                var columns = _random.Next(2) == 0 ? "[]" : "[\"__time\",\"pin_id\",\"clicks\",\"revenue\",\"country\",\"n\",\"missing\"]";
+                var columns = _random.Next(2) == 0 ? "[]" : "[\"__time\",\"pin_id\",\"clicks\",\"revenue\",\"country\",\"n\",\"missing\",\"v_chain\",\"v_if\",\"v_pin\"]";
                 var limit = _random.Next(3) == 0 ? string.Empty : $",\"limit\":{_random.Next(1, 50)}";
                 var offset = _random.Next(3) == 0 ? $",\"offset\":{_random.Next(0, 10)}" : string.Empty;
                 var order = new[] { "none", "ascending", "descending" }[_random.Next(3)];
@@ -347,7 +347,9 @@ internal sealed class QueryTestData
               {"type":"longLast","name":"lastN","fieldName":"n"},{"type":"doubleFirst","name":"firstRevenue","fieldName":"revenue_max"},
               {"type":"doubleLast","name":"lastRevenue","fieldName":"revenue"},{"type":"stringFirst","name":"firstCountry","fieldName":"country"},
               {"type":"stringLast","name":"lastPin","fieldName":"pin_id","maxStringBytes":5},{"type":"stringLast","name":"lastCountry","fieldName":"country","filterNullValues":true},
-              {"type":"longFirst","name":"firstByN","fieldName":"clicks","timeColumn":"n"}],
+              {"type":"longFirst","name":"firstByN","fieldName":"clicks","timeColumn":"n"},
+              {"type":"longSum","name":"vSum","fieldName":"v_num"},{"type":"doubleMax","name":"vMax","fieldName":"v_chain"},
+              {"type":"cardinality","name":"vCard","fields":["v_upper","v_if"]},{"type":"stringFirst","name":"vFirst","fieldName":"v_pin"}],
             "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
               {"type":"arithmetic","name":"score","fn":"+","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"constant","value":2},{"type":"fieldAccess","fieldName":"cpr"}]},
               {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"},
@@ -358,7 +360,18 @@ internal sealed class QueryTestData
             """,
     };
 
-    private string Dimension() => Dimensions[_random.Next(Dimensions.Length)];
+    /// <summary>Half the queries declare virtual columns (one-dimension ones, per-row ones over metrics, a chained one defined before its input); the others may still name them, as missing columns.</summary>
+    private string VirtualColumns() => _random.Next(2) == 0 ? string.Empty : """
+        ,"virtualColumns":[{"type":"expression","name":"v_chain","expression":"v_num / 4.0","outputType":"DOUBLE"},
+          {"type":"expression","name":"v_upper","expression":"upper(country)","outputType":"STRING"},
+          {"type":"expression","name":"v_num","expression":"clicks * 2 + n","outputType":"LONG"},
+          {"type":"expression","name":"v_pin","expression":"substring(pin_id, 4, 2)"},
+          {"type":"expression","name":"v_n","expression":"n * 3","outputType":"LONG"},
+          {"type":"expression","name":"v_if","expression":"if(n, 'yes', concat('no', n))"},
+          {"type":"expression","name":"v_time","expression":"__time % 7200000 > 3600000"}]
+        """;
+
+    private string Dimension() => Dimensions[_random.Next(_random.Next(2) == 0 ? 6 : Dimensions.Length)];
 
     private string Value()
     {
