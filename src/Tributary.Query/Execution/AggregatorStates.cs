@@ -469,7 +469,8 @@ public static class AggregatorStates
         }
     }
 
-    internal static long? AsLong(object? value)
+    /// <summary>A column value as the long aggregators read it: longs, doubles truncated, integer or numeric strings parsed; otherwise null.</summary>
+    public static long? AsLong(object? value)
     {
         return value switch
         {

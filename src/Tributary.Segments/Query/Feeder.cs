@@ -257,13 +257,9 @@ internal abstract class Feeder
             {
                 time = segment.GetTimestamp(row);
             }
-            else if (_time.Get(row) is long l)
+            else if (AggregatorStates.AsLong(_time.Get(row)) is { } t)
             {
-                time = l;
-            }
-            else if (_time.Get(row) is double d && !double.IsNaN(d))
-            {
-                time = (long)d;
+                time = t;
             }
             else
             {
