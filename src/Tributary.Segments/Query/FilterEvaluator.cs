@@ -250,9 +250,20 @@ internal sealed class FilterEvaluator(ISegment segment)
         var result = new RoaringBitmap();
         Span<uint> batch = stackalloc uint[256];
         var n = 0;
+        // runs of equal values (a time-sorted __time, a minute of rolled-up rows) are tested once: with an extraction
+        // function such as timeFormat the test is far dearer than the comparison
+        object? last = null;
+        var lastMatched = false;
+        var hasLast = false;
         for (var row = 0; row < segment.RowCount; row++)
         {
-            if (filter.Accepts(StringComparers.ToDimensionString(reader.Get(row))))
+            var value = reader.Get(row);
+            if (!hasLast || !Equals(value, last))
+            {
+                (last, lastMatched, hasLast) = (value, filter.Accepts(StringComparers.ToDimensionString(value)), true);
+            }
+
+            if (lastMatched)
             {
                 batch[n++] = (uint)row;
                 if (n == batch.Length)
