@@ -88,7 +88,7 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23"]}""", "intervals[0]")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D","2026-13-01/P1D"]}""", "intervals[1]")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"s"}]}""", "aggregations[1].fieldName")]
-    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"cardinality","name":"c","fields":["a"]}]}""", "aggregations[1].type")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"cardinality","name":"c","fields":"a"}]}""", "aggregations[1].fields")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"count","name":"n"}]}""", "aggregations[1].name")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"}],"postAggregations":[{"type":"arithmetic","name":"p","fn":"+","fields":[{"type":"fieldAccess","fieldName":"n"},{"type":"fieldAccess","fieldName":"x"}]}]}""", "postAggregations[0].fields[1].fieldName")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"}],"postAggregations":[{"type":"arithmetic","name":"p","fn":"%","fields":[]}]}""", "postAggregations[0].fn")]
@@ -98,13 +98,13 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"and","fields":[{"type":"selector","dimension":"a","value":"b"},{"type":"bound","dimension":"x","ordering":"weird","lower":"1"}]}}""", "filter.fields[1].ordering")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"not","field":{"type":"regex","dimension":"a","pattern":"("}}}""", "filter.field.pattern")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"like","dimension":"a","pattern":"x%","escape":"ab"}}""", "filter.escape")]
-    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"selector","dimension":"a","value":"b","extractionFn":{"type":"lower"}}}""", "filter.extractionFn")]
+    [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"selector","dimension":"a","value":"b","extractionFn":{"type":"nope"}}}""", "filter.extractionFn.type")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"spooky"}}""", "filter.type")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"context":{"timeout":-1}}""", "context.timeout")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"context":{"maxResultRows":"lots"}}""", "context.maxResultRows")]
     [InlineData("""{"queryType":"topN","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimension":"a","metric":"m","threshold":3,"aggregations":[{"type":"count","name":"n"}]}""", "metric")]
     [InlineData("""{"queryType":"topN","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimension":"a","metric":"n","threshold":0,"aggregations":[{"type":"count","name":"n"}]}""", "threshold")]
-    [InlineData("""{"queryType":"topN","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimension":{"type":"extraction","dimension":"a"},"metric":"n","threshold":3}""", "dimension.type")]
+    [InlineData("""{"queryType":"topN","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimension":{"type":"extraction","dimension":"a"},"metric":"n","threshold":3}""", "dimension.extractionFn")]
     [InlineData("""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimensions":["a"],"aggregations":[{"type":"count","name":"n"}],"having":{"type":"greaterThan","aggregation":"zz","value":1}}""", "having.aggregation")]
     [InlineData("""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimensions":["a"],"aggregations":[{"type":"count","name":"n"}],"limitSpec":{"type":"default","columns":["a",{"dimension":"q"}]}}""", "limitSpec.columns[1].dimension")]
     [InlineData("""{"queryType":"groupBy","dataSource":"ds","intervals":["2026-11-23/P1D"],"dimensions":["a","a"]}""", "dimensions[1]")]
@@ -112,7 +112,6 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"columns":["a",3]}""", "columns[1]")]
     [InlineData("""{"queryType":"scan","dataSource":{"type":"join"},"intervals":["2026-11-23/P1D"]}""", "dataSource.type")]
     [InlineData("""{"queryType":"select","dataSource":"ds"}""", "queryType")]
-    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+1"}]}""", "virtualColumns")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","matchValueType":"LONG"}}""", "filter")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","matchValueType":"LONG","lower":1}}""", "filter.column")]
     [InlineData("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"filter":{"type":"range","column":"a","lower":1}}""", "filter.matchValueType")]
@@ -137,6 +136,14 @@ public sealed class QueryParserTests
     [InlineData("""{"queryType":"dataSourceMetadata"}""", "dataSource")]
     [InlineData("""{"queryType":"segmentMetadata","dataSource":"ds","aggregatorMergeStrategy":"newest"}""", "aggregatorMergeStrategy")]
     [InlineData("""{"queryType":"segmentMetadata","dataSource":"ds","analysisTypes":["cardinality","everything"]}""", "analysisTypes[1]")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"a+"}]}""", "virtualColumns[0].expression")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"1"},{"type":"expression","name":"v","expression":"2"}]}""", "virtualColumns[1].name")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"__time","expression":"1"}]}""", "virtualColumns[0].name")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"a","expression":"b + 1"},{"type":"expression","name":"b","expression":"a * 2"}]}""", "virtualColumns[0].expression")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v","expression":"1","outputType":"ARRAY<LONG>"}]}""", "virtualColumns[0].outputType")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"nested-field","name":"v"}]}""", "virtualColumns[0].type")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":[{"type":"expression","name":"v"}]}""", "virtualColumns[0].expression")]
+    [InlineData("""{"queryType":"scan","dataSource":"ds","intervals":["2026-11-23/P1D"],"virtualColumns":{"type":"expression"}}""", "virtualColumns")]
     public void Parse_InvalidField_ThrowsNamingThePath(string json, string path)
     {
         var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse(json));
@@ -190,10 +197,50 @@ public sealed class QueryParserTests
     }
 
     [Fact]
-    public void Parse_CardinalityAggregator_ThrowsUnsupportedWithAdvice()
+    public void Parse_NewAggregators_ReadTheirOptions()
     {
-        var ex = Assert.Throws<QueryUnsupportedException>(() => QueryParser.Parse("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"cardinality","name":"c","fields":["a"]}]}"""));
-        Assert.Contains("hyperUnique", ex.Message, StringComparison.Ordinal);
+        var query = (TimeseriesQuery)QueryParser.Parse("""
+            {"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[
+              {"type":"cardinality","name":"c","fields":["a",{"type":"extraction","dimension":"b","outputName":"b","extractionFn":{"type":"upper"}}],"byRow":true,"round":true},
+              {"type":"filtered","filter":{"type":"selector","dimension":"a","value":"x"},"aggregator":{"type":"count","name":"n"}},
+              {"type":"filtered","name":"outer","filter":{"type":"selector","dimension":"a","value":"x"},"aggregator":{"type":"filtered","filter":{"type":"selector","dimension":"b","value":"y"},"aggregator":{"type":"doubleMean","name":"inner","fieldName":"m"}}},
+              {"type":"stringLast","name":"s","fieldName":"a","maxStringBytes":8,"filterNullValues":true},
+              {"type":"floatFirst","name":"f","fieldName":"m","timeColumn":"t"}]}
+            """);
+        var a = query.Aggregations;
+        Assert.Equal((AggregatorType.Cardinality, true, true, 2), (a[0].Type, a[0].ByRow, a[0].Round, a[0].Fields.Count));
+        Assert.IsType<CaseExtractionFn>(a[0].Fields[1].ExtractionFn);
+        Assert.Equal((AggregatorType.Count, "n"), (a[1].Type, a[1].Name));
+        Assert.IsType<SelectorFilter>(a[1].Filter);
+        Assert.Equal((AggregatorType.DoubleMean, "outer", "m"), (a[2].Type, a[2].Name, a[2].FieldName));
+        Assert.Equal(2, Assert.IsType<AndFilter>(a[2].Filter).Fields.Count);
+        Assert.Equal((AggregatorType.StringLast, 8, true, "__time"), (a[3].Type, a[3].MaxStringBytes, a[3].FilterNullValues, a[3].TimeColumn));
+        Assert.Equal((AggregatorType.DoubleFirst, "t"), (a[4].Type, a[4].TimeColumn));
+        Assert.Equal(["__time", "a", "b", "m", "t"], query.RequiredColumns()!.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"cardinality","name":"c","fields":[]}""", "aggregations[0].fields")]
+    [InlineData("""{"type":"cardinality","name":"c"}""", "aggregations[0].fields")]
+    [InlineData("""{"type":"cardinality","name":"c","fields":["a",{"type":"extraction","dimension":"b","extractionFn":{"type":"regex","expr":"("}}]}""", "aggregations[0].fields[1].extractionFn.expr")]
+    [InlineData("""{"type":"filtered","aggregator":{"type":"count","name":"n"}}""", "aggregations[0].filter")]
+    [InlineData("""{"type":"filtered","filter":{"type":"selector","dimension":"a","value":"x"}}""", "aggregations[0].aggregator")]
+    [InlineData("""{"type":"filtered","filter":{"type":"selector","dimension":"a","value":"x"},"aggregator":{"type":"longSum","name":"s"}}""", "aggregations[0].aggregator.fieldName")]
+    [InlineData("""{"type":"filtered","filter":{"type":"bogus"},"aggregator":{"type":"count","name":"n"}}""", "aggregations[0].filter.type")]
+    [InlineData("""{"type":"longFirst","name":"f"}""", "aggregations[0].fieldName")]
+    [InlineData("""{"type":"stringFirst","name":"f","fieldName":"a","maxStringBytes":0}""", "aggregations[0].maxStringBytes")]
+    [InlineData("""{"type":"thetaSketch","name":"t","fieldName":"a"}""", "aggregations[0].type")]
+    public void Parse_BadNewAggregator_ThrowsNamingThePath(string aggregator, string path)
+    {
+        var ex = Assert.ThrowsAny<QueryValidationException>(() => QueryParser.Parse($$"""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{{aggregator}}]}"""));
+        Assert.Equal(path, ex.Path);
+    }
+
+    [Fact]
+    public void Parse_FilteredAggregatorsWithTheSameInnerName_AreDuplicates()
+    {
+        var ex = Assert.Throws<QueryValidationException>(() => QueryParser.Parse("""{"queryType":"timeseries","dataSource":"ds","intervals":["2026-11-23/P1D"],"aggregations":[{"type":"count","name":"n"},{"type":"filtered","filter":{"type":"selector","dimension":"a","value":"x"},"aggregator":{"type":"count","name":"n"}}]}"""));
+        Assert.Equal("aggregations[1].name", ex.Path);
     }
 
     [Fact]

@@ -266,4 +266,114 @@ public sealed class ReferenceEvaluatorTests
         var evaluator = new ReferenceEvaluator(TestData.Schema);
         Assert.ThrowsAny<OperationCanceledException>(() => evaluator.Evaluate(query, new TestData(3).Rows(5000), cts.Token));
     }
+
+    [Fact]
+    public void Evaluate_GroupByExtractionDimensions_GroupsByExtractedValues()
+    {
+        var json = Run("""
+            {"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"granularity":"all",
+             "dimensions":[{"type":"extraction","dimension":"__time","outputName":"hour","extractionFn":{"type":"timeFormat","format":"HH 'h' EEE","timeZone":"+01:00"}},
+               {"type":"extraction","dimension":"country","outputName":"region","extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"US":"America","DE":"Europe","FR":"Europe"}},"replaceMissingValueWith":"other"}}],
+             "aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"clicks","fieldName":"clicks"}]}
+            """);
+        Assert.Equal(
+            """[{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"11 h Mon","region":"America","n":2,"clicks":12}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"11 h Mon","region":"Europe","n":1,"clicks":3}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"12 h Mon","region":"other","n":1,"clicks":1}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"hour":"13 h Mon","region":"Europe","n":1,"clicks":2}}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_TopNOnSubstring_MergesValuesWithTheSameExtraction()
+    {
+        var json = Run("""{"queryType":"topN","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"dimension":{"type":"extraction","dimension":"users","outputName":"u","extractionFn":{"type":"substring","index":0,"length":1}},"metric":"n","threshold":3,"aggregations":[{"type":"count","name":"n"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T10:00:00.000Z","result":[{"u":"u","n":5}]}]""", json);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"selector","dimension":"pin_id","value":"A","extractionFn":{"type":"upper"}}""", 3)]
+    [InlineData("""{"type":"in","dimension":"country","values":["Europe"],"extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"DE":"Europe","FR":"Europe"}}}}""", 2)]
+    [InlineData("""{"type":"selector","dimension":"country","value":null,"extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"DE":"Europe","FR":"Europe"}}}}""", 3)]
+    [InlineData("""{"type":"bound","dimension":"clicks","lower":"4","ordering":"numeric","extractionFn":{"type":"bucket","size":4}}""", 2)]
+    [InlineData("""{"type":"like","dimension":"__time","pattern":"10:%","extractionFn":{"type":"timeFormat","format":"HH:mm"}}""", 3)]
+    [InlineData("""{"type":"regex","dimension":"users","pattern":"^[12]$","extractionFn":{"type":"regex","expr":"u(\\d)"}}""", 4)]
+    [InlineData("""{"type":"not","field":{"type":"selector","dimension":"country","value":"2","extractionFn":{"type":"strlen"}}}""", 1)]
+    public void Evaluate_FilterWithExtractionFn_TestsTheExtractedValue(string filter, long expected)
+    {
+        var json = Run($$"""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{{filter}},"aggregations":[{"type":"count","name":"rows"}]}""");
+        Assert.Equal("""[{"timestamp":"2026-11-23T00:00:00.000Z","result":{"rows":""" + expected + "}}]", json);
+    }
+
+    [Fact]
+    public void Evaluate_FilteredMeanFirstLastAndCardinality_GiveDruidsValues()
+    {
+        var json = Run("""
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],"aggregations":[
+              {"type":"filtered","filter":{"type":"selector","dimension":"country","value":"US"},"aggregator":{"type":"count","name":"us"}},
+              {"type":"filtered","name":"aClicks","filter":{"type":"selector","dimension":"pin_id","value":"a"},"aggregator":{"type":"longSum","name":"x","fieldName":"clicks"}},
+              {"type":"doubleMean","name":"mean","fieldName":"revenue"},
+              {"type":"longFirst","name":"firstClicks","fieldName":"clicks"},{"type":"longLast","name":"lastClicks","fieldName":"clicks"},
+              {"type":"doubleFirst","name":"firstRevenue","fieldName":"revenue"},{"type":"stringFirst","name":"firstCountry","fieldName":"country"},
+              {"type":"stringLast","name":"lastCountry","fieldName":"country"},{"type":"stringFirst","name":"byClicks","fieldName":"pin_id","timeColumn":"clicks"},
+              {"type":"cardinality","name":"byValue","fields":["pin_id","country"]},{"type":"cardinality","name":"byRow","fields":["pin_id","country"],"byRow":true,"round":true},
+              {"type":"cardinality","name":"prefixes","fields":[{"type":"extraction","dimension":"users","outputName":"u","extractionFn":{"type":"substring","index":0,"length":1}}]}],
+             "postAggregations":[{"type":"hyperUniqueCardinality","name":"rowsEstimate","fieldName":"byRow"}]}
+            """);
+        Assert.Equal(
+            """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"us":2,"aClicks":14,"mean":1.8,"firstClicks":5,"lastClicks":2,"firstRevenue":1.5,"firstCountry":"US","lastCountry":"FR","byClicks":"c","byValue":6.0,"byRow":4,"prefixes":1.0,"rowsEstimate":4.0}}]""",
+            json);
+    }
+
+    [Fact]
+    public void Evaluate_FirstLastOverEqualTimesAndEmptyBuckets_BreakTiesByValueAndGiveNull()
+    {
+        var t = T0 + 60_000;
+        List<Row> rows =
+        [
+            new(t, new Dictionary<string, object?> { ["clicks"] = 9L, ["pin_id"] = "m" }),
+            new(t, new Dictionary<string, object?> { ["clicks"] = 4L, ["pin_id"] = "z" }),
+            new(t + 120_000, new Dictionary<string, object?> { ["clicks"] = 1L, ["pin_id"] = null }),
+            new(t + 120_000, new Dictionary<string, object?> { ["clicks"] = 8L }),
+            new(T0 + 7_200_000, new Dictionary<string, object?> { ["clicks"] = 3L, ["pin_id"] = "q" }),
+        ];
+        var query = QueryParser.Parse("""
+            {"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23T10:00Z/PT3H"],"granularity":"hour","aggregations":[
+              {"type":"longFirst","name":"first","fieldName":"clicks"},{"type":"longLast","name":"last","fieldName":"clicks"},
+              {"type":"stringFirst","name":"firstPin","fieldName":"pin_id"},{"type":"stringLast","name":"lastPin","fieldName":"pin_id"},
+              {"type":"stringLast","name":"lastNonNullPin","fieldName":"pin_id","filterNullValues":true},
+              {"type":"doubleMean","name":"mean","fieldName":"clicks"},{"type":"cardinality","name":"pins","fields":["pin_id"]}]}
+            """);
+        var evaluator = new ReferenceEvaluator(TestData.Schema, SetSketchFactory.Instance);
+
+        // rows split over two segments in either order merge to the same answer
+        var merged = new QueryMerger(query, sketches: SetSketchFactory.Instance);
+        merged.Add(evaluator.EvaluatePartial(query, [rows[3], rows[1]], "s1", default, TestContext.Current.CancellationToken));
+        merged.Add(evaluator.EvaluatePartial(query, [rows[4], rows[2], rows[0]], "s0", default, TestContext.Current.CancellationToken));
+
+        var expected = """[{"timestamp":"2026-11-23T10:00:00.000Z","result":{"first":4,"last":8,"firstPin":"m","lastPin":null,"lastNonNullPin":"z","mean":5.5,"pins":2.0}},"""
+            + """{"timestamp":"2026-11-23T11:00:00.000Z","result":{"first":null,"last":null,"firstPin":null,"lastPin":null,"lastNonNullPin":null,"mean":0.0,"pins":0.0}},"""
+            + """{"timestamp":"2026-11-23T12:00:00.000Z","result":{"first":3,"last":3,"firstPin":"q","lastPin":"q","lastNonNullPin":"q","mean":3.0,"pins":1.0}}]""";
+        Assert.Equal(expected, QueryResultWriter.ToJson(evaluator.Evaluate(query, rows, TestContext.Current.CancellationToken)));
+        Assert.Equal(expected, QueryResultWriter.ToJson(merged.Complete(TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
+    public void Evaluate_VirtualColumns_GroupFilterAndAggregateLikeColumns()
+    {
+        var json = Run("""
+            {"queryType":"groupBy","dataSource":"d","intervals":["2026-11-23T10:00Z/PT4H"],
+             "virtualColumns":[{"type":"expression","name":"big","expression":"doubled > 8","outputType":"STRING"},
+               {"type":"expression","name":"doubled","expression":"clicks * 2","outputType":"LONG"},
+               {"type":"expression","name":"place","expression":"nvl(lower(country), 'unknown')"}],
+             "filter":{"type":"bound","dimension":"doubled","lower":"4","ordering":"numeric"},
+             "dimensions":["place","big"],
+             "aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"d","fieldName":"doubled"}]}
+            """);
+        Assert.Equal(
+            """[{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"place":"de","big":"0","n":1,"d":6}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"place":"fr","big":"0","n":1,"d":4}},"""
+            + """{"version":"v1","timestamp":"2026-11-23T10:00:00.000Z","event":{"place":"us","big":"1","n":2,"d":24}}]""",
+            json);
+    }
 }

@@ -11,7 +11,8 @@ namespace Tributary.Query;
 /// version byte 1, kind byte (1 aggregate, 2 scan, 3 timeBoundary, 4 segmentMetadata, 5 search, 6 dataSourceMetadata), segment id, then
 /// aggregate: opt minTimestamp, bucket count, per bucket its start and group count, per group the key length and
 /// opt string values, then per aggregator its state (count/longSum: long; doubleSum: double; min/max: opt long or
-/// double; hyperUnique: length-prefixed sketch bytes); scan: columns, row count, per row time and tagged values;
+/// double; hyperUnique and cardinality: length-prefixed sketch bytes; doubleMean: double sum, long count; first/last:
+/// opt long time, tagged value); scan: columns, row count, per row time and tagged values;
 /// timeBoundary: opt min, opt max; segmentMetadata: the analysis fields in declaration order, then opt
 /// aggregators (count, per entry name and opt type byte, name, opt fieldName, round), opt timestampSpec (column, format),
 /// opt queryGranularity, opt rollup; search: opt
@@ -261,6 +262,14 @@ public static class PartialResultCodec
                 w.Write(bytes.Length);
                 w.Write(bytes);
                 break;
+            case DoubleMeanState m:
+                w.Write(m.Sum);
+                w.Write(m.Count);
+                break;
+            case FirstLastState fl:
+                WriteOptional(w, fl.Time);
+                WriteValue(w, fl.Value);
+                break;
             default:
                 throw new ArgumentException($"Unknown aggregator state {state.GetType().Name}.", nameof(state));
         }
@@ -280,9 +289,19 @@ public static class PartialResultCodec
                 return new LongExtremumState(spec.Type == AggregatorType.LongMax) { Value = ReadOptionalLong(r) };
             case AggregatorType.DoubleMin or AggregatorType.DoubleMax:
                 return new DoubleExtremumState(spec.Type == AggregatorType.DoubleMax) { Value = r.ReadBoolean() ? r.ReadDouble() : null };
+            case AggregatorType.DoubleMean:
+                return new DoubleMeanState { Sum = r.ReadDouble(), Count = r.ReadInt64() };
+            case AggregatorType.LongFirst or AggregatorType.LongLast or AggregatorType.DoubleFirst or AggregatorType.DoubleLast or AggregatorType.StringFirst or AggregatorType.StringLast:
+            {
+                var state = (FirstLastState)AggregatorStates.Create(spec, sketches);
+                state.Time = ReadOptionalLong(r);
+                state.Value = ReadValue(r, sketches);
+                return state;
+            }
+
             default:
                 var bytes = r.ReadBytes(r.ReadInt32());
-                var factory = sketches ?? throw new InvalidOperationException($"Aggregator '{spec.Name}' is hyperUnique but no ICardinalitySketchFactory was supplied.");
+                var factory = sketches ?? throw new InvalidOperationException($"Aggregator '{spec.Name}' is {spec.TypeName} but no ICardinalitySketchFactory was supplied.");
                 return new HyperUniqueState(factory.Deserialize(bytes), spec.Round);
         }
     }

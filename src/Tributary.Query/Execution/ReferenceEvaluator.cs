@@ -83,6 +83,11 @@ public sealed class ReferenceEvaluator
             return new SegmentMetadataPartial(Analyse(sm, rows.ToList(), segmentId, segmentInterval)) { SegmentId = segmentId };
         }
 
+        if (query.VirtualColumns.Count > 0)
+        {
+            rows = rows.Select(r => VirtualColumn.Extend(r, query.VirtualColumns));
+        }
+
         var matching = Matching(query, rows, cancellationToken);
         switch (query)
         {
@@ -92,12 +97,11 @@ public sealed class ReferenceEvaluator
                 var dims = aggregation.GroupDimensions;
                 foreach (var row in matching)
                 {
-                    var key = dims.Count == 0 ? GroupKey.Empty : new GroupKey(dims.Select(d => DimensionValues.Canonical(d.OutputType, StringComparers.ToDimensionString(row.Get(d.Dimension)))).ToArray());
+                    var key = dims.Count == 0 ? GroupKey.Empty : new GroupKey(dims.Select(d => DimensionValues.Canonical(d.OutputType, d.ValueOf(row.Get(d.Dimension)))).ToArray());
                     var states = builder.GetStates(row.Timestamp, key);
                     for (var i = 0; i < states.Length; i++)
                     {
-                        var spec = aggregation.Aggregations[i];
-                        AggregatorStates.Add(states[i], spec.FieldName is null ? null : row.Get(spec.FieldName));
+                        AggregatorStates.AddRow(states[i], aggregation.Aggregations[i], row);
                     }
                 }
 

@@ -15,9 +15,9 @@ public static partial class QueryParser
 
         RequireKind(element, JsonValueKind.Object, path, "a dimension name or {\"type\":\"default\",\"dimension\":...}");
         var type = OptionalString(element, "type", path) ?? "default";
-        if (type != "default")
+        if (type is not ("default" or "extraction"))
         {
-            throw new QueryUnsupportedException(Child(path, "type"), $"'{type}' dimension specs are not supported; use default");
+            throw new QueryUnsupportedException(Child(path, "type"), $"'{type}' dimension specs are not supported; use default or extraction");
         }
 
         var dimension = NonEmpty(RequireString(element, "dimension", path), Child(path, "dimension"));
@@ -29,7 +29,8 @@ public static partial class QueryParser
             "DOUBLE" or "FLOAT" => DimensionOutputType.Double,
             var t => throw new QueryValidationException(Child(path, "outputType"), $"'{t}' is not one of STRING, LONG, DOUBLE"),
         };
-        return new DimensionSpec(dimension, outputName, outputType);
+        var extractionFn = type == "extraction" ? ParseExtractionFn(Require(element, "extractionFn", path), Child(path, "extractionFn")) : null;
+        return new DimensionSpec(dimension, outputName, outputType, extractionFn);
     }
 
     private static StringOrdering ParseOrdering(JsonElement element, string path)

@@ -11,11 +11,18 @@ public static partial class QueryParser
     {
         RequireKind(element, JsonValueKind.Object, path, "a filter object");
         var type = RequireString(element, "type", path);
-        if (type is "selector" or "in" or "bound" or "like" or "regex" && Get(element, "extractionFn") is not null)
+        var filter = ParseFilterOfType(element, type, path);
+        if (filter is DimensionFilter leaf && type is "selector" or "in" or "bound" or "like" or "regex" or "search" && Get(element, "extractionFn") is { } fn)
         {
-            throw new QueryUnsupportedException(Child(path, "extractionFn"), "extraction functions are not supported");
+            // Druid applies the function to the column's value, then the filter
+            return leaf.WithExtractionFn(ParseExtractionFn(fn, Child(path, "extractionFn")));
         }
 
+        return filter;
+    }
+
+    private static Filter ParseFilterOfType(JsonElement element, string type, string path)
+    {
         switch (type)
         {
             case "selector":

@@ -8,11 +8,11 @@ public static partial class QueryParser
     private static Granularity ParseGranularity(JsonElement root)
     {
         const string path = "granularity";
-        if (Get(root, path) is not { } g)
-        {
-            return Granularity.All;
-        }
+        return Get(root, path) is { } g ? ParseGranularity(g, path) : Granularity.All;
+    }
 
+    private static Granularity ParseGranularity(JsonElement g, string path)
+    {
         if (g.ValueKind == JsonValueKind.String)
         {
             var name = g.GetString()!;

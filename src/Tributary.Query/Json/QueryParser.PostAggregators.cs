@@ -5,6 +5,8 @@ namespace Tributary.Query;
 // Post-aggregators: the "postAggregations" array and the names each may refer to.
 public static partial class QueryParser
 {
+    private const string PostAggregatorTypes = "arithmetic, fieldAccess, finalizingFieldAccess, constant, hyperUniqueCardinality, expression, doubleGreatest, doubleLeast, longGreatest, longLeast";
+
     private static List<PostAggregator> ParsePostAggregations(JsonElement root, List<AggregatorSpec> aggregations)
     {
         var list = new List<PostAggregator>();
@@ -91,16 +93,58 @@ public static partial class QueryParser
             {
                 var fieldName = RequireString(element, "fieldName", path);
                 CheckKnown(known, fieldName, Child(path, "fieldName"));
-                if (known[fieldName] != AggregatorType.HyperUnique)
+                if (known[fieldName] is not (AggregatorType.HyperUnique or AggregatorType.Cardinality))
                 {
-                    throw new QueryValidationException(Child(path, "fieldName"), $"'{fieldName}' is not a hyperUnique aggregator");
+                    throw new QueryValidationException(Child(path, "fieldName"), $"'{fieldName}' is not a hyperUnique or cardinality aggregator");
                 }
 
                 return new HyperUniqueCardinalityPostAggregator(name, fieldName);
             }
 
+            case "expression":
+            {
+                var text = RequireString(element, "expression", path);
+                Expr parsed;
+                try
+                {
+                    parsed = Expr.Parse(text);
+                }
+                catch (ExpressionException ex)
+                {
+                    throw new QueryValidationException(Child(path, "expression"), $"invalid expression '{text}': {ex.Message}", ex);
+                }
+
+                foreach (var identifier in parsed.Identifiers)
+                {
+                    CheckKnown(known, identifier, Child(path, "expression"));
+                }
+
+                return new ExpressionPostAggregator(name, text, parsed, OptionalString(element, "ordering", path));
+            }
+
+            case "doubleGreatest" or "doubleLeast" or "longGreatest" or "longLeast":
+            {
+                var fieldsPath = Child(path, "fields");
+                var fields = RequireArray(element, "fields", path);
+                if (fields.GetArrayLength() == 0)
+                {
+                    throw new QueryValidationException(fieldsPath, $"a {type} post-aggregator needs at least one field");
+                }
+
+                var list = new List<PostAggregator>();
+                var i = 0;
+                foreach (var f in fields.EnumerateArray())
+                {
+                    list.Add(ParsePostAggregator(f, Index(fieldsPath, i++), known, false));
+                }
+
+                return new ExtremumPostAggregator(name, type.EndsWith("Greatest", StringComparison.Ordinal), type.StartsWith("long", StringComparison.Ordinal), list);
+            }
+
+            case "javascript" or "thetaSketchEstimate" or "quantilesDoublesSketchToQuantile" or "HLLSketchEstimate":
+                throw new QueryUnsupportedException(Child(path, "type"), $"'{type}' post-aggregators are not supported; use one of {PostAggregatorTypes}");
             default:
-                throw new QueryValidationException(Child(path, "type"), $"unknown or unsupported post-aggregator type '{type}'; expected one of arithmetic, fieldAccess, finalizingFieldAccess, constant, hyperUniqueCardinality");
+                throw new QueryValidationException(Child(path, "type"), $"unknown or unsupported post-aggregator type '{type}'; expected one of {PostAggregatorTypes}");
         }
     }
 

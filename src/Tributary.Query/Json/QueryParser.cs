@@ -47,13 +47,16 @@ public static partial class QueryParser
     public static NativeQuery Parse(JsonElement root)
     {
         RequireKind(root, JsonValueKind.Object, string.Empty, "an object");
+        var query = ParseQuery(root);
+        var virtualColumns = ParseVirtualColumns(root);
+        return virtualColumns.Count > 0 ? query with { VirtualColumns = virtualColumns } : query;
+    }
+
+    private static NativeQuery ParseQuery(JsonElement root)
+    {
         var queryType = RequireString(root, "queryType", string.Empty);
         var dataSource = ParseDataSource(root);
         var filter = Get(root, "filter") is { } f ? ParseFilter(f, "filter") : null;
-        if (Get(root, "virtualColumns") is { ValueKind: JsonValueKind.Array } vc && vc.GetArrayLength() > 0)
-        {
-            throw new QueryUnsupportedException("virtualColumns", "virtual columns are not supported");
-        }
 
         if (Get(root, "subtotalsSpec") is not null)
         {

@@ -29,14 +29,84 @@ public enum AggregatorType
 
     /// <summary><c>hyperUnique</c>: HyperLogLog distinct count over a hyperUnique metric or a raw column.</summary>
     HyperUnique,
+
+    /// <summary><c>cardinality</c>: HyperLogLog distinct count of dimension values (<see cref="AggregatorSpec.Fields"/>), by value or by row.</summary>
+    Cardinality,
+
+    /// <summary><c>doubleMean</c>: the mean of the values (0 when none).</summary>
+    DoubleMean,
+
+    /// <summary><c>longFirst</c>: the value at the earliest time.</summary>
+    LongFirst,
+
+    /// <summary><c>longLast</c>: the value at the latest time.</summary>
+    LongLast,
+
+    /// <summary><c>doubleFirst</c> (also <c>floatFirst</c>).</summary>
+    DoubleFirst,
+
+    /// <summary><c>doubleLast</c> (also <c>floatLast</c>).</summary>
+    DoubleLast,
+
+    /// <summary><c>stringFirst</c>.</summary>
+    StringFirst,
+
+    /// <summary><c>stringLast</c>.</summary>
+    StringLast,
 }
 
 /// <summary>
 /// One entry of a query's <c>aggregations</c>: <c>{"type":"longSum","name":"n","fieldName":"f"}</c>.
-/// <see cref="FieldName"/> is null only for <c>count</c>.
+/// <see cref="FieldName"/> is null only for <c>count</c> and <c>cardinality</c>. A <c>filtered</c> aggregator is its
+/// inner aggregator with <see cref="Filter"/> set (nested ones and-ed), named as Druid names it.
 /// </summary>
 public sealed record AggregatorSpec(AggregatorType Type, string Name, string? FieldName, bool Round = false)
 {
+    /// <summary>The filter of a <c>filtered</c> aggregator: only matching rows are aggregated.</summary>
+    public Filter? Filter { get; init; }
+
+    /// <summary>The fields of a <c>cardinality</c> aggregator (dimension specs, extraction allowed).</summary>
+    public IReadOnlyList<DimensionSpec> Fields { get; init; } = [];
+
+    /// <summary><c>cardinality</c>'s <c>byRow</c>: count distinct tuples of the fields instead of distinct values over all of them.</summary>
+    public bool ByRow { get; init; }
+
+    /// <summary>The time column of first/last aggregators (<c>timeColumn</c>, default <c>__time</c>).</summary>
+    public string TimeColumn { get; init; } = Row.TimeColumn;
+
+    /// <summary><c>stringFirst</c>/<c>stringLast</c>'s <c>maxStringBytes</c>: longer values are cut to this many UTF-8 bytes.</summary>
+    public int MaxStringBytes { get; init; } = 1024;
+
+    /// <summary><c>stringFirst</c>/<c>stringLast</c>'s <c>filterNullValues</c>: null values are skipped.</summary>
+    public bool FilterNullValues { get; init; }
+
+    /// <summary>Every column the aggregator reads (its field, cardinality fields, the filter's columns, first/last's time column).</summary>
+    public IEnumerable<string> Columns()
+    {
+        if (FieldName is not null)
+        {
+            yield return FieldName;
+        }
+
+        foreach (var field in Fields)
+        {
+            yield return field.Dimension;
+        }
+
+        foreach (var column in Filter?.Dimensions ?? [])
+        {
+            yield return column;
+        }
+
+        if (IsFirstLast)
+        {
+            yield return TimeColumn;
+        }
+    }
+
+    /// <summary>True for the first/last aggregators.</summary>
+    public bool IsFirstLast => Type is AggregatorType.LongFirst or AggregatorType.LongLast or AggregatorType.DoubleFirst or AggregatorType.DoubleLast or AggregatorType.StringFirst or AggregatorType.StringLast;
+
     /// <summary>The Druid type name.</summary>
     public string TypeName => Type switch
     {
@@ -47,6 +117,14 @@ public sealed record AggregatorSpec(AggregatorType Type, string Name, string? Fi
         AggregatorType.LongMax => "longMax",
         AggregatorType.DoubleMin => "doubleMin",
         AggregatorType.DoubleMax => "doubleMax",
+        AggregatorType.Cardinality => "cardinality",
+        AggregatorType.DoubleMean => "doubleMean",
+        AggregatorType.LongFirst => "longFirst",
+        AggregatorType.LongLast => "longLast",
+        AggregatorType.DoubleFirst => "doubleFirst",
+        AggregatorType.DoubleLast => "doubleLast",
+        AggregatorType.StringFirst => "stringFirst",
+        AggregatorType.StringLast => "stringLast",
         _ => "hyperUnique",
     };
 }

@@ -29,11 +29,28 @@ public abstract class DimensionFilter : Filter
     /// <inheritdoc />
     public override IEnumerable<string> Dimensions => [Dimension];
 
-    /// <summary>True if a row whose <see cref="Dimension"/> is <paramref name="value"/> (null when missing) matches.</summary>
+    /// <summary>
+    /// The filter's <c>extractionFn</c>, if any: Druid applies it to the column's value and tests the result, so
+    /// <see cref="Matches"/> sees extracted values and <see cref="Accepts"/> takes column values.
+    /// </summary>
+    public ExtractionFn? ExtractionFn { get; private set; }
+
+    /// <summary>True if a row whose <see cref="Dimension"/> is <paramref name="value"/> (null when missing), after the extraction function if any, matches.</summary>
     public abstract bool Matches(string? value);
 
+    /// <summary>True if a row whose column holds <paramref name="columnValue"/> matches: <see cref="ExtractionFn"/> first, then <see cref="Matches"/>.</summary>
+    public bool Accepts(string? columnValue) => Matches(ExtractionFn is null ? columnValue : ExtractionFn.Apply(columnValue));
+
+    /// <summary>A copy of this filter that applies <paramref name="extractionFn"/> before testing.</summary>
+    public DimensionFilter WithExtractionFn(ExtractionFn? extractionFn)
+    {
+        var copy = (DimensionFilter)MemberwiseClone();
+        copy.ExtractionFn = extractionFn;
+        return copy;
+    }
+
     /// <inheritdoc />
-    public override bool Evaluate(Func<string, string?> valueOf) => Matches(valueOf(Dimension));
+    public override bool Evaluate(Func<string, string?> valueOf) => Accepts(valueOf(Dimension));
 }
 
 /// <summary><c>{"type":"selector","dimension":d,"value":v}</c>: equality; a null value matches missing values.</summary>

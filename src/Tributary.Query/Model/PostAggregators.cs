@@ -143,3 +143,62 @@ public sealed class HyperUniqueCardinalityPostAggregator(string name, string fie
         return states.TryGetValue(FieldName, out var s) && s is HyperUniqueState h ? h.Sketch.Estimate() : null;
     }
 }
+
+/// <summary>
+/// <c>{"type":"expression","name":n,"expression":"clicks / rows * 100","ordering":..,"outputType":..}</c>: an
+/// <see cref="Expr"/> over the row's aggregator and earlier post-aggregator values (sketches as their estimates).
+/// </summary>
+public sealed class ExpressionPostAggregator(string name, string expression, Expr parsed, string? ordering) : PostAggregator(name)
+{
+    /// <summary>The expression as given.</summary>
+    public string Expression { get; } = expression;
+
+    /// <summary>The parsed expression.</summary>
+    public Expr Parsed { get; } = parsed;
+
+    /// <summary>Druid's <c>ordering</c>, kept.</summary>
+    public string? Ordering { get; } = ordering;
+
+    /// <inheritdoc />
+    public override IEnumerable<string> DependsOn => Parsed.Identifiers;
+
+    /// <inheritdoc />
+    public override object? Compute(IReadOnlyDictionary<string, object?> values, IReadOnlyDictionary<string, IAggregatorState> states)
+    {
+        return Parsed.Evaluate(n => values.TryGetValue(n, out var v) ? v : null);
+    }
+}
+
+/// <summary>
+/// <c>doubleGreatest</c>, <c>doubleLeast</c>, <c>longGreatest</c>, <c>longLeast</c>: the greatest or least of the
+/// fields' values, nulls ignored (null when every field is null); a double or, for the long ones, the value cut to a long.
+/// </summary>
+public sealed class ExtremumPostAggregator(string name, bool greatest, bool asLong, IReadOnlyList<PostAggregator> fields) : PostAggregator(name)
+{
+    /// <summary>True for greatest, false for least.</summary>
+    public bool Greatest { get; } = greatest;
+
+    /// <summary>True for the long variants.</summary>
+    public bool AsLong { get; } = asLong;
+
+    /// <summary>The operands.</summary>
+    public IReadOnlyList<PostAggregator> Fields { get; } = fields;
+
+    /// <inheritdoc />
+    public override IEnumerable<string> DependsOn => Fields.SelectMany(f => f.DependsOn);
+
+    /// <inheritdoc />
+    public override object? Compute(IReadOnlyDictionary<string, object?> values, IReadOnlyDictionary<string, IAggregatorState> states)
+    {
+        double? best = null;
+        foreach (var field in Fields)
+        {
+            if (AsDouble(field.Compute(values, states)) is { } v && (best is null || (Greatest ? v > best : v < best)))
+            {
+                best = v;
+            }
+        }
+
+        return best is { } b ? (AsLong ? (object)(long)b : b) : null;
+    }
+}

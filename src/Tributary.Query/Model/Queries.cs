@@ -15,6 +15,9 @@ public abstract record NativeQuery
     /// <summary>The context.</summary>
     public QueryContext Context { get; init; } = QueryContext.Empty;
 
+    /// <summary>The <c>virtualColumns</c>, ordered so that each comes after the virtual columns it reads.</summary>
+    public IReadOnlyList<VirtualColumn> VirtualColumns { get; init; } = [];
+
     /// <summary>The Druid <c>queryType</c>.</summary>
     public abstract string QueryType { get; }
 
@@ -26,11 +29,12 @@ public abstract record NativeQuery
     public IReadOnlySet<string>? RequiredColumns()
     {
         var columns = new HashSet<string>(Filter?.Dimensions ?? [], StringComparer.Ordinal);
+        columns.UnionWith(Tributary.Query.VirtualColumn.Inputs(VirtualColumns));
         switch (this)
         {
             case AggregationQuery a:
                 columns.UnionWith(a.GroupDimensions.Select(d => d.Dimension));
-                columns.UnionWith(a.Aggregations.Select(x => x.FieldName).OfType<string>());
+                columns.UnionWith(a.Aggregations.SelectMany(x => x.Columns()));
                 return columns;
             case ScanQuery { Columns.Count: > 0 } s:
                 columns.UnionWith(s.Columns);

@@ -13,8 +13,19 @@ public enum DimensionOutputType
     Double,
 }
 
-/// <summary>A dimension spec: <c>"page"</c> or <c>{"type":"default","dimension":"page","outputName":"p"}</c>.</summary>
-public sealed record DimensionSpec(string Dimension, string OutputName, DimensionOutputType OutputType = DimensionOutputType.String);
+/// <summary>
+/// A dimension spec: <c>"page"</c>, <c>{"type":"default","dimension":"page","outputName":"p"}</c>, or
+/// <c>{"type":"extraction","dimension":"page","outputName":"p","extractionFn":{..}}</c> (<see cref="ExtractionFn"/> set).
+/// </summary>
+public sealed record DimensionSpec(string Dimension, string OutputName, DimensionOutputType OutputType = DimensionOutputType.String, ExtractionFn? ExtractionFn = null)
+{
+    /// <summary>The grouping value of a row whose column holds <paramref name="columnValue"/>: its string form, through <see cref="ExtractionFn"/> if any.</summary>
+    public string? ValueOf(object? columnValue)
+    {
+        var text = StringComparers.ToDimensionString(columnValue);
+        return ExtractionFn is null ? text : ExtractionFn.Apply(text);
+    }
+}
 
 /// <summary>How topN ranks its values.</summary>
 public abstract record TopNMetricSpec;

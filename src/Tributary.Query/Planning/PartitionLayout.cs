@@ -109,6 +109,9 @@ public sealed class KeyConstraint
                 return negated ? Union(and.Fields, key, true) : Intersect(and.Fields, key, false);
             case OrFilter or:
                 return negated ? Intersect(or.Fields, key, true) : Union(or.Fields, key, false);
+            case DimensionFilter { ExtractionFn: not null }:
+                // the filter tests an extracted value, which says nothing about the key itself
+                return Unconstrained;
             case SelectorFilter { Value: { } value } selector when !negated && selector.Dimension == key:
                 return Of([value]);
             case InFilter { MatchesNull: false } inFilter when !negated && inFilter.Dimension == key:

@@ -39,7 +39,10 @@ public sealed class QueryPlan
     {
         Query = query;
         Partitioning = partitioning;
-        Keys = partitioning is null || query is SegmentMetadataQuery ? KeyConstraint.Unconstrained : KeyConstraint.Derive(query.Filter, partitioning.KeyDimension);
+        // a virtual column named like the key shadows it: its values say nothing about the partitions
+        Keys = partitioning is null || query is SegmentMetadataQuery || query.VirtualColumns.Any(v => v.Name == partitioning.KeyDimension)
+            ? KeyConstraint.Unconstrained
+            : KeyConstraint.Derive(query.Filter, partitioning.KeyDimension);
         if (partitioning is not null && Keys.Values is { } values)
         {
             _keysByPartition = [];

@@ -6,10 +6,12 @@ namespace Tributary.Segments.Query;
 /// <summary>How the grouping dimensions of a topN or groupBy map to dictionary ids: one mixed-radix <see cref="long"/> per group.</summary>
 internal sealed class GroupPlan
 {
-    private GroupPlan(IDimensionColumn?[] columns, DimensionOutputType[] outputTypes, long[] radix, long[] cardinality, long keySpace)
+    private GroupPlan(IDimensionColumn?[] columns, DimensionOutputType[] outputTypes, int[]?[] remaps, string?[]?[] values, long[] radix, long[] cardinality, long keySpace)
     {
         Columns = columns;
         OutputTypes = outputTypes;
+        Remaps = remaps;
+        Values = values;
         Radix = radix;
         Cardinality = cardinality;
         KeySpace = keySpace;
@@ -18,11 +20,20 @@ internal sealed class GroupPlan
     /// <summary>Per grouping dimension its column, or null when the segment lacks it (every row is null there).</summary>
     public IDimensionColumn?[] Columns { get; }
 
-    /// <summary>Per grouping dimension its output type: values are converted before they form the group key.</summary>
+    /// <summary>Per grouping dimension its output type: values are converted (after extraction) before they form the group key.</summary>
     public DimensionOutputType[] OutputTypes { get; }
 
     /// <summary>True if some dimension converts, so distinct dictionary ids can fall into one group.</summary>
     public bool Converts => OutputTypes.Any(t => t != DimensionOutputType.String);
+
+    /// <summary>
+    /// Per grouping dimension with an extraction function: dictionary id to the id of its extracted value in
+    /// <see cref="Values"/> (values that extract alike share an id, so they form one group); null otherwise.
+    /// </summary>
+    public int[]?[] Remaps { get; }
+
+    /// <summary>Per grouping dimension with an extraction function: the distinct extracted values; null otherwise.</summary>
+    public string?[]?[] Values { get; }
 
     public long[] Radix { get; }
 
@@ -35,6 +46,8 @@ internal sealed class GroupPlan
     public static GroupPlan? TryCreate(ISegment segment, IReadOnlyList<Tributary.Query.DimensionSpec> dimensions)
     {
         var columns = new IDimensionColumn?[dimensions.Count];
+        var remaps = new int[]?[dimensions.Count];
+        var values = new string?[]?[dimensions.Count];
         var radix = new long[dimensions.Count];
         var cardinality = new long[dimensions.Count];
         var space = 1L;
@@ -42,12 +55,28 @@ internal sealed class GroupPlan
         {
             var name = dimensions[i].Dimension;
             columns[i] = segment.GetDimension(name);
-            if (columns[i] is null && (name == Row.TimeColumn || segment.GetMetric(name) is not null))
+            var fn = dimensions[i].ExtractionFn;
+            if (segment is VirtualColumnSegment view && view.Find(name) is { } virtualColumn)
+            {
+                // a virtual column of one dictionary dimension groups by that dimension's ids, valued once per id
+                if (!view.TryDictionary(virtualColumn, out var source, out var virtualValues))
+                {
+                    return null;
+                }
+
+                columns[i] = source;
+                (remaps[i], values[i]) = Extract(source, id => fn is null ? virtualValues[id] : fn.Apply(virtualValues[id]));
+            }
+            else if (columns[i] is null && (name == Row.TimeColumn || segment.GetMetric(name) is not null))
             {
                 return null;
             }
+            else if (fn is not null)
+            {
+                (remaps[i], values[i]) = Extract(columns[i], fn);
+            }
 
-            cardinality[i] = Math.Max(1, columns[i]?.Cardinality ?? 1);
+            cardinality[i] = Math.Max(1, values[i]?.Length ?? columns[i]?.Cardinality ?? 1);
             radix[i] = space;
             if (space > (1L << 62) / cardinality[i])
             {
@@ -57,7 +86,7 @@ internal sealed class GroupPlan
             space *= cardinality[i];
         }
 
-        return new GroupPlan(columns, [.. dimensions.Select(d => d.OutputType)], radix, cardinality, space);
+        return new GroupPlan(columns, [.. dimensions.Select(d => d.OutputType)], remaps, values, radix, cardinality, space);
     }
 
     public string?[] Decode(long key)
@@ -65,10 +94,48 @@ internal sealed class GroupPlan
         var values = new string?[Columns.Length];
         for (var i = 0; i < values.Length; i++)
         {
-            values[i] = DimensionValues.Canonical(OutputTypes[i], Columns[i]?.GetValue((int)(key / Radix[i] % Cardinality[i])));
+            var id = (int)(key / Radix[i] % Cardinality[i]);
+            values[i] = DimensionValues.Canonical(OutputTypes[i], Values[i] is { } extracted ? extracted[id] : Columns[i]?.GetValue(id));
         }
 
         return values;
+    }
+
+    /// <summary>Applies <paramref name="fn"/> once per dictionary value and numbers the distinct results (a missing column is one null value).</summary>
+    private static (int[]? Remap, string?[] Values) Extract(IDimensionColumn? column, ExtractionFn fn) =>
+        column is null ? (null, [fn.Apply(null)]) : Extract(column, id => fn.Apply(column.GetValue(id)));
+
+    /// <summary>Numbers the distinct values of <paramref name="valueOf"/> over the column's ids.</summary>
+    private static (int[]? Remap, string?[] Values) Extract(IDimensionColumn column, Func<int, string?> valueOf)
+    {
+        var remap = new int[column.Cardinality];
+        var distinct = new List<string?>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var nullId = -1;
+        for (var id = 0; id < remap.Length; id++)
+        {
+            var value = valueOf(id);
+            if (value is null)
+            {
+                remap[id] = nullId >= 0 ? nullId : nullId = AddValue(distinct, null);
+            }
+            else if (index.TryGetValue(value, out var known))
+            {
+                remap[id] = known;
+            }
+            else
+            {
+                remap[id] = index[value] = AddValue(distinct, value);
+            }
+        }
+
+        return (remap, [.. distinct]);
+    }
+
+    private static int AddValue(List<string?> values, string? value)
+    {
+        values.Add(value);
+        return values.Count - 1;
     }
 }
 
@@ -78,7 +145,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     private const int BatchSize = 4096;
     private const long MaxDenseKeys = 1 << 22;
 
-    private readonly bool _sorted = segment is SealedSegment;
+    private readonly bool _sorted = VirtualColumnSegment.IsTimeSorted(segment);
 
     /// <summary>No grouping. Returns the earliest matching row time.</summary>
     public long Timeseries()
@@ -87,7 +154,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         {
             var minTime = MinTime();
             var states = builder.GetStates(minTime, GroupKey.Empty);
-            if (feeders.All(f => f.GetType() == feeders[0].GetType()) && feeders.Length > 0 && states[0] is CountState)
+            if (feeders.Length > 0 && feeders.All(f => f.IsCount))
             {
                 // count only: the answer is the bitmap's cardinality, no row is touched
                 foreach (var state in states)
@@ -162,8 +229,10 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
         var lastTime = long.MinValue;
         GroupTable? table = needTime ? null : Table(tables, Granularity.AllBucket, dense, plan.KeySpace, min);
         var columns = plan.Columns;
+        var remaps = plan.Remaps;
         var radix = plan.Radix;
         var single = columns.Length == 1 ? columns[0] : null;
+        var singleRemap = remaps.Length == 1 ? remaps[0] : null;
         var groupStates = new IAggregatorState[BatchSize][];
         ForEachBatch(batch =>
         {
@@ -186,7 +255,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                 long key;
                 if (single is not null)
                 {
-                    key = single.GetId(row);
+                    key = singleRemap is null ? single.GetId(row) : singleRemap[single.GetId(row)];
                 }
                 else
                 {
@@ -195,7 +264,8 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                     {
                         if (columns[d] is { } column)
                         {
-                            key += column.GetId(row) * radix[d];
+                            var id = column.GetId(row);
+                            key += (remaps[d] is { } remap ? remap[id] : id) * radix[d];
                         }
                     }
                 }
@@ -284,6 +354,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     {
         var dimensions = query.GroupDimensions;
         var readers = dimensions.Select(d => ColumnReader.Create(segment, d.Dimension)).ToArray();
+        var last = dimensions.Select(_ => new LastExtraction()).ToArray();
         var min = long.MaxValue;
         ForEachBatch(batch =>
         {
@@ -295,7 +366,7 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
                 var values = new string?[readers.Length];
                 for (var d = 0; d < readers.Length; d++)
                 {
-                    values[d] = DimensionValues.Canonical(dimensions[d].OutputType, StringComparers.ToDimensionString(readers[d]?.Get(row)));
+                    values[d] = DimensionValues.Canonical(dimensions[d].OutputType, dimensions[d].ExtractionFn is null ? StringComparers.ToDimensionString(readers[d]?.Get(row)) : last[d].ValueOf(dimensions[d], readers[d]?.Get(row)));
                 }
 
                 var states = builder.GetStates(time, new GroupKey(values));
@@ -363,6 +434,24 @@ internal sealed class Aggregation(ISegment segment, AggregationQuery query, RowS
     }
 
     private delegate void BatchAction(ReadOnlySpan<uint> rows);
+
+    /// <summary>Remembers the last extraction, so runs of equal values (a time-sorted <c>__time</c>) extract once.</summary>
+    private sealed class LastExtraction
+    {
+        private object? _raw;
+        private string? _value;
+        private bool _has;
+
+        public string? ValueOf(Tributary.Query.DimensionSpec spec, object? raw)
+        {
+            if (!_has || !Equals(raw, _raw))
+            {
+                (_raw, _value, _has) = (raw, spec.ValueOf(raw), true);
+            }
+
+            return _value;
+        }
+    }
 
     /// <summary>The groups of one bucket: an array indexed by key when the key space is small, else a hash map.</summary>
     private sealed class GroupTable(IAggregatorState[]?[]? dense, long firstTime)

@@ -22,6 +22,11 @@ internal abstract class ColumnReader
             return new TimeReader(segment);
         }
 
+        if (segment is VirtualColumnSegment view && view.Find(name) is { } virtualColumn)
+        {
+            return new VirtualReader(view, virtualColumn);
+        }
+
         if (segment.GetDimension(name) is { } dimension)
         {
             return dimension.Spec.Type == SchemaDimensionType.Long ? new LongDimensionReader(dimension) : new StringDimensionReader(dimension);
@@ -46,6 +51,21 @@ internal abstract class ColumnReader
         AggregatorType.HyperUnique => MetricKind.Sketch,
         _ => MetricKind.Double,
     };
+
+    /// <summary>Evaluates a virtual column per row over readers of the columns it reads (virtual ones included).</summary>
+    private sealed class VirtualReader : ColumnReader
+    {
+        private readonly VirtualColumn _column;
+        private readonly Dictionary<string, ColumnReader?> _inputs;
+
+        public VirtualReader(VirtualColumnSegment segment, VirtualColumn column)
+        {
+            _column = column;
+            _inputs = column.Parsed.Identifiers.ToDictionary(n => n, n => Create(segment, n), StringComparer.Ordinal);
+        }
+
+        public override object? Get(int row) => _column.Evaluate(name => _inputs.TryGetValue(name, out var reader) ? reader?.Get(row) : null);
+    }
 
     private sealed class TimeReader(ISegment segment) : ColumnReader
     {

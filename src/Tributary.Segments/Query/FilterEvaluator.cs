@@ -152,11 +152,24 @@ internal sealed class FilterEvaluator(ISegment segment)
         }
 
         var column = segment.GetDimension(filter.Dimension);
+        if (segment is VirtualColumnSegment view && view.Find(filter.Dimension) is { } virtualColumn && view.TryDictionary(virtualColumn, out var source, out var values))
+        {
+            // a virtual column of one dictionary dimension: the filter runs once per value of that dimension
+            var ids = Enumerable.Range(0, values.Length).Where(id => filter.Accepts(values[id])).ToList();
+            return ids.Count == 0 ? RowSet.Empty() : RowSet.Own(source.SelectIds(ids));
+        }
+
         if (column is null)
         {
             // __time or a metric: no dictionary, so test each row's value (rare: Druid users filter dimensions)
             var reader = ColumnReader.Create(segment, filter.Dimension);
-            return reader is null ? (filter.Matches(null) ? RowSet.All : RowSet.Empty()) : PerRow(filter, reader);
+            return reader is null ? (filter.Accepts(null) ? RowSet.All : RowSet.Empty()) : PerRow(filter, reader);
+        }
+
+        if (filter.ExtractionFn is not null)
+        {
+            // the extraction function and the filter run once per distinct value, never per row
+            return RowSet.Own(column.Select(filter.Accepts));
         }
 
         switch (filter)
@@ -294,9 +307,20 @@ internal sealed class FilterEvaluator(ISegment segment)
         var result = new RoaringBitmap();
         Span<uint> batch = stackalloc uint[256];
         var n = 0;
+        // runs of equal values (a time-sorted __time, a minute of rolled-up rows) are tested once: with an extraction
+        // function such as timeFormat the test is far dearer than the comparison
+        object? last = null;
+        var lastMatched = false;
+        var hasLast = false;
         for (var row = 0; row < segment.RowCount; row++)
         {
-            if (filter.Matches(StringComparers.ToDimensionString(reader.Get(row))))
+            var value = reader.Get(row);
+            if (!hasLast || !Equals(value, last))
+            {
+                (last, lastMatched, hasLast) = (value, filter.Accepts(StringComparers.ToDimensionString(value)), true);
+            }
+
+            if (lastMatched)
             {
                 batch[n++] = (uint)row;
                 if (n == batch.Length)

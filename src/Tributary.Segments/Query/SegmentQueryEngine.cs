@@ -53,6 +53,11 @@ public static class SegmentQueryEngine
             return new DataSourceMetadataPartial(segment.RowCount > 0 ? segment.MaxTimestampMs : null) { SegmentId = id };
         }
 
+        if (query.VirtualColumns.Count > 0)
+        {
+            segment = new VirtualColumnSegment(segment, query.VirtualColumns);
+        }
+
         using var rows = new FilterEvaluator(segment).Evaluate(query);
         return query switch
         {
@@ -107,9 +112,21 @@ public static class SegmentQueryEngine
             return builder.Build();
         }
 
-        var feeders = query.Aggregations.Select(a => Feeder.Create(segment, a)).ToArray();
-        var executor = new Aggregation(segment, query, rows, builder, feeders, sketches, cancellationToken);
+        var feeders = new Feeder[query.Aggregations.Count];
         long minTime;
+        for (var i = 0; i < feeders.Length; i++)
+        {
+            var spec = query.Aggregations[i];
+            feeders[i] = Feeder.Create(segment, spec);
+            if (spec.Filter is { } filter)
+            {
+                // a filtered aggregator's filter is one more bitmap, turned into a bitset the feeder tests rows against
+                using var filtered = new FilterEvaluator(segment).Evaluate(filter);
+                feeders[i] = Feeder.Filtered(feeders[i], filtered, segment.RowCount);
+            }
+        }
+
+        var executor = new Aggregation(segment, query, rows, builder, feeders, sketches, cancellationToken);
         if (query.GroupDimensions.Count == 0)
         {
             minTime = executor.Timeseries();
@@ -133,7 +150,7 @@ public static class SegmentQueryEngine
         IReadOnlyList<string> columns = query.Columns.Count > 0 ? query.Columns : [Row.TimeColumn, .. Schema(segment.Spec).Columns.Select(c => c.Name)];
         var readers = columns.Select(c => ColumnReader.Create(segment, c)).ToArray();
         var wanted = query.Limit is { } limit ? query.Offset + limit : long.MaxValue;
-        var sorted = segment is SealedSegment;
+        var sorted = VirtualColumnSegment.IsTimeSorted(segment);
         var stopEarly = query.Order == ScanOrder.None || (query.Order == ScanOrder.Ascending && sorted);
         var result = new List<ScanRow>();
         if (!rows.IsEmpty(segment.RowCount) && wanted > 0)
@@ -184,7 +201,7 @@ public static class SegmentQueryEngine
             return new TimeBoundaryPartial(segment.MinTimestampMs, segment.MaxTimestampMs) { SegmentId = id };
         }
 
-        if (segment is SealedSegment)
+        if (VirtualColumnSegment.IsTimeSorted(segment))
         {
             // sealed rows are sorted by time
             return new TimeBoundaryPartial(segment.GetTimestamp((int)rows.Bitmap!.Minimum), segment.GetTimestamp((int)rows.Bitmap.Maximum)) { SegmentId = id };

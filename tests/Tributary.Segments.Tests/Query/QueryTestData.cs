@@ -27,7 +27,7 @@ internal sealed class QueryTestData
 
     private static readonly string?[] Countries = ["US", "DE", "FR", "BR", "", null];
     private static readonly string[] Devices = ["ios", "android", "web", "é-tv"];
-    private static readonly string[] Dimensions = ["pin_id", "country", "device", "n", "pin_id", "missing"];
+    private static readonly string[] Dimensions = ["pin_id", "country", "device", "n", "pin_id", "missing", "v_upper", "v_num", "v_pin", "v_n", "v_if", "v_chain", "v_time"];
     private readonly Random _random;
     private readonly int _hours;
     private string _aggregations = "full";
@@ -153,9 +153,9 @@ internal sealed class QueryTestData
 
     public string Query(string queryType)
     {
-        _aggregations = new[] { "full", "full", "full", "count", "countSum" }[_random.Next(5)];
+        _aggregations = new[] { "full", "full", "full", "count", "countSum", "filteredCounts" }[_random.Next(6)];
         var filter = _random.Next(2) == 0 ? string.Empty : $",\"filter\":{Filter()}";
-        var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"{Datasource}\",{Intervals()}{filter}";
+        var common = $"\"queryType\":\"{queryType}\",\"dataSource\":\"{Datasource}\",{Intervals()}{filter}{VirtualColumns()}";
         switch (queryType)
         {
             case "timeseries":
@@ -166,8 +166,8 @@ internal sealed class QueryTestData
                     ? new[] { "\"clicks\"", "\"cpr\"", "{\"type\":\"inverted\",\"metric\":\"revenue\"}", "{\"type\":\"dimension\",\"ordering\":\"lexicographic\"}", "{\"type\":\"dimension\",\"ordering\":\"numeric\",\"previousStop\":\"3\"}", "\"u\"", "\"minClicks\"", "\"events\"" }
                     : ["\"rows\"", "{\"type\":\"dimension\",\"ordering\":\"lexicographic\"}", "{\"type\":\"inverted\",\"metric\":\"rows\"}"];
                 var metric = metrics[_random.Next(metrics.Length)];
-                var dim = metric.Contains("numeric", StringComparison.Ordinal) ? "n" : Dimension();
-                return $$"""{{{common}},"granularity":{{Granularity()}},"dimension":"{{dim}}","metric":{{metric}},"threshold":{{_random.Next(1, 12)}},{{Aggregations()}}}""";
+                var dim = metric.Contains("numeric", StringComparison.Ordinal) ? "\"n\"" : DimensionSpec(Dimension());
+                return $$"""{{{common}},"granularity":{{Granularity()}},"dimension":{{dim}},"metric":{{metric}},"threshold":{{_random.Next(1, 12)}},{{Aggregations()}}}""";
             }
 
             case "groupBy":
@@ -186,12 +186,12 @@ internal sealed class QueryTestData
                     1 => $$""","limitSpec":{"type":"default","limit":{{_random.Next(1, 20)}},"columns":[{"dimension":"{{metric}}","direction":"descending"},"{{dims[0]}}"]}""",
                     _ => $$""","limitSpec":{"type":"default","limit":{{_random.Next(1, 20)}},"offset":{{_random.Next(0, 4)}},"columns":[{"dimension":"{{dims[^1]}}","direction":"descending","dimensionOrder":"numeric"},{"dimension":"rows","direction":"ascending"}]}""",
                 };
-                return $$"""{{{common}},"granularity":{{Granularity()}},"dimensions":[{{string.Join(",", dims.Select(d => $"\"{d}\""))}}],{{Aggregations()}}{{having}}{{limit}}}""";
+                return $$"""{{{common}},"granularity":{{Granularity()}},"dimensions":[{{string.Join(",", dims.Select(DimensionSpec))}}{{TimeDimension()}}],{{Aggregations()}}{{having}}{{limit}}}""";
             }
 
             case "scan":
             {
-                var columns = _random.Next(2) == 0 ? "[]" : "[\"__time\",\"pin_id\",\"clicks\",\"revenue\",\"country\",\"n\",\"missing\"]";
+                var columns = _random.Next(2) == 0 ? "[]" : "[\"__time\",\"pin_id\",\"clicks\",\"revenue\",\"country\",\"n\",\"missing\",\"v_chain\",\"v_if\",\"v_pin\"]";
                 var limit = _random.Next(3) == 0 ? string.Empty : $",\"limit\":{_random.Next(1, 50)}";
                 var offset = _random.Next(3) == 0 ? $",\"offset\":{_random.Next(0, 10)}" : string.Empty;
                 var order = new[] { "none", "ascending", "descending" }[_random.Next(3)];
@@ -242,8 +242,9 @@ internal sealed class QueryTestData
         switch (kind)
         {
             case 0:
-            case 5:
                 return $$"""{"type":"selector","dimension":"{{Dimension()}}","value":{{Value()}}}""";
+            case 5:
+                return _random.Next(3) == 0 ? $$"""{"type":"selector","dimension":"{{Dimension()}}","value":{{Value()}}}""" : ExtractionFilter();
             case 1:
                 return $$"""{"type":"in","dimension":"{{Dimension()}}","values":[{{string.Join(",", Enumerable.Range(0, _random.Next(1, 5)).Select(_ => Value()))}}]}""";
             case 2:
@@ -318,6 +319,69 @@ internal sealed class QueryTestData
         }
     }
 
+    /// <summary>A leaf filter with an extractionFn, and values the extracted values can take.</summary>
+    public string ExtractionFilter()
+    {
+        return _random.Next(9) switch
+        {
+            0 => $$"""{"type":"selector","dimension":"country","value":"{{new[] { "Europe", "America", "other" }[_random.Next(3)]}}","extractionFn":{{Lookup()}}}""",
+            1 => $$"""{"type":"in","dimension":"pin_id","values":["00","01","1"],"extractionFn":{"type":"substring","index":4,"length":{{_random.Next(1, 3)}} } }""",
+            2 => """{"type":"in","dimension":"device","values":["3","7"],"extractionFn":{"type":"strlen"}}""",
+            3 => $$"""{"type":"bound","dimension":"n","lower":"0","upper":"{{_random.Next(0, 20)}}","ordering":"numeric","extractionFn":{"type":"bucket","size":5,"offset":1} }""",
+            4 => """{"type":"like","dimension":"pin_id","pattern":"PIN-0%","extractionFn":{"type":"upper"}}""",
+            5 => $$"""{"type":"regex","dimension":"country","pattern":"^[EA]","extractionFn":{{Lookup()}}}""",
+            6 => """{"type":"selector","dimension":"missing","value":"none","extractionFn":{"type":"lookup","lookup":{"type":"map","map":{"a":"b"}},"replaceMissingValueWith":"none"}}""",
+            7 => $$"""{"type":"selector","dimension":"__time","value":"0{{_random.Next(2)}}","extractionFn":{"type":"timeFormat","format":"HH","timeZone":"UTC"} }""",
+            _ => """{"type":"selector","dimension":"pin_id","value":"1","extractionFn":{"type":"regex","expr":"(\\d)$","replaceMissingValue":true,"replaceMissingValueWith":"x"}}""",
+        };
+    }
+
+    /// <summary>A dimension spec for <paramref name="dimension"/>: mostly its name, sometimes an extraction spec of the same output name.</summary>
+    public string DimensionSpec(string dimension)
+    {
+        if (_random.Next(3) != 0)
+        {
+            return $"\"{dimension}\"";
+        }
+
+        var fn = _random.Next(7) switch
+        {
+            0 => Lookup(),
+            1 => $$"""{"type":"substring","index":{{_random.Next(0, 6)}},"length":{{_random.Next(1, 4)}}}""",
+            2 => """{"type":"strlen"}""",
+            3 => """{"type":"bucket","size":4,"offset":-1}""",
+            4 => """{"type":"cascade","extractionFns":[{"type":"substring","index":5},{"type":"upper"}]}""",
+            5 => """{"type":"regex","expr":"-0*(\\d)","replaceMissingValue":true,"replaceMissingValueWith":"none"}""",
+            _ => """{"type":"lower"}""",
+        };
+        return $$"""{"type":"extraction","dimension":"{{dimension}}","outputName":"{{dimension}}","extractionFn":{{fn}}}""";
+    }
+
+    /// <summary>Sometimes an extra grouping on a formatted <c>__time</c> (output name <c>t</c>).</summary>
+    public string TimeDimension()
+    {
+        if (_random.Next(3) != 0)
+        {
+            return string.Empty;
+        }
+
+        var format = new[] { "HH", "yyyy-MM-dd HH:mm", "EEE h a" }[_random.Next(3)];
+        var zone = new[] { "UTC", "+05:30", "America/Los_Angeles" }[_random.Next(3)];
+        var granularity = _random.Next(2) == 0 ? ",\"granularity\":\"thirty_minute\"" : string.Empty;
+        return $$""",{"type":"extraction","dimension":"__time","outputName":"t","extractionFn":{"type":"timeFormat","format":"{{format}}","timeZone":"{{zone}}"{{granularity}} } }""";
+    }
+
+    private string Lookup()
+    {
+        var missing = _random.Next(3) switch
+        {
+            0 => ",\"retainMissingValue\":true",
+            1 => ",\"replaceMissingValueWith\":\"other\"",
+            _ => string.Empty,
+        };
+        return $$"""{"type":"lookup","lookup":{"type":"map","map":{"US":"America","BR":"America","DE":"Europe","FR":"Europe","":"blank"} }{{missing}} }""";
+    }
+
     private string Intervals()
     {
         if (_random.Next(3) == 0)
@@ -339,21 +403,53 @@ internal sealed class QueryTestData
     private string Aggregations() => _aggregations switch
     {
         "count" => "\"aggregations\":[{\"type\":\"count\",\"name\":\"rows\"}]",
-        "countSum" => "\"aggregations\":[{\"type\":\"count\",\"name\":\"rows\"},{\"type\":\"longSum\",\"name\":\"events\",\"fieldName\":\"count\"},{\"type\":\"longSum\",\"name\":\"clicks\",\"fieldName\":\"clicks\"}]",
+        "filteredCounts" => """
+            "aggregations":[{"type":"filtered","filter":{"type":"selector","dimension":"device","value":"web"},"aggregator":{"type":"count","name":"rows"}},
+              {"type":"filtered","filter":{"type":"not","field":{"type":"selector","dimension":"country","value":"US"}},"aggregator":{"type":"count","name":"nonUs"}}]
+            """,
+        "countSum" => "\"aggregations\":[{\"type\":\"filtered\",\"filter\":{\"type\":\"selector\",\"dimension\":\"device\",\"value\":\"web\"},\"aggregator\":{\"type\":\"count\",\"name\":\"webRows\"}},{\"type\":\"count\",\"name\":\"rows\"},{\"type\":\"longSum\",\"name\":\"events\",\"fieldName\":\"count\"},{\"type\":\"longSum\",\"name\":\"clicks\",\"fieldName\":\"clicks\"}]",
         _ => """
             "aggregations":[{"type":"count","name":"rows"},{"type":"longSum","name":"clicks","fieldName":"clicks"},{"type":"longSum","name":"events","fieldName":"count"},
               {"type":"doubleSum","name":"revenue","fieldName":"revenue"},{"type":"longMin","name":"minClicks","fieldName":"clicks_min"},
               {"type":"longMax","name":"maxN","fieldName":"n"},{"type":"doubleMin","name":"minRevenue","fieldName":"revenue_min"},
               {"type":"doubleMax","name":"maxRevenue","fieldName":"revenue_max"},{"type":"hyperUnique","name":"users","fieldName":"users"},
               {"type":"hyperUnique","name":"devices","fieldName":"device","round":true},{"type":"longSum","name":"nSum","fieldName":"n"},
-              {"type":"doubleSum","name":"clicksAsDouble","fieldName":"clicks_max"},{"type":"longSum","name":"nothing","fieldName":"missing"}],
+              {"type":"doubleSum","name":"clicksAsDouble","fieldName":"clicks_max"},{"type":"longSum","name":"nothing","fieldName":"missing"},
+              {"type":"filtered","filter":{"type":"selector","dimension":"device","value":"ios"},"aggregator":{"type":"count","name":"iosRows"}},
+              {"type":"filtered","name":"usClicks","filter":{"type":"in","dimension":"country","values":["US","DE"]},"aggregator":{"type":"filtered","filter":{"type":"bound","dimension":"n","lower":"3","ordering":"numeric"},"aggregator":{"type":"longSum","name":"inner","fieldName":"clicks"}}},
+              {"type":"filtered","filter":{"type":"not","field":{"type":"selector","dimension":"missing","value":null}},"aggregator":{"type":"doubleSum","name":"none","fieldName":"revenue"}},
+              {"type":"cardinality","name":"placesByValue","fields":["country","device"]},
+              {"type":"cardinality","name":"placesByRow","fields":["country",{"type":"extraction","dimension":"pin_id","outputName":"p","extractionFn":{"type":"substring","index":4,"length":2}},"n"],"byRow":true,"round":true},
+              {"type":"cardinality","name":"timesAndMissing","fields":["__time","missing","clicks"]},
+              {"type":"doubleMean","name":"meanRevenue","fieldName":"revenue"},{"type":"longFirst","name":"firstClicks","fieldName":"clicks"},
+              {"type":"longLast","name":"lastN","fieldName":"n"},{"type":"doubleFirst","name":"firstRevenue","fieldName":"revenue_max"},
+              {"type":"doubleLast","name":"lastRevenue","fieldName":"revenue"},{"type":"stringFirst","name":"firstCountry","fieldName":"country"},
+              {"type":"stringLast","name":"lastPin","fieldName":"pin_id","maxStringBytes":5},{"type":"stringLast","name":"lastCountry","fieldName":"country","filterNullValues":true},
+              {"type":"longFirst","name":"firstByN","fieldName":"clicks","timeColumn":"n"},
+              {"type":"longSum","name":"vSum","fieldName":"v_num"},{"type":"doubleMax","name":"vMax","fieldName":"v_chain"},
+              {"type":"cardinality","name":"vCard","fields":["v_upper","v_if"]},{"type":"stringFirst","name":"vFirst","fieldName":"v_pin"}],
             "postAggregations":[{"type":"arithmetic","name":"cpr","fn":"/","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"rows"}]},
               {"type":"arithmetic","name":"score","fn":"+","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"constant","value":2},{"type":"fieldAccess","fieldName":"cpr"}]},
-              {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"}]
+              {"type":"hyperUniqueCardinality","name":"u","fieldName":"users"},
+              {"type":"expression","name":"expr","expression":"if(rows > 2 && clicks % 2 == 0, clicks / rows, -revenue ^ 2) + nvl(firstClicks, 0) + greatest(u, meanRevenue, lastN)"},
+              {"type":"expression","name":"label","expression":"concat(nvl(firstCountry, 'none'), '/', round(meanRevenue, 1))"},
+              {"type":"doubleGreatest","name":"dg","fields":[{"type":"fieldAccess","fieldName":"revenue"},{"type":"fieldAccess","fieldName":"cpr"}]},
+              {"type":"longLeast","name":"ll","fields":[{"type":"fieldAccess","fieldName":"clicks"},{"type":"fieldAccess","fieldName":"lastN"},{"type":"constant","value":40}]}]
             """,
     };
 
-    private string Dimension() => Dimensions[_random.Next(Dimensions.Length)];
+    /// <summary>Half the queries declare virtual columns (one-dimension ones, per-row ones over metrics, a chained one defined before its input); the others may still name them, as missing columns.</summary>
+    private string VirtualColumns() => _random.Next(2) == 0 ? string.Empty : """
+        ,"virtualColumns":[{"type":"expression","name":"v_chain","expression":"v_num / 4.0","outputType":"DOUBLE"},
+          {"type":"expression","name":"v_upper","expression":"upper(country)","outputType":"STRING"},
+          {"type":"expression","name":"v_num","expression":"clicks * 2 + n","outputType":"LONG"},
+          {"type":"expression","name":"v_pin","expression":"substring(pin_id, 4, 2)"},
+          {"type":"expression","name":"v_n","expression":"n * 3","outputType":"LONG"},
+          {"type":"expression","name":"v_if","expression":"if(n, 'yes', concat('no', n))"},
+          {"type":"expression","name":"v_time","expression":"__time % 7200000 > 3600000"}]
+        """;
+
+    private string Dimension() => Dimensions[_random.Next(_random.Next(2) == 0 ? 6 : Dimensions.Length)];
 
     private string Value()
     {
