@@ -92,6 +92,11 @@ public sealed class DruidSqlEndpointTests
             Assert.False(string.IsNullOrEmpty(plain.Headers.GetValues("X-Druid-SQL-Query-Id").Single()));
             Assert.Equal(2, JsonDocument.Parse(await plain.Content.ReadAsStringAsync(ct)).RootElement[0].GetProperty("two").GetInt64());
 
+            // form-encoded body: its query field
+            using var form = await client.PostAsync("/druid/v2/sql", new FormUrlEncodedContent([new KeyValuePair<string, string>("query", "SELECT 3 AS three")]), ct);
+            Assert.True(form.StatusCode == HttpStatusCode.OK, await form.Content.ReadAsStringAsync(ct));
+            Assert.Equal(3, JsonDocument.Parse(await form.Content.ReadAsStringAsync(ct)).RootElement[0].GetProperty("three").GetInt64());
+
             // every result format with the header rows
             var expected = new Dictionary<string, string>
             {
