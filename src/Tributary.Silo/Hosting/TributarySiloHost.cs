@@ -64,6 +64,7 @@ public static class TributarySiloHost
         app.MapGet("/metrics", (PrometheusMetricsExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapOrleansDashboard("/dashboard");
         app.MapDruidQueryApi();
+        app.MapDruidSqlApi();
         app.MapTrackerApi();
         return app;
     }
