@@ -299,6 +299,7 @@ public sealed class ReferenceEvaluatorTests
     [InlineData("""{"type":"like","dimension":"__time","pattern":"10:%","extractionFn":{"type":"timeFormat","format":"HH:mm"}}""", 3)]
     [InlineData("""{"type":"regex","dimension":"users","pattern":"^[12]$","extractionFn":{"type":"regex","expr":"u(\\d)"}}""", 4)]
     [InlineData("""{"type":"not","field":{"type":"selector","dimension":"country","value":"2","extractionFn":{"type":"strlen"}}}""", 1)]
+    [InlineData("""{"type":"search","dimension":"pin_id","query":{"type":"contains","value":"A","caseSensitive":true},"extractionFn":{"type":"upper"}}""", 3)]
     public void Evaluate_FilterWithExtractionFn_TestsTheExtractedValue(string filter, long expected)
     {
         var json = Run($$"""{"queryType":"timeseries","dataSource":"d","intervals":["2026-11-23/P1D"],"filter":{{filter}},"aggregations":[{"type":"count","name":"rows"}]}""");

@@ -65,7 +65,6 @@ public static partial class QueryParser
 
     private static SearchFilter ParseSearchFilter(JsonElement element, string path)
     {
-        RejectExtractionFn(element, path);
         var dimension = RequireString(element, "dimension", path);
         return new SearchFilter(dimension, ParseSearchQuerySpec(Require(element, "query", path), Child(path, "query")));
     }

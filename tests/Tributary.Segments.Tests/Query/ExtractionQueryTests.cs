@@ -65,6 +65,7 @@ public sealed class ExtractionQueryTests
             """{"queryType":"topN","dataSource":"pin_engagement","intervals":["2026-11-22/P3D"],"granularity":"hour","dimension":{"type":"extraction","dimension":"__time","outputName":"m","extractionFn":{"type":"timeFormat","format":"mm","granularity":"ten_minute"}},"metric":"rows","threshold":4,"aggregations":[{"type":"count","name":"rows"}]}""",
             """{"queryType":"groupBy","dataSource":"pin_engagement","intervals":["2026-11-22/P3D"],"dimensions":[{"type":"extraction","dimension":"missing","outputName":"x","extractionFn":{"type":"lookup","lookup":{"type":"map","map":{}},"replaceMissingValueWith":"none"}},{"type":"extraction","dimension":"n","outputName":"nb","extractionFn":{"type":"bucket","size":10}}],"aggregations":[{"type":"count","name":"rows"}]}""",
             """{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["2026-11-22/P3D"],"filter":{"type":"selector","dimension":"missing","value":"none","extractionFn":{"type":"lookup","lookup":{"type":"map","map":{}},"replaceMissingValueWith":"none"}},"aggregations":[{"type":"count","name":"rows"}]}""",
+            """{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["2026-11-22/P3D"],"filter":{"type":"search","dimension":"__time","query":{"type":"contains","value":":3"},"extractionFn":{"type":"timeFormat","format":"HH:mm"}},"aggregations":[{"type":"count","name":"rows"}]}""",
         })
         {
             var query = QueryParser.Parse(json);
