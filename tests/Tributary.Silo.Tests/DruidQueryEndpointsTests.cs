@@ -15,13 +15,7 @@ public sealed class DruidQueryEndpointsTests
     {
         var http = FreePort.Next();
         var store = Path.Combine(Path.GetTempPath(), "tributary-http-" + Guid.NewGuid().ToString("N")[..8]);
-        var overrides = new Dictionary<string, string?>
-        {
-            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
-            ["Tributary:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:Segments:Store:LocalPath"] = store,
-        };
+        var overrides = SiloTestSettings.Embedded(http, store);
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
         await app.StartAsync(TestContext.Current.CancellationToken);
         try
@@ -63,13 +57,7 @@ public sealed class DruidQueryEndpointsTests
     {
         var http = FreePort.Next();
         var store = Path.Combine(Path.GetTempPath(), "tributary-http-" + Guid.NewGuid().ToString("N")[..8]);
-        var overrides = new Dictionary<string, string?>
-        {
-            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
-            ["Tributary:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:Segments:Store:LocalPath"] = store,
-        };
+        var overrides = SiloTestSettings.Embedded(http, store);
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
         await app.StartAsync(TestContext.Current.CancellationToken);
         try

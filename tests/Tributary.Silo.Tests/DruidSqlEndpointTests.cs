@@ -60,13 +60,7 @@ public sealed class DruidSqlEndpointTests
     {
         var http = FreePort.Next();
         var store = Path.Combine(Path.GetTempPath(), "tributary-sql-" + Guid.NewGuid().ToString("N")[..8]);
-        var overrides = new Dictionary<string, string?>
-        {
-            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
-            ["Tributary:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Tributary:Segments:Store:LocalPath"] = store,
-        };
+        var overrides = SiloTestSettings.Embedded(http, store);
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
         var ct = TestContext.Current.CancellationToken;
         await app.StartAsync(ct);

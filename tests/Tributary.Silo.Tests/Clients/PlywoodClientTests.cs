@@ -34,14 +34,8 @@ public sealed class PlywoodClientTests : IDisposable
     public async Task Plywood_IntrospectsAndQueries_AnswersMatchTheEvents()
     {
         var http = FreePort.Next();
-        var overrides = new Dictionary<string, string?>
-        {
-            ["Tributary:HttpUrls"] = $"http://127.0.0.1:{http}",
-            ["Tributary:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-            ["Tributary:GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-            ["Tributary:Segments:Store:LocalPath"] = Path.Combine(_store, "segments"),
-            ["Tributary:Archive:Store:LocalPath"] = Path.Combine(_store, "archive"),
-        };
+        var overrides = SiloTestSettings.Embedded(http, Path.Combine(_store, "segments"));
+        overrides["Tributary:Archive:Store:LocalPath"] = Path.Combine(_store, "archive");
         await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
         await app.StartAsync(TestContext.Current.CancellationToken);
         try
