@@ -140,17 +140,25 @@ internal readonly ref struct EventView
     {
         view = default;
         error = null;
+        if (json.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            error = "empty event: no JSON value";
+            return false;
+        }
+
+        // The reader checks UTF-8 only where it decodes; a sink must not store replacement characters silently.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            error = $"invalid UTF-8 at byte {FirstInvalidUtf8(json)}";
+            return false;
+        }
+
         var slots = t_slots ??= new FieldSlot[32];
         var count = 0;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
         try
         {
-            if (!reader.Read())
-            {
-                error = "empty event: no JSON value";
-                return false;
-            }
-
+            reader.Read();
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 error = $"event is not a JSON object (found {reader.TokenType} at byte {reader.TokenStartIndex})";
@@ -206,6 +214,22 @@ internal readonly ref struct EventView
 
         view = new EventView(json, slots.AsSpan(0, count));
         return true;
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> json)
+    {
+        var at = 0;
+        while (at < json.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(json[at..], out _, out var used) != System.Buffers.OperationStatus.Done)
+            {
+                return at;
+            }
+
+            at += used;
+        }
+
+        return at;
     }
 
     /// <summary>The value of the top-level field <paramref name="utf8Name"/> (the last one when a name repeats);

@@ -54,6 +54,9 @@ public sealed partial class PinCategoryCache : IAsyncDisposable
     /// <summary>Pins in the cache.</summary>
     public int Count => _categories.Count;
 
+    /// <summary>Rows read by the last load or refresh (a refresh reads only rows changed since the newest one seen).</summary>
+    public int LastLoadRows { get; private set; }
+
     /// <summary>Completed incremental refreshes (the initial load not counted).</summary>
     public long RefreshCount => Volatile.Read(ref _refreshes);
 
@@ -250,9 +253,11 @@ public sealed partial class PinCategoryCache : IAsyncDisposable
         }
 
         var newest = _watermark;
+        var rows = 0;
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
+            rows++;
             var pin = reader.GetInt64(0);
             var category = reader.IsDBNull(1) ? PinCategoryEnricher.Unknown : Intern(reader.GetString(1));
             _categories[pin] = category;
@@ -267,6 +272,7 @@ public sealed partial class PinCategoryCache : IAsyncDisposable
         }
 
         _watermark = newest;
+        LastLoadRows = rows;
     }
 
     private string Intern(string category)
