@@ -27,6 +27,9 @@ internal sealed class PinCategoryEnricher : IEventEnricher
 
     public PinCategoryCache Cache => _cache;
 
+    /// <summary>The event's pin id, or null (for the benchmark's key extraction).</summary>
+    public long? Key(in EventView e) => e.Get(_fieldUtf8, _field).TryGetInt64(out var pin) ? pin : null;
+
     /// <summary>Events whose pin id the table does not have (events without a usable pin id are not counted).</summary>
     public long MissingCount => Volatile.Read(ref _missing);
 
