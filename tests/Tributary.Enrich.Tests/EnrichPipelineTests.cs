@@ -180,6 +180,34 @@ public sealed class EnrichPipelineTests
     }
 
     [Fact]
+    public async Task Process_FilteredEvent_AllocatesNothing()
+    {
+        await using var pipeline = await FilterOnly(
+            Rule("old", "range", "user_id", r => r.Max = 10),
+            Rule("bots", "regex", "user_agent", r => r.Pattern = "(?i)bot"),
+            Rule("impressions", "in", "action", r => r.Values = ["impression", "hide"]));
+        var events = new[] { Utf8(PinEvent(action: "hide", userAgent: "Safari")), Utf8(PinEvent(userAgent: "Googlebot")) };
+        foreach (var e in events)
+        {
+            pipeline.Process(e); // warm-up: the per-thread slot table, the regex engine's lazily built states
+        }
+
+        var filtered = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            foreach (var e in events)
+            {
+                filtered += pipeline.Process(e).Kind == EnrichOutcomeKind.Filtered ? 1 : 0;
+            }
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(200, filtered);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public async Task EnrichBench_MeasuresLookups()
     {
         await using var pipeline = await WithEnrichers(new EnricherOptions { Kind = "geo" }, new EnricherOptions { Kind = "bot" });
