@@ -24,7 +24,7 @@ public class EnrichBenchmarks
     private EnrichPipeline _pipeline = null!;
 
     [GlobalSetup]
-    public void Setup()
+    public async Task Setup()
     {
         var folder = GeoIpDatabase.Locate(null) ?? throw new InvalidOperationException("run ./build.sh deps: the DB-IP data is missing");
         _geo = GeoIpDatabase.Load(folder);
@@ -33,11 +33,11 @@ public class EnrichBenchmarks
         _v4Text = [.. _v4.Select(a => Encoding.ASCII.GetBytes($"{a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}"))];
         _v6Text = [.. Enumerable.Range(0, Batch).Select(_ => Encoding.ASCII.GetBytes($"2{random.Next(0x100, 0xfff):x}:{random.Next(0x10000):x}:{random.Next(0x10000):x}::{random.Next(0x10000):x}"))];
         _events = PinEventSource.Generate(Batch);
-        _pipeline = EnrichProbe.Pipeline(folder, connectionString: null).GetAwaiter().GetResult();
+        _pipeline = await EnrichProbe.Pipeline(folder, connectionString: null);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public async Task Cleanup() => await _pipeline.DisposeAsync();
 
     [Benchmark(OperationsPerInvoke = Batch)]
     public int GeoLookupIPv4()
