@@ -33,14 +33,14 @@ internal static class MariaDb
     public static string WithPassword(string connectionString)
         => new MySqlConnectionStringBuilder(connectionString) { Password = Env.Value[PasswordEnv] }.ConnectionString;
 
-    /// <summary>Creates an empty database <c>tributary_enrich_*</c> and returns its (password-less) connection string.</summary>
-    public static async Task<string> CreateDatabaseAsync()
+    /// <summary>Creates an empty database <c>tributary_enrich_*</c>, dropped when the result is disposed.</summary>
+    public static async Task<TestDatabase> CreateDatabaseAsync()
     {
         var name = "tributary_enrich_" + Guid.NewGuid().ToString("N")[..12];
         await ExecuteAsync(ConnectionString(""), $"CREATE DATABASE `{name}`");
         // the environment variable the pipeline reads the password from (PasswordEnv)
         Environment.SetEnvironmentVariable(PasswordEnv, Env.Value[PasswordEnv]);
-        return ConnectionString(name);
+        return new TestDatabase(name, ConnectionString(name));
     }
 
     public static async Task ExecuteAsync(string connectionString, string sql)
@@ -50,4 +50,12 @@ internal static class MariaDb
         await using var command = new MySqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
+}
+
+/// <summary>A scratch database: its password-less connection string, dropped on dispose.</summary>
+internal sealed record TestDatabase(string Name, string ConnectionString) : IAsyncDisposable
+{
+    public static implicit operator string(TestDatabase db) => db.ConnectionString;
+
+    public async ValueTask DisposeAsync() => await MariaDb.ExecuteAsync(MariaDb.ConnectionString(""), $"DROP DATABASE IF EXISTS `{Name}`");
 }

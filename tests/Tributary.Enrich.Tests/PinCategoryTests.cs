@@ -32,7 +32,7 @@ public sealed class PinCategoryTests
     [Fact]
     public async Task CreateAndSeed_WritesTheGeneratorPins_WithTheirCategories()
     {
-        var db = await MariaDb.CreateDatabaseAsync();
+        await using var db = await MariaDb.CreateDatabaseAsync();
         Assert.Equal(500, await PinCategoryTable.CreateAndSeedAsync(MariaDb.WithPassword(db), pins: 500, ct: TestContext.Current.CancellationToken));
         // seeding twice upserts: no duplicate-key failure, same rows
         Assert.Equal(500, await PinCategoryTable.CreateAndSeedAsync(MariaDb.WithPassword(db), pins: 500, ct: TestContext.Current.CancellationToken));
@@ -61,7 +61,7 @@ public sealed class PinCategoryTests
     [Fact]
     public async Task Lookup_KnownPins_GetTheirCategory_MissingOnesUnknownAndCounted()
     {
-        var db = await MariaDb.CreateDatabaseAsync();
+        await using var db = await MariaDb.CreateDatabaseAsync();
         await PinCategoryTable.CreateAndSeedAsync(MariaDb.WithPassword(db), pins: 2000, ct: TestContext.Current.CancellationToken);
         await using var pipeline = await Create(new FakeTimeProvider(), PinCategory(db));
 
@@ -86,7 +86,7 @@ public sealed class PinCategoryTests
     [Fact]
     public async Task Refresh_OnTheInterval_ReadsOnlyChangedRows()
     {
-        var db = await MariaDb.CreateDatabaseAsync();
+        await using var db = await MariaDb.CreateDatabaseAsync();
         await PinCategoryTable.CreateAndSeedAsync(MariaDb.WithPassword(db), pins: 1000, ct: TestContext.Current.CancellationToken);
         // spread the seed over the past hour, so "changed since the newest row" is a handful, not the whole table
         await MariaDb.ExecuteAsync(db, "UPDATE pins SET updated_at = NOW(6) - INTERVAL 1 HOUR - INTERVAL (pin_id MOD 1000) SECOND");
@@ -124,7 +124,7 @@ public sealed class PinCategoryTests
     [Fact]
     public async Task Refresh_DatabaseGone_KeepsTheCache_AndRecovers()
     {
-        var db = await MariaDb.CreateDatabaseAsync();
+        await using var db = await MariaDb.CreateDatabaseAsync();
         await PinCategoryTable.CreateAndSeedAsync(MariaDb.WithPassword(db), pins: 10, ct: TestContext.Current.CancellationToken);
         var time = new FakeTimeProvider();
         await using var pipeline = await Create(time, PinCategory(db));
@@ -148,7 +148,7 @@ public sealed class PinCategoryTests
     [Fact]
     public async Task Start_MissingTable_FailsNamingTheKey()
     {
-        var db = await MariaDb.CreateDatabaseAsync();
+        await using var db = await MariaDb.CreateDatabaseAsync();
         var e = await Assert.ThrowsAsync<EnrichStartupException>(() => Create(TimeProvider.System, new EnricherOptions { Kind = "geo" }, PinCategory(db, o => o.Table = "no_such_pins")));
         Assert.Equal("Tributary:Enrich:Enrichers:1:Table", e.Key);
         Assert.Contains("'no_such_pins' does not exist", e.Message, StringComparison.Ordinal);
@@ -160,7 +160,7 @@ public sealed class PinCategoryTests
     [InlineData("UpdatedAtColumn", "modified")]
     public async Task Start_MissingColumn_FailsNamingTheKey(string key, string column)
     {
-        var db = await MariaDb.CreateDatabaseAsync();
+        await using var db = await MariaDb.CreateDatabaseAsync();
         await PinCategoryTable.CreateAsync(MariaDb.WithPassword(db), ct: TestContext.Current.CancellationToken);
         var e = await Assert.ThrowsAsync<EnrichStartupException>(() => Create(TimeProvider.System, PinCategory(db, o =>
         {
@@ -178,7 +178,7 @@ public sealed class PinCategoryTests
     [Fact]
     public async Task Start_WrongColumnType_FailsNamingTheKey()
     {
-        var db = await MariaDb.CreateDatabaseAsync();
+        await using var db = await MariaDb.CreateDatabaseAsync();
         await PinCategoryTable.CreateAsync(MariaDb.WithPassword(db), ct: TestContext.Current.CancellationToken);
         var e = await Assert.ThrowsAsync<EnrichStartupException>(() => Create(TimeProvider.System, PinCategory(db, o => o.UpdatedAtColumn = "category")));
         Assert.Equal("Tributary:Enrich:Enrichers:0:UpdatedAtColumn", e.Key);
