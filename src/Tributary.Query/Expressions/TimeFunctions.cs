@@ -52,6 +52,16 @@ public static partial class TimeFunctions
     /// <summary>True if <c>timestamp_parse</c> can parse with the Joda pattern <paramref name="pattern"/> (letters y M d H m s S, literals).</summary>
     public static bool CanParseWith(string pattern) => DotNetPattern(pattern) is not null;
 
+    /// <summary>
+    /// <c>timestamp_parse(text, pattern, zone)</c>: the instant, or null when <paramref name="text"/> does not parse
+    /// (ISO-8601 with <c>T</c> or a space when <paramref name="pattern"/> is null).
+    /// </summary>
+    public static long? ParseTime(string text, string? pattern, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        return Parse([text, pattern, zone.Id]) as long?;
+    }
+
     /// <summary>The UTC instant of the wall-clock time <paramref name="wallMillis"/> (epoch milliseconds read as local time) in <paramref name="zone"/>.</summary>
     public static long WallToUtc(long wallMillis, TimeZoneInfo zone)
     {
