@@ -178,11 +178,12 @@ public sealed class SqlRandomizedTests
 /// <summary>Plans SQL, runs it with the reference evaluator, and compares with the oracle, allowing any order among ties.</summary>
 internal static class SqlComparison
 {
-    public static void AssertSameAnswer(string sql, IReadOnlyList<Row> rows, string context = "", int segments = 1)
+    public static void AssertSameAnswer(string sql, IReadOnlyList<Row> rows, string context = "", int segments = 1, TimeZoneInfo? zone = null)
     {
-        var plan = SqlTestData.Plan(sql);
+        var options = zone is null ? SqlTestData.Options : SqlTestData.Options with { TimeZone = zone };
+        var plan = SqlPlanner.Plan(sql, null, SqlTestData.Catalog, options);
         var validated = SqlValidator.Validate(SqlParser.Parse(sql), SqlTestData.Catalog);
-        var oracle = new SqlOracle(SqlTestData.Options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var oracle = new SqlOracle(SqlTestData.Options.Clock.GetUtcNow().ToUnixTimeMilliseconds(), zone) { Table = validated.Table };
         var expected = oracle.Evaluate(validated, rows);
         var keyed = oracle.EvaluateWithKeys(validated, rows).Skip((int)validated.Offset).Take((int)(validated.Limit ?? int.MaxValue)).ToList();
         var actual = segments == 1 ? SqlTestData.Run(plan, rows) : SqlTestData.RunSplit(plan, rows, segments);
