@@ -64,7 +64,7 @@ public sealed class DruidSqlExecutor
         try
         {
             var parameters = request.Parameters.Select((p, i) => SqlParameterValue.FromJson(ParameterJson(p), $"parameters[{i}]")).ToList();
-            plan = SqlPlanner.Plan(request.Query, parameters, _catalog, new SqlPlannerOptions { Clock = _clock, OuterLimit = request.SqlOuterLimit });
+            plan = SqlPlanner.Plan(request.Query, parameters, _catalog, new SqlPlannerOptions { Clock = _clock, OuterLimit = request.SqlOuterLimit, TimeZone = request.SqlTimeZone });
         }
         catch (Exception ex) when (ex is SqlException or QueryValidationException)
         {
