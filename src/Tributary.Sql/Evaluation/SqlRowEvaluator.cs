@@ -400,9 +400,12 @@ public static class SqlRowEvaluator
                         return null;
                     }
 
-                    return values.All(v => v is long)
-                        ? values.Aggregate(0L, (s, v) => unchecked(s + (long)v!))
-                        : values.Sum(v => Number(v, arg));
+                    if (values.All(v => v is long))
+                    {
+                        return values.Aggregate(0L, (s, v) => unchecked(s + (long)v!));
+                    }
+
+                    return values.Sum(v => Number(v, arg));
                 case "AVG":
                     return values.Count == 0 ? null : values.Average(v => Number(v, arg));
                 case "MIN":
@@ -456,11 +459,11 @@ public static class SqlRowEvaluator
                 }
 
                 case "ABS":
-                    return args[0] is long l ? Math.Abs(l) : Math.Abs(Number(args[0], f.Arguments[0]));
+                    return args[0] is long l ? (object)Math.Abs(l) : Math.Abs(Number(args[0], f.Arguments[0]));
                 case "FLOOR":
-                    return args[0] is long fl ? fl : Math.Floor(Number(args[0], f.Arguments[0]));
+                    return args[0] is long fl ? (object)fl : Math.Floor(Number(args[0], f.Arguments[0]));
                 case "CEIL":
-                    return args[0] is long cl ? cl : Math.Ceiling(Number(args[0], f.Arguments[0]));
+                    return args[0] is long cl ? (object)cl : Math.Ceiling(Number(args[0], f.Arguments[0]));
                 case "MILLIS_TO_TIMESTAMP" or "TIMESTAMP_TO_MILLIS":
                     return (long)Number(args[0], f.Arguments[0]);
                 case "TIME_PARSE":
@@ -494,8 +497,8 @@ public static class SqlRowEvaluator
                     "+" => unchecked(x + y),
                     "-" => unchecked(x - y),
                     "*" => unchecked(x * y),
-                    "/" => y == 0 ? throw Unsupported($"Division by zero in {b}", b) : x / y,
-                    "%" => y == 0 ? throw Unsupported($"Division by zero in {b}", b) : x % y,
+                    "/" => y == 0 ? throw new SqlPlanningException($"Division by zero in {b}", b.Position) : x / y,
+                    "%" => y == 0 ? throw new SqlPlanningException($"Division by zero in {b}", b.Position) : x % y,
                     _ => throw Unsupported($"Operator {b.Operator}", b),
                 };
             }
@@ -543,7 +546,7 @@ public static class SqlRowEvaluator
                 return null;
             }
 
-            SqlPlanningException Bad() => new($"Cannot CAST {Text(v, cast.Value)} to {cast.TypeName}", cast.Position);
+            SqlPlanningException Bad() => new($"Cannot CAST {(v is string ? $"'{v}'" : Text(v, cast.Value))} to {cast.TypeName}", cast.Position);
             switch (cast.TypeName)
             {
                 case "VARCHAR" or "CHAR" or "STRING":
