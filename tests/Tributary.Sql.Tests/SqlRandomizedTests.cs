@@ -33,7 +33,7 @@ public sealed class SqlRandomizedTests
         }
     }
 
-    private sealed class Generator(Random random)
+    internal sealed class Generator(Random random)
     {
         private static readonly string[] Strings = ["country", "device", "event_type", "pin_id"];
 
