@@ -152,6 +152,8 @@ public sealed class SqlRowEvaluatorTests
         Assert.Contains("TIME_FORMAT", e.Message, StringComparison.Ordinal);
     }
 
+    private static readonly string[] DruidOnly = ["FLOOR", "DATE_TRUNC", "TIME_FORMAT", "TIME_PARSE"];
+
     public static IEnumerable<TheoryDataRow<int>> Seeds() => Enumerable.Range(1, 100).Select(s => new TheoryDataRow<int>(s));
 
     /// <summary>The randomized planner queries (without time floors, which system tables do not answer) over the demo rows, against the oracle.</summary>
@@ -164,14 +166,19 @@ public sealed class SqlRowEvaluatorTests
         var random = new Random(seed);
         var rows = SqlTestData.Rows(seed, random.Next(0, 300));
         var arrays = rows.Select(r => table.Columns.Select(c => r.Get(c.Name)).ToArray()).ToList();
-        var oracle = new SqlOracle(Now);
+        var oracle = new SqlOracle(Now) { Table = table };
         var checkedQueries = 0;
         for (var i = 0; i < 12; i++)
         {
             var sql = new SqlRandomizedTests.Generator(random).Query();
-            if (sql.Contains("FLOOR", StringComparison.Ordinal) || sql.Contains("DATE_TRUNC", StringComparison.Ordinal))
+            if (DruidOnly.Any(f => sql.Contains(f, StringComparison.Ordinal)))
             {
-                continue;
+                continue; // Druid functions are refused over system tables
+            }
+
+            if (sql.Contains("unique_users", StringComparison.Ordinal))
+            {
+                continue; // a hyperUnique sketch column: system tables hold none, so the evaluator does not union sketches
             }
 
             var validated = SqlValidator.Validate(SqlParser.Parse(sql), catalog);

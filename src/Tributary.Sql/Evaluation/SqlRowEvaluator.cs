@@ -645,7 +645,8 @@ public static class SqlRowEvaluator
         private string Text(object v, SqlExpr at) => v switch
         {
             string s => s,
-            long l when TypeOf(at).IsTime() => SqlSystemTables.Iso(l).Replace('T', ' ').TrimEnd('Z'),
+            long l when TypeOf(at) == SqlType.Date => DateTimeOffset.FromUnixTimeMilliseconds(l).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            long l when TypeOf(at).IsTime() => DateTimeOffset.FromUnixTimeMilliseconds(l).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), // Druid's CAST(TIMESTAMP AS VARCHAR)
             long l => l.ToString(CultureInfo.InvariantCulture),
             double d => d.ToString("R", CultureInfo.InvariantCulture),
             bool b => b ? "true" : "false",
