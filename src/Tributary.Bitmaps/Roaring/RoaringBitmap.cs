@@ -300,9 +300,6 @@ public sealed class RoaringBitmap : IDisposable, IEnumerable<uint>, IEquatable<R
     /// <summary>Copies every value, ascending, into a new array.</summary>
     public uint[] ToArray() => Inner.ToArray();
 
-    /// <summary>Copies every value, ascending, into <paramref name="destination"/>, which must hold <see cref="Cardinality"/> values.</summary>
-    public void CopyTo(Span<uint> destination) => Inner.CopyTo(destination);
-
     /// <summary>A batch iterator over the values, ascending; it keeps the native bitmap alive until it is disposed.</summary>
     public RoaringBatchIterator GetBatchIterator() => new(Inner);
 
