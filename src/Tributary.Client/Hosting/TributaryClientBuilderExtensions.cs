@@ -70,8 +70,8 @@ public static class TributaryClientBuilderExtensions
         services.AddOptions<KafkaClientOptions>(TributaryClientKeys.Kafka).Bind(root.GetSection("Kafka"));
         services.AddOptions<ArchiveOptions>().Bind(archive).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ArchiveOptions>>(new ArchiveOptionsValidator(archive.Path)));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UnifiedClientOptions>>(sp => new UnifiedClientOptionsValidator(
-            sp.GetRequiredService<IOptionsMonitor<KafkaClientOptions>>(), sp.GetRequiredService<IOptions<ArchiveOptions>>(), root.Path)));
+        services.AddSingleton<IValidateOptions<UnifiedClientOptions>>(sp => new UnifiedClientOptionsValidator(
+            sp.GetRequiredService<IOptionsMonitor<KafkaClientOptions>>(), root.Path));
         services.AddObjectStore(TributaryClientKeys.ArchiveStore, archive.GetSection("Store"), "archive");
         services.TryAddSingleton<IUnifiedSourceFactory, UnifiedSourceFactory>();
     }
