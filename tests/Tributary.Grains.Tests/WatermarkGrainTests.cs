@@ -1,5 +1,6 @@
 using Orleans.TestingHost;
 using Tributary.Client.Unified;
+using Tributary.Grains.Unified;
 using Tributary.Storage;
 using Tributary.Storage.Archive;
 using Tributary.TestKit;
@@ -143,4 +144,19 @@ public sealed class WatermarkGrainTests
         new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('w'))
             .With(new Dictionary<string, string?> { ["Tributary:Watermarks:PersistInterval"] = persistInterval.ToString() })
             .DeployAsync();
+}
+
+public sealed class WatermarkGrainOptionsValidatorTests
+{
+    [Fact]
+    public void Collect_NonPositiveIntervals_NameEachKey()
+    {
+        var failures = WatermarkGrainOptionsValidator.Collect(
+            new WatermarkGrainOptions { PersistInterval = TimeSpan.Zero, ReaderTimeout = TimeSpan.FromSeconds(-1) }, "Tributary:Watermarks").ToList();
+
+        Assert.Equal(2, failures.Count);
+        Assert.Contains(failures, f => f.StartsWith("Tributary:Watermarks:PersistInterval must be positive", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Tributary:Watermarks:ReaderTimeout must be positive", StringComparison.Ordinal));
+        Assert.Empty(WatermarkGrainOptionsValidator.Collect(new WatermarkGrainOptions(), "Tributary:Watermarks"));
+    }
 }
