@@ -79,6 +79,15 @@ public sealed class BackfillCommandTests : IDisposable
                 await archive.FlushAsync();
             }
 
+            var specsByName = DatasourceSpecLoader.LoadDirectory(specs);
+            var interval = Interval(start, end);
+            var store = new LocalDirectoryObjectStore(archiveDir);
+
+            // While the live segments of the hours are open, they cannot be overshadowed: they still take events.
+            var open = await Assert.ThrowsAsync<InvalidOperationException>(() => BackfillCommand.RunAsync(grains, store, BackfillCommand.Build(specsByName, "pin_engagement", interval, null, 500, broker.BootstrapServers, null), TextWriter.Null, ct));
+            Assert.Contains("still open", open.Message, StringComparison.Ordinal);
+            Assert.All((await grains.GetGrain<IDatasourceCatalogGrain>(Topic).GetTimelineAsync()).Segments, s => Assert.Equal(0, s.Version));
+
             // The hours close (their late window would pass): the live segments seal.
             var liveTimeline = await grains.GetGrain<IDatasourceCatalogGrain>(Topic).GetTimelineAsync();
             foreach (var entry in liveTimeline.Segments)
@@ -92,10 +101,6 @@ public sealed class BackfillCommandTests : IDisposable
             var liveAnswers = await AnswersAsync(grains, "pin_engagement", queries);
             Assert.Equal(expected, SumOfCount(liveAnswers[0]));
             Assert.Equal(0, SumOfCount((await AnswersAsync(grains, "pin_history", queries))[0]));
-
-            var specsByName = DatasourceSpecLoader.LoadDirectory(specs);
-            var interval = Interval(start, end);
-            var store = new LocalDirectoryObjectStore(archiveDir);
 
             // A new datasource built from another topic's archive.
             var report = await BackfillCommand.RunAsync(grains, store, BackfillCommand.Build(specsByName, "pin_history", interval, Topic, 1000, broker.BootstrapServers, null), TextWriter.Null, ct);

@@ -112,6 +112,56 @@ public sealed class ReplayEndToEndTests(ReplayTopicFixture fixture) : IClassFixt
         Assert.Equal(expected.Select(Expected), Sorted(byTime).Select(Line.Of));
     }
 
+    [Fact]
+    public async Task Run_ParquetArchiveWithTheArchiversConfig_PrintsTheTypedFieldsOnBothSides()
+    {
+        var topic = UnifiedTopic.Produce(2, count: 300, ReplayTopicFixture.StartMs);
+        var dir = Path.Combine(fixture.Directory, "parquet");
+        var store = new LocalDirectoryObjectStore(dir);
+        await topic.ArchiveAsync(store, UnifiedTopic.ArchiveOptions(ArchiveFormat.Parquet), _ => 100);
+        var config = Path.Combine(fixture.Directory, "archive.json");
+        await File.WriteAllTextAsync(config, """
+            {"Tributary":{"Archive":{"Format":"Parquet","Fields":[
+              {"Name":"i","Type":"Long","Required":true},{"Name":"pin_id","Type":"String"},{"Name":"ts","Type":"Timestamp"},{"Name":"score","Type":"Double"}]}}}
+            """, TestContext.Current.CancellationToken);
+        var options = ReplayCommand.Build(topic.Topic, KafkaTestCluster.BootstrapServers, null, null, null, null, true, null, ReplayCommand.LoadArchiveOptions(config));
+        var output = new StringWriter();
+
+        Assert.Equal(0, await ReplayCommand.RunAsync(store, options, output, TextWriter.Null, TestContext.Current.CancellationToken));
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        Assert.Equal(topic.Records.Count, lines.Count);
+        var truth = topic.Records.ToDictionary(r => (r.Partition, r.Offset));
+        foreach (var line in lines)
+        {
+            var produced = truth[(line.GetProperty("partition").GetInt32(), line.GetProperty("offset").GetInt64())];
+            if (line.GetProperty("dead_letter").ValueKind == JsonValueKind.String)
+            {
+                Assert.Equal(Encoding.UTF8.GetString(produced.Value), line.GetProperty("value").GetString());
+                continue;
+            }
+
+            using var json = JsonDocument.Parse(produced.Value);
+            var fields = line.GetProperty("fields");
+            Assert.Equal(json.RootElement.GetProperty("i").GetInt64(), fields.GetProperty("i").GetInt64());
+            Assert.Equal(json.RootElement.GetProperty("pin_id").GetString(), fields.GetProperty("pin_id").GetString());
+            Assert.Equal(json.RootElement.GetProperty("score").GetDouble(), fields.GetProperty("score").GetDouble());
+            Assert.Equal(DateTimeOffset.Parse(json.RootElement.GetProperty("ts").GetString()!, CultureInfo.InvariantCulture), fields.GetProperty("ts").GetDateTimeOffset());
+        }
+
+        Assert.Contains(lines, l => l.GetProperty("phase").GetString() == "archive");
+        Assert.Contains(lines, l => l.GetProperty("phase").GetString() == "live");
+    }
+
+    [Fact]
+    public void LoadArchiveOptions_MissingFileOrSection_NamesTheOption()
+    {
+        Assert.StartsWith("--archive-config", Assert.Throws<FormatException>(() => ReplayCommand.LoadArchiveOptions(Path.Combine(fixture.Directory, "nope.json"))).Message, StringComparison.Ordinal);
+        var empty = Path.Combine(fixture.Directory, "empty.json");
+        File.WriteAllText(empty, """{"Tributary":{}}""");
+        Assert.StartsWith("--archive-config", Assert.Throws<FormatException>(() => ReplayCommand.LoadArchiveOptions(empty)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--from-offset", "0-5")]
     [InlineData("--from-time", "half past noon")]
