@@ -119,9 +119,19 @@ public sealed class BackfillCommandTests : IDisposable
             Assert.All(timeline.Segments, s => Assert.Equal(s.StartMs >= start && s.StartMs < end ? 2000 : 0, s.Version));
             Assert.Equal(liveAnswers, await AnswersAsync(grains, "pin_engagement", queries));
 
-            // Again, as a newer version: still every event once.
-            report = await BackfillCommand.RunAsync(grains, store, BackfillCommand.Build(specsByName, "pin_engagement", interval, null, 3000, broker.BootstrapServers, null), TextWriter.Null, ct);
-            Assert.Equal(liveInInterval, report.Overshadowed);
+            // Again, as a newer version, by the command in its own process (an Orleans client through the silo's gateway):
+            // still every event once.
+            var (code, stdout, stderr) = await RunCommandAsync(
+                "backfill", "--datasource", "pin_engagement", "--interval", interval, "--version", "3000", "--datasources", specs,
+                "--local-store", archiveDir, "--bootstrap-servers", broker.BootstrapServers, "--gateway-port", overrides["Tributary:GatewayPort"]!);
+            Assert.True(code == 0, stderr);
+            using (var printed = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]))
+            {
+                Assert.Equal(3000, printed.RootElement.GetProperty("version").GetInt64());
+                Assert.Equal(liveInInterval, printed.RootElement.GetProperty("overshadowed").GetInt32());
+                Assert.Equal(expected, printed.RootElement.GetProperty("events").GetInt64());
+            }
+
             Assert.Equal(liveAnswers, await AnswersAsync(grains, "pin_engagement", queries));
 
             // An older version can no longer be published over a newer one.
@@ -203,6 +213,24 @@ public sealed class BackfillCommandTests : IDisposable
 
         producer.Flush(TimeSpan.FromSeconds(30));
         return events;
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunCommandAsync(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tributary.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromMinutes(3));
+        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     private static string Interval(long start, long end)
