@@ -1,12 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Tributary.Kafka.DevBroker;
 using Tributary.Sql.Protocol;
-using Tributary.TestKit;
 
 namespace Tributary.Silo.Tests;
 
@@ -33,10 +30,8 @@ public sealed class DruidSqlFeatureEndpointTests : IDisposable
     [Fact]
     public async Task SqlFeatures_OverLiveData_EqualTheirNativeQueries()
     {
-        var http = FreePort.Next();
-        var overrides = SiloTestSettings.Embedded(http, Path.Combine(_store, "segments"));
-        overrides["Tributary:Archive:Store:LocalPath"] = Path.Combine(_store, "archive");
-        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        var (app, http) = LiveEvents.BuildSilo(_store);
+        await using var _ = app;
         var ct = TestContext.Current.CancellationToken;
         await app.StartAsync(ct);
         try
@@ -46,13 +41,10 @@ public sealed class DruidSqlFeatureEndpointTests : IDisposable
             var start = hour - (2 * 3_600_000);
             var end = hour + 3_600_000;
             var events = Events(now);
-            Produce(app.Services.GetRequiredService<MockKafkaCluster>().BootstrapServers, events);
+            LiveEvents.Produce(app.Services.GetRequiredService<MockKafkaCluster>().BootstrapServers, events);
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
-            var interval = $"\"intervals\":[\"{Iso(start)}/{Iso(end)}\"]";
-            await Eventually.HoldsAsync(
-                () => CountAsync(client, interval),
-                n => n == events.Count,
-                TimeSpan.FromSeconds(90), $"{events.Count} events queryable");
+            var interval = $"\"intervals\":[\"{LiveEvents.Interval(start, end)}\"]";
+            await LiveEvents.WaitQueryableAsync(client, start, end, events.Count);
 
             var where = $"__time >= TIMESTAMP '{Sql(start)}' AND __time < TIMESTAMP '{Sql(end)}'";
             var failures = new List<string>();
@@ -235,46 +227,23 @@ public sealed class DruidSqlFeatureEndpointTests : IDisposable
         return doc.RootElement.Clone();
     }
 
-    private static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+    private static string Iso(long ms) => LiveEvents.Iso(ms);
 
     private static string Sql(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
-    private sealed record Event(long Time, string Pin, string User, string Device, string Action, string? Version);
-
-    private static List<Event> Events(long now)
+    private static List<PinEvent> Events(long now)
     {
         var random = new Random(20261207);
-        var events = new List<Event>();
+        var events = new List<PinEvent>();
         for (var i = 0; i < 2000; i++)
         {
             // the last 100 minutes: inside the late window, none in the future
             var time = now - random.Next(60_000, 6_000_000);
-            events.Add(new Event(time, (100_000 + random.Next(3_000)).ToString(CultureInfo.InvariantCulture), "u" + random.Next(600),
+            events.Add(new PinEvent(time, (100_000 + random.Next(3_000)).ToString(CultureInfo.InvariantCulture), "u" + random.Next(600),
                 Devices[random.Next(Devices.Length)], Actions[random.Next(Actions.Length)], random.Next(5) == 0 ? null : "1." + random.Next(3)));
         }
 
         return events;
     }
 
-    private static void Produce(string bootstrap, List<Event> events)
-    {
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build();
-        foreach (var e in events)
-        {
-            var ts = DateTimeOffset.FromUnixTimeMilliseconds(e.Time).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            var version = e.Version is null ? string.Empty : $",\"app_version\":\"{e.Version}\"";
-            var json = $$"""{"ts":"{{ts}}","pin_id":"{{e.Pin}}","user_id":"{{e.User}}","action":"{{e.Action}}","device":"{{e.Device}}"{{version}}}""";
-            producer.Produce("pin_engagement", new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(e.Pin), Value = Encoding.UTF8.GetBytes(json) });
-        }
-
-        producer.Flush(TimeSpan.FromSeconds(30));
-    }
-
-    private static async Task<long> CountAsync(HttpClient client, string interval)
-    {
-        var query = "{\"queryType\":\"timeseries\",\"dataSource\":\"pin_engagement\"," + interval + ",\"granularity\":\"all\",\"aggregations\":[{\"type\":\"longSum\",\"name\":\"n\",\"fieldName\":\"count\"}]}";
-        using var response = await client.PostAsync("/druid/v2", new StringContent(query, Encoding.UTF8, "application/json"));
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.GetArrayLength() == 0 ? 0 : body.RootElement[0].GetProperty("result").GetProperty("n").GetInt64();
-    }
 }

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Tributary.Kafka.DevBroker;
 using Tributary.TestKit;
@@ -33,22 +30,17 @@ public sealed class PlywoodClientTests : IDisposable
     [Fact]
     public async Task Plywood_IntrospectsAndQueries_AnswersMatchTheEvents()
     {
-        var http = FreePort.Next();
-        var overrides = SiloTestSettings.Embedded(http, Path.Combine(_store, "segments"));
-        overrides["Tributary:Archive:Store:LocalPath"] = Path.Combine(_store, "archive");
-        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        var (app, http) = LiveEvents.BuildSilo(_store);
+        await using var _ = app;
         await app.StartAsync(TestContext.Current.CancellationToken);
         try
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var events = Events(now);
             var hour = now / 3_600_000 * 3_600_000;
-            Produce(app.Services.GetRequiredService<MockKafkaCluster>().BootstrapServers, events);
+            LiveEvents.Produce(app.Services.GetRequiredService<MockKafkaCluster>().BootstrapServers, events);
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
-            await Eventually.HoldsAsync(
-                () => CountAsync(client, hour),
-                n => n == events.Count,
-                TimeSpan.FromSeconds(90), $"{events.Count} events queryable");
+            await LiveEvents.WaitQueryableAsync(client, hour - (2 * 3_600_000), hour + 3_600_000, events.Count);
 
             var start = DateTimeOffset.FromUnixTimeMilliseconds(hour - 2 * 3_600_000);
             var end = DateTimeOffset.FromUnixTimeMilliseconds(hour + 3_600_000);
@@ -83,43 +75,19 @@ public sealed class PlywoodClientTests : IDisposable
     private static List<(string, long)> Pairs(JsonElement array)
         => [.. array.EnumerateArray().Select(r => (r.GetProperty("key").GetString()!, r.GetProperty("rows").GetInt64()))];
 
-    private sealed record Event(long Time, string Pin, string User, string Device, string Action);
-
-    private static List<Event> Events(long now)
+    private static List<PinEvent> Events(long now)
     {
         var random = new Random(20261207);
-        var events = new List<Event>();
+        var events = new List<PinEvent>();
         for (var i = 0; i < 3000; i++)
         {
             // The last 100 minutes (two or three hour buckets, inside the late window, none in the future).
             var time = now - random.Next(60_000, 6_000_000);
-            events.Add(new Event(time, (100_000 + random.Next(5_000)).ToString(CultureInfo.InvariantCulture), "u" + random.Next(800),
+            events.Add(new PinEvent(time, (100_000 + random.Next(5_000)).ToString(CultureInfo.InvariantCulture), "u" + random.Next(800),
                 Devices[Math.Min(random.Next(5), 3)], Actions[random.Next(Actions.Length)]));
         }
 
         return events;
-    }
-
-    private static void Produce(string bootstrap, List<Event> events)
-    {
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build();
-        foreach (var e in events)
-        {
-            var ts = DateTimeOffset.FromUnixTimeMilliseconds(e.Time).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            var json = $$"""{"ts":"{{ts}}","pin_id":"{{e.Pin}}","user_id":"{{e.User}}","action":"{{e.Action}}","device":"{{e.Device}}","app_version":"1.0"}""";
-            producer.Produce("pin_engagement", new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(e.Pin), Value = Encoding.UTF8.GetBytes(json) });
-        }
-
-        producer.Flush(TimeSpan.FromSeconds(30));
-    }
-
-    private static async Task<long> CountAsync(HttpClient client, long hour)
-    {
-        var interval = $"{DateTimeOffset.FromUnixTimeMilliseconds(hour - 2 * 3_600_000):yyyy-MM-ddTHH:mm:ssZ}/{DateTimeOffset.FromUnixTimeMilliseconds(hour + 3_600_000):yyyy-MM-ddTHH:mm:ssZ}";
-        var query = $$"""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["{{interval}}"],"granularity":"all","aggregations":[{"type":"longSum","name":"n","fieldName":"count"}]}""";
-        using var response = await client.PostAsync("/druid/v2", new StringContent(query, Encoding.UTF8, "application/json"));
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.GetArrayLength() == 0 ? 0 : body.RootElement[0].GetProperty("result").GetProperty("n").GetInt64();
     }
 
     private static async Task<string> RunPlywoodAsync(string host, DateTimeOffset start, DateTimeOffset end)
