@@ -9,10 +9,11 @@ namespace Tributary.MySqlLoad.Tests;
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private TestDatabase(string name, string connectionString)
+    private TestDatabase(string name, string connectionString, string adminConnectionString)
     {
         Name = name;
         ConnectionString = connectionString;
+        AdminConnectionString = adminConnectionString;
     }
 
     /// <summary>The database's name (<c>tributary_sqlload_…</c>).</summary>
@@ -20,6 +21,9 @@ public sealed class TestDatabase : IAsyncDisposable
 
     /// <summary>Connection string of the application user, default database <see cref="Name"/>.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The admin user's connection string (the harness only: reading information_schema.INNODB_TRX needs PROCESS).</summary>
+    public string AdminConnectionString { get; }
 
     public static async Task<TestDatabase> CreateAsync()
     {
@@ -41,7 +45,8 @@ public sealed class TestDatabase : IAsyncDisposable
         }
 
         builder.Database = name;
-        return new TestDatabase(name, builder.ConnectionString);
+        var admin = new MySqlConnectionStringBuilder(builder.ConnectionString) { UserID = env.GetValueOrDefault("TRIBUTARY_MYSQL_ADMIN_USER", "tributary_admin") };
+        return new TestDatabase(name, builder.ConnectionString, admin.ConnectionString);
     }
 
     public async Task<MySqlConnection> OpenAsync()
@@ -56,6 +61,14 @@ public sealed class TestDatabase : IAsyncDisposable
         await using var connection = await OpenAsync();
         await using var command = new MySqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<long> AdminScalarAsync(string sql)
+    {
+        await using var connection = new MySqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<List<object?[]>> QueryAsync(string sql)

@@ -187,7 +187,7 @@ public sealed partial record SqlColumnType(SqlTypeKind Kind, string Canonical, l
                 }
 
                 // utf8mb4 lengths count characters (code points), not UTF-16 units.
-                var length = text.Length <= MaxLength ? CountCodePoints(text) : text.Length;
+                var length = text.Length <= MaxLength ? text.Length : CountCodePoints(text);
                 if (length > MaxLength)
                 {
                     reason = $"value is too long: {length} characters, {Canonical} holds {MaxLength}";
