@@ -146,8 +146,9 @@ public sealed partial class MySqlTableLoader
     /// <summary>
     /// Writes <paramref name="rows"/> (offsets increasing) of <paramref name="topic"/>[<paramref name="partition"/>] and
     /// sets the partition's next offset to <paramref name="nextOffset"/>, in one transaction. Rows the table refuses are
-    /// not written and are passed to <paramref name="beforeCommit"/>, which runs inside the transaction just before the
-    /// commit (the sink sends them to its dead-letter topic there, so a refused row is never consumed without one).
+    /// not written and are passed to <paramref name="beforeCommit"/> (called on every attempt, also with none), which
+    /// runs inside the transaction just before the commit (the sink sends them and its other dead letters there and
+    /// waits for Kafka's acknowledgement, so a refused row is never consumed without one). It may run on any thread.
     /// </summary>
     /// <exception cref="SqlUnavailableException">Nothing was committed; retry later.</exception>
     public async Task<SqlWriteResult> WriteAsync(
@@ -252,7 +253,7 @@ public sealed partial class MySqlTableLoader
         }
 
         rejected.Sort((a, b) => a.Offset.CompareTo(b.Offset));
-        if (rejected.Count > 0 && beforeCommit is not null)
+        if (beforeCommit is not null)
         {
             await beforeCommit(rejected).ConfigureAwait(false);
         }

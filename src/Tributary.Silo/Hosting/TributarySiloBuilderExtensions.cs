@@ -58,6 +58,14 @@ public static class TributarySiloBuilderExtensions
             silo.AddTributarySegments(segments, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
         }
 
+        // The SQL sink (filtered, transformed rows in a MySQL-protocol table, offsets in the same transaction) when
+        // Tributary:SqlSink:Enabled is true; its stream provider has StreamNamespace tributary.sql.
+        var sql = configuration.GetSection($"{TributarySettings.SectionName}:SqlSink");
+        if (sql.GetValue<bool>("Enabled"))
+        {
+            silo.AddTributarySqlSink(sql, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
+        }
+
         // Tracker (MySQL shard snapshots, silo-config/tracker.json) when Tributary:Tracker:Enabled is true.
         silo.AddTributaryTrackerFromConfiguration(configuration);
         return silo;
