@@ -25,6 +25,10 @@ public sealed record SqlIngestStatus
     /// <summary>Records dropped as replays (below the next offset).</summary>
     [Id(10)] public long DuplicatesDropped { get; init; }
     [Id(11)] public string? Silo { get; init; }
+    /// <summary>Failed attempts of this activation (database unavailable, …); each one forgot memory and resumes from the checkpoint.</summary>
+    [Id(12)] public long Failures { get; init; }
+    /// <summary>The last failure's message, if any.</summary>
+    [Id(13)] public string? LastError { get; init; }
 }
 
 /// <summary>

@@ -47,6 +47,8 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
     private long _rejected;
     private long _transactions;
     private long _retries;
+    private long _failures;
+    private string? _lastError;
 
     /// <summary>Creates the grain.</summary>
     public SqlIngestGrain(SqlSinkRuntime runtime, ILocalSiloDetails silo, TimeProvider time, ILogger<SqlIngestGrain> logger)
@@ -218,6 +220,8 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
     protected override void Forget(Exception error)
     {
         SqlSinkLog.Resetting(_logger, Topic, Partition, _checkpoint, error);
+        _failures++;
+        _lastError = error.Message;
         _rows.Clear();
         _malformed.Clear();
         _filteredPending.Clear();
@@ -248,6 +252,8 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
         Retries = _retries,
         DuplicatesDropped = DuplicatesDropped,
         Silo = _silo.SiloAddress.ToString(),
+        Failures = _failures,
+        LastError = _lastError,
     };
 }
 

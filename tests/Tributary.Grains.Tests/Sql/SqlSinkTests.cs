@@ -94,7 +94,9 @@ public sealed class SqlSinkTests
         MySqlConnection.ClearAllPools();
         env.Produce(10_000, 10_000);
         // While the database is away the sink cannot commit; the stream backs off and redelivers.
-        await Eventually.HoldsAsync(env.StatusesAsync, s => s.Any(x => x.NextOffset > x.Checkpoint) || s.Sum(x => x.Checkpoint) >= 20_000, Deadline, "records arriving while the database is down");
+        var down = await Eventually.HoldsAsync(env.StatusesAsync, s => s.Any(x => x.Failures > 0), Deadline, "a partition failing to commit while the database is down");
+        Assert.Contains(down, s => s.LastError?.Contains("database unavailable", StringComparison.Ordinal) == true);
+        Assert.True(await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events") < 20_000);
         env.Relay.Start();
 
         await env.WaitForRowsAsync(20_000);
