@@ -29,6 +29,8 @@ public sealed record SqlIngestStatus
     [Id(12)] public long Failures { get; init; }
     /// <summary>The last failure's message, if any.</summary>
     [Id(13)] public string? LastError { get; init; }
+    /// <summary>When this activation was delivered its first record (wall clock, for rates measured from outside).</summary>
+    [Id(14)] public DateTimeOffset? FirstRecordAt { get; init; }
 }
 
 /// <summary>

@@ -49,6 +49,7 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
     private long _retries;
     private long _failures;
     private string? _lastError;
+    private DateTimeOffset? _firstRecordAt;
 
     /// <summary>Creates the grain.</summary>
     public SqlIngestGrain(SqlSinkRuntime runtime, ILocalSiloDetails silo, TimeProvider time, ILogger<SqlIngestGrain> logger)
@@ -233,6 +234,9 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
         => error is SqlUnavailableException or SqlSchemaMismatchException ? new InvalidOperationException(error.Message) : error; // only framework exception types cross grain boundaries
 
     /// <inheritdoc />
+    protected override void OnDelivering(IReadOnlyList<KafkaRecord> records) => _firstRecordAt ??= Time.GetUtcNow();
+
+    /// <inheritdoc />
     protected override void OnPersistTickFailed(Exception error) => SqlSinkLog.PersistTickFailed(_logger, Topic, Partition, error);
 
     /// <inheritdoc />
@@ -254,6 +258,7 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
         Silo = _silo.SiloAddress.ToString(),
         Failures = _failures,
         LastError = _lastError,
+        FirstRecordAt = _firstRecordAt,
     };
 }
 
