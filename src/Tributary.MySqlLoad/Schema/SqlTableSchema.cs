@@ -158,6 +158,11 @@ public sealed class SqlTableSchema
             errors.Add("Key: only upsert mode has a configured key (append's key is (kafka_partition, kafka_offset))");
         }
 
+        if (options.WriteMethod == SqlWriteMethod.BulkCopy && options.Mode != SqlLoadMode.Append)
+        {
+            errors.Add("WriteMethod: BulkCopy writes append mode only (upsert needs INSERT … ON DUPLICATE KEY UPDATE)");
+        }
+
         if (options.RowsPerStatement is < 1 or > 100_000)
         {
             errors.Add($"RowsPerStatement: {options.RowsPerStatement} is outside 1..100000");
