@@ -1,4 +1,4 @@
-namespace Tributary.SqlSink;
+namespace Tributary.SqlIngest;
 
 /// <summary>Where one Kafka partition's SQL sink stands.</summary>
 [GenerateSerializer, Immutable, Alias("tributary.SqlIngestStatus")]

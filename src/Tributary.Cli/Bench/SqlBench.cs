@@ -6,7 +6,7 @@ using MySqlConnector;
 using Tributary.Cli.Generate;
 using Tributary.Kafka.DevBroker;
 using Tributary.MySqlLoad;
-using Tributary.SqlSink;
+using Tributary.SqlIngest;
 
 namespace Tributary.Cli.Bench;
 

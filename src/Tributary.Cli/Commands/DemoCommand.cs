@@ -205,7 +205,7 @@ internal static class DemoCommand
         long committed = 0;
         for (var p = 0; p < partitions; p++)
         {
-            committed += (await client.GetGrain<Tributary.SqlSink.ISqlIngestGrain>(TopicPartitionKey.Format(topic, p)).FlushAsync()).RowsWritten;
+            committed += (await client.GetGrain<Tributary.SqlIngest.ISqlIngestGrain>(TopicPartitionKey.Format(topic, p)).FlushAsync()).RowsWritten;
         }
 
         const string Sql = "SELECT action, COUNT(*) AS events, COUNT(DISTINCT user_id) AS users FROM pin_events GROUP BY action ORDER BY events DESC";

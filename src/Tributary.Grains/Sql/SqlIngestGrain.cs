@@ -4,7 +4,7 @@ using Orleans.Placement;
 using Tributary.Grains.Segments;
 using Tributary.Grains.Streaming;
 using Tributary.MySqlLoad;
-using Tributary.SqlSink;
+using Tributary.SqlIngest;
 
 namespace Tributary.Grains.Sql;
 

@@ -60,7 +60,7 @@ public static class TributarySiloBuilderExtensions
 
         // The SQL sink (filtered, transformed rows in a MySQL-protocol table, offsets in the same transaction) when
         // Tributary:SqlSink:Enabled is true; its stream provider has StreamNamespace tributary.sql.
-        var sql = configuration.GetSection($"{TributarySettings.SectionName}:SqlSink");
+        var sql = configuration.GetSection(Tributary.Grains.Sql.SqlSink.SectionName);
         if (sql.GetValue<bool>("Enabled"))
         {
             silo.AddTributarySqlSink(sql, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);

@@ -7,7 +7,7 @@ using Orleans.TestingHost;
 using Tributary.Grains.Segments;
 using Tributary.Grains.Sql;
 using Tributary.MySqlLoad.Tests;
-using Tributary.SqlSink;
+using Tributary.SqlIngest;
 using Tributary.TestKit;
 using Tributary.TestKit.Cluster;
 
