@@ -10,6 +10,10 @@ else if (args.Length > 0 && args[0] == "open-filter")
 {
     Tributary.Benchmarks.OpenFilterProbe.Run();
 }
+else if (args.Length > 0 && args[0] == "enrich")
+{
+    await Tributary.Benchmarks.EnrichProbe.RunAsync();
+}
 else if (args.Length > 0 && args[0] == "memory")
 {
     Tributary.Benchmarks.MemoryProbe.Run(args);
