@@ -12,6 +12,9 @@ public sealed class SqlSinkOptions
     /// <summary>Whether the silo runs the SQL sink.</summary>
     public bool Enabled { get; set; }
 
+    /// <summary>Whether rows come through the filter-and-enrich stage of section <c>Tributary:Enrich</c> (its output columns follow the configured ones); false: JSON fields mapped to columns as they are.</summary>
+    public bool Enrich { get; set; }
+
     /// <summary>Where malformed events and rows the table refuses go, with the reason as a header.</summary>
     public string DeadLetterTopic { get; set; } = "pin_engagement.deadletter";
 

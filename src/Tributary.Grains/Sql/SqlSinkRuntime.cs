@@ -14,6 +14,9 @@ public interface ISqlRowTransformFactory
 
     /// <summary>Creates a transform for one partition.</summary>
     ISqlRowTransform Create();
+
+    /// <summary>Prepares what the transforms share (called once at silo start, before <see cref="ExtraColumns"/> is read).</summary>
+    Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The default factory: <see cref="JsonRowTransform"/> over the configured columns.</summary>

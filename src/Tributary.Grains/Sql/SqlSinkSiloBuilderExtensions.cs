@@ -18,8 +18,9 @@ public static class SqlSinkSiloBuilderExtensions
     /// keys (DeadLetterTopic, BatchRecords, PersistInterval) at its top level. The Kafka stream provider feeding it is
     /// configured separately with <c>StreamNamespace</c> <see cref="SqlIngestGrain.StreamNamespace"/>. The silo does
     /// not start when an option is invalid, the database is unreachable or the table does not match (each error
-    /// names the key). Rows come from <see cref="JsonRowTransformFactory"/> unless an <see cref="ISqlRowTransformFactory"/>
-    /// was registered first (<see cref="UseSqlRowTransform"/>).
+    /// names the key). Rows come from <see cref="JsonRowTransformFactory"/>, or, with <c>Enrich</c> true, from the
+    /// filter-and-enrich stage configured under <c>Tributary:Enrich</c> (<see cref="EnrichRowTransformFactory"/>),
+    /// unless an <see cref="ISqlRowTransformFactory"/> was registered first (<see cref="UseSqlRowTransform"/>).
     /// </summary>
     public static ISiloBuilder AddTributarySqlSink(this ISiloBuilder silo, IConfigurationSection section, string bootstrapServers, IReadOnlyDictionary<string, string>? kafkaSettings = null)
     {
@@ -30,6 +31,13 @@ public static class SqlSinkSiloBuilderExtensions
         services.AddOptions<SqlSinkOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqlLoadOptions>>(validator));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqlSinkOptions>>(validator));
+        if (section.GetValue<bool>("Enrich"))
+        {
+            // Tributary:SqlSink:Enrich=true: rows come through the filter-and-enrich stage of section Tributary:Enrich.
+            services.AddTributaryEnrichOptions();
+            services.TryAddSingleton<ISqlRowTransformFactory, EnrichRowTransformFactory>();
+        }
+
         services.TryAddSingleton<ISqlRowTransformFactory, JsonRowTransformFactory>();
         services.TryAddSingleton<SqlSinkRuntime>();
         services.TryAddSingleton(_ => new DeadLetterProducer(bootstrapServers, kafkaSettings));
@@ -57,6 +65,8 @@ public static class SqlSinkSiloBuilderExtensions
         {
             var load = services.GetRequiredService<IOptions<SqlLoadOptions>>().Value;
             _ = services.GetRequiredService<IOptions<SqlSinkOptions>>().Value;
+            // The enrich pipeline (when configured) fails here on its own terms, naming its Tributary:Enrich key.
+            await services.GetRequiredService<ISqlRowTransformFactory>().StartAsync(cancellationToken);
             SqlSinkRuntime runtime;
             try
             {

@@ -121,6 +121,53 @@ public sealed class SqlSinkTests
     }
 
     [Fact]
+    public async Task Enrich_FilterAndMapEnricher_FilteredCountedPerRuleAndOutputColumnWritten()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 2, silos: 1, extra: new Dictionary<string, string?>
+        {
+            ["Tributary:SqlSink:Enrich"] = "true",
+            ["Tributary:Enrich:Filter:Rules:0:Name"] = "impressions",
+            ["Tributary:Enrich:Filter:Rules:0:Op"] = "equals",
+            ["Tributary:Enrich:Filter:Rules:0:Field"] = "action",
+            ["Tributary:Enrich:Filter:Rules:0:Value"] = "impression",
+            ["Tributary:Enrich:Enrichers:0:Kind"] = "map",
+            ["Tributary:Enrich:Enrichers:0:Field"] = "device",
+            ["Tributary:Enrich:Enrichers:0:Column"] = "platform",
+            ["Tributary:Enrich:Enrichers:0:Map:ios"] = "mobile",
+            ["Tributary:Enrich:Enrichers:0:Default"] = "desktop",
+        });
+        // Every fifth event is an impression (Actions cycles by user id).
+        env.Produce(0, 1_000);
+        env.ProduceRaw("[1,2,3]");
+
+        await Eventually.HoldsAsync(() => env.Db.ScalarAsync("SELECT COALESCE(SUM(next_offset), 0) FROM tributary_sql_offsets"), n => n == 1_001, Deadline, "every event committed");
+        await env.FlushAsync();
+
+        Assert.Equal(800, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(0, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events WHERE action = 'impression'"));
+        Assert.Equal(800, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events WHERE platform = 'mobile'"));
+        var statuses = await env.StatusesAsync();
+        Assert.Equal(200, statuses.Sum(s => s.Filtered.GetValueOrDefault("impressions")));
+        Assert.Equal(1, statuses.Sum(s => s.Malformed));
+        Assert.Contains(env.ReadDeadLetters(1), r => r.Contains("not a JSON object", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_BadFilterExpression_FailsNamingEnrichKey()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => SqlEnvironment.StartAsync(partitions: 1, silos: 1, extra: new Dictionary<string, string?>
+        {
+            ["Tributary:SqlSink:Enrich"] = "true",
+            ["Tributary:Enrich:Filter:Rules:0:Name"] = "bots",
+            ["Tributary:Enrich:Filter:Rules:0:Op"] = "regex",
+            ["Tributary:Enrich:Filter:Rules:0:Field"] = "user_agent",
+            ["Tributary:Enrich:Filter:Rules:0:Pattern"] = "(unclosed",
+        }));
+
+        Assert.Contains("Tributary:Enrich:Filter:Rules:0", Flatten(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_UnreachableDatabase_FailsNamingConnectionString()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => SqlEnvironment.StartAsync(partitions: 1, silos: 1, connectionString: $"Server=127.0.0.1;Port={FreePort.Next()};User ID=x;Password=y;Connection Timeout=2"));
