@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MySqlConnector;
 using Tributary.Cli.Generate;
+using Tributary.Enrich;
 using Tributary.Kafka.DevBroker;
 using Tributary.MySqlLoad;
 using Tributary.SqlIngest;
@@ -11,12 +12,13 @@ using Tributary.SqlIngest;
 namespace Tributary.Cli.Bench;
 
 /// <summary>
-/// <c>bench sql</c>: events/s from Kafka through the row transform into MariaDB through the SQL sink of an embedded
+/// <c>bench sql</c>: events/s from Kafka through filter + enrich into MariaDB through the SQL sink of an embedded
 /// silo (first record delivered to every partition's offset committed), against, in the same run, the raw bulk-load
 /// rate of the same rows into the same table with <c>LOAD DATA LOCAL INFILE</c> (the server's physical limit here).
 /// It also writes the same rows through <see cref="MySqlTableLoader"/> alone with both write paths (multi-row INSERT
 /// and MySqlBulkCopy), 16 partitions in parallel, to show which is faster. The server is a fresh loopback MariaDB
-/// (<see cref="LocalMariaDb"/>, no binary log). <c>enrich_lookups_per_s_per_core</c> is 0 until the enrich stage is wired.
+/// (<see cref="LocalMariaDb"/>, no binary log). The sink runs the filter-and-enrich stage (a filter rule, geo by IP, a device
+/// map), and <c>enrich_lookups_per_s_per_core</c> is the geo lookup alone on one thread.
 /// </summary>
 internal static class SqlBench
 {
@@ -30,6 +32,7 @@ internal static class SqlBench
         using var cluster = MockKafkaCluster.Start(3);
         cluster.CreateTopic(Topic, Partitions);
         cluster.CreateTopic("bench_sql.deadletter", 1);
+        var sample = new List<byte[]>();
         using (var writer = new KafkaEventWriter(cluster.BootstrapServers, Topic))
         {
             var generator = new PinEngagementGenerator(new GeneratorOptions { Seed = 11, MalformedShare = 0 });
@@ -37,6 +40,10 @@ internal static class SqlBench
             {
                 var e = generator.Next();
                 writer.Write(e.Key, e.Value);
+                if (sample.Count < 50_000)
+                {
+                    sample.Add(e.Value);
+                }
             }
 
             writer.Flush(TimeSpan.FromMinutes(2));
@@ -50,8 +57,10 @@ internal static class SqlBench
         var retained = Enumerable.Range(0, Partitions).Sum(p => high[p] - low[p]);
         await Console.Error.WriteLineAsync($"sql: produced {events:N0} events ({retained:N0} retained by the mock broker); MariaDB at 127.0.0.1:{db.Port}");
 
+        var lookups = await EnrichLookupsPerCoreAsync(sample, cancellationToken);
+        await Console.Error.WriteLineAsync($"sql: enrich step alone (geo by IP) {lookups:N0} lookups/s on one core");
         var endToEnd = await EndToEndAsync(db, cluster.BootstrapServers, retained, high, settings.BatchSize, cancellationToken);
-        await Console.Error.WriteLineAsync($"sql: Kafka to MariaDB through the SQL sink {endToEnd:N0} events/s");
+        await Console.Error.WriteLineAsync($"sql: Kafka through filter + enrich (geo, map) into MariaDB through the SQL sink {endToEnd:N0} events/s");
         var rows = await ReadRowsAsync(db, cancellationToken);
         if (rows.Count != retained)
         {
@@ -73,7 +82,7 @@ internal static class SqlBench
             events_per_s = Math.Round(endToEnd),
             bulk_load_rows_per_s = Math.Round(bulk),
             ratio = Math.Round(endToEnd / bulk, 3),
-            enrich_lookups_per_s_per_core = 0,
+            enrich_lookups_per_s_per_core = Math.Round(lookups),
         });
     }
 
@@ -92,7 +101,13 @@ internal static class SqlBench
             ["Tributary:Streams:sql:BatchSize"] = batchSize.ToString(inv),
             ["Tributary:SqlSink:ConnectionString"] = db.ConnectionString,
             ["Tributary:SqlSink:DeadLetterTopic"] = "bench_sql.deadletter",
+            ["Tributary:SqlSink:Enrich"] = "true",
         };
+        foreach (var (key, value) in EnrichSettings())
+        {
+            overrides["Tributary:Enrich:" + key] = value;
+        }
+
         BenchFetch.AddTo(overrides);
         EmbeddedSilo.KeepOnlyStreams(overrides, "sql");
         var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
@@ -138,7 +153,7 @@ internal static class SqlBench
     {
         await using var connection = new MySqlConnection(db.ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new MySqlCommand("SELECT kafka_partition, kafka_offset, event_time, pin_id, user_id, action, ip, device, app_version FROM pin_events ORDER BY kafka_partition, kafka_offset", connection);
+        await using var command = new MySqlCommand("SELECT * FROM pin_events ORDER BY kafka_partition, kafka_offset", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<object?[]>();
         while (await reader.ReadAsync(cancellationToken))
@@ -211,7 +226,7 @@ internal static class SqlBench
     private static async Task<double> LoaderRateAsync(LocalMariaDb db, List<object?[]> rows, SqlWriteMethod method, CancellationToken cancellationToken)
     {
         var table = "pin_events_" + method.ToString().ToLowerInvariant();
-        var options = SinkLoadOptions(db.ConnectionString, table, method);
+        var options = await SinkLoadOptionsAsync(db.ConnectionString, table, method, cancellationToken);
         var loader = new MySqlTableLoader(options);
         await loader.EnsureTableAsync(cancellationToken);
         var byPartition = rows.GroupBy(r => (int)r[0]!).ToList();
@@ -228,24 +243,47 @@ internal static class SqlBench
         return rows.Count / clock.Elapsed.TotalSeconds;
     }
 
-    private static SqlLoadOptions SinkLoadOptions(string connectionString, string table, SqlWriteMethod method) => new()
+    /// <summary>Loader options for a copy of the end-to-end table: its columns (configured and enrich outputs) as the server reports them.</summary>
+    private static async Task<SqlLoadOptions> SinkLoadOptionsAsync(string connectionString, string table, SqlWriteMethod method, CancellationToken cancellationToken)
     {
-        ConnectionString = connectionString,
-        Table = table,
-        OffsetsTable = "bench_offsets",
-        SinkName = table,
-        WriteMethod = method,
-        Columns =
-        [
-            new SqlColumnOptions { Name = "event_time", Type = "DATETIME(3)", Source = "ts" },
-            new SqlColumnOptions { Name = "pin_id", Type = "BIGINT", Nullable = false },
-            new SqlColumnOptions { Name = "user_id", Type = "BIGINT" },
-            new SqlColumnOptions { Name = "action", Type = "VARCHAR(16)" },
-            new SqlColumnOptions { Name = "ip", Type = "VARCHAR(45)" },
-            new SqlColumnOptions { Name = "device", Type = "VARCHAR(16)" },
-            new SqlColumnOptions { Name = "app_version", Type = "VARCHAR(16)" },
-        ],
+        var options = new SqlLoadOptions { ConnectionString = connectionString, Table = table, OffsetsTable = "bench_offsets", SinkName = table, WriteMethod = method };
+        await using var connection = new MySqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'pin_events' AND COLUMN_NAME NOT IN ('kafka_partition', 'kafka_offset') ORDER BY ORDINAL_POSITION", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            options.Columns.Add(new SqlColumnOptions { Name = reader.GetString(0), Type = reader.GetString(1), Nullable = reader.GetString(2) == "YES" });
+        }
+
+        return options;
+    }
+
+    /// <summary>The enrich stage the bench runs: a filter rule (nothing in the generated data matches it), geo by IP, a device map.</summary>
+    private static Dictionary<string, string?> EnrichSettings() => new(StringComparer.Ordinal)
+    {
+        ["Filter:Rules:0:Name"] = "impressions",
+        ["Filter:Rules:0:Op"] = "equals",
+        ["Filter:Rules:0:Field"] = "action",
+        ["Filter:Rules:0:Value"] = "impression",
+        ["Enrichers:0:Kind"] = "geo",
+        ["Enrichers:1:Kind"] = "map",
+        ["Enrichers:1:Field"] = "device",
+        ["Enrichers:1:Column"] = "platform",
+        ["Enrichers:1:Map:ios"] = "mobile",
+        ["Enrichers:1:Map:android"] = "mobile",
+        ["Enrichers:1:Map:ipad"] = "tablet",
+        ["Enrichers:1:Default"] = "desktop",
     };
+
+    /// <summary>The enrich step alone: geo lookups per second on one thread (<see cref="EnrichBench.MeasureLookupsPerSecond"/>, median of 3).</summary>
+    private static async Task<double> EnrichLookupsPerCoreAsync(List<byte[]> sample, CancellationToken cancellationToken)
+    {
+        var options = new EnrichOptions();
+        new ConfigurationBuilder().AddInMemoryCollection(EnrichSettings()).Build().Bind(options);
+        await using var pipeline = await EnrichPipeline.CreateAsync(options, TimeProvider.System, null, cancellationToken);
+        return EnrichBench.MeasureLookupsPerSecond(pipeline, sample, TimeSpan.FromSeconds(1));
+    }
 
     private static async Task Execute(MySqlConnection connection, string sql, CancellationToken cancellationToken)
     {
