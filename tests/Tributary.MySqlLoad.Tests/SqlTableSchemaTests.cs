@@ -61,6 +61,20 @@ public sealed class SqlTableSchemaTests
     }
 
     [Fact]
+    public void Validate_BulkCopyWithUpsert_NamesWriteMethod()
+    {
+        var errors = SqlTableSchema.Validate(new SqlLoadOptions
+        {
+            Mode = SqlLoadMode.Upsert,
+            Key = ["pin_id"],
+            WriteMethod = SqlWriteMethod.BulkCopy,
+            Columns = [new SqlColumnOptions { Name = "pin_id", Type = "BIGINT" }],
+        });
+
+        Assert.Contains(errors, e => e.StartsWith("WriteMethod: BulkCopy writes append mode only", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void CreateStatement_Upsert_KeyColumnsNotNull()
     {
         var schema = SqlTableSchema.Create(new SqlLoadOptions
