@@ -148,7 +148,10 @@ public sealed class MySqlTableLoaderTests
 
         Assert.Equal(10, await db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
         Assert.Equal(10, await loader.ReadNextOffsetAsync(Topic, 0, Ct));
-        Assert.Equal(0, await db.AdminScalarAsync("SELECT COUNT(*) FROM information_schema.INNODB_TRX"));
+        // No transaction was left open holding the partition's lock: a locking read of its offsets row does not wait.
+        await using var probe = await db.OpenAsync();
+        await using var probeTx = await probe.BeginTransactionAsync(Ct);
+        await Execute(probe, probeTx, $"SELECT next_offset FROM tributary_sql_offsets WHERE sink = 'sql' AND topic = '{Topic}' AND kafka_partition = 0 FOR UPDATE NOWAIT");
     }
 
     [Fact]
