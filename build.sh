@@ -15,8 +15,8 @@ cd "$ROOT"
 TOOLS="$ROOT/.tools"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Debian packages the tests, the demo and the benchmarks use (libroaring0: CRoaring for bitmap indexes).
-APT_PACKAGES=(libroaring0 redis-server mariadb-server mariadb-client kcat mydumper)
+# Debian packages the tests, the demo and the benchmarks use (CRoaring comes inside the Roaring.Net NuGet package).
+APT_PACKAGES=(redis-server mariadb-server mariadb-client kcat mydumper)
 # npm tools, installed into .tools/ (never globally): s3rver for the S3 tests, Plywood (Turnilo's Druid client) for the client test,
 # DB-IP's IP to Country Lite database (CSV, CC BY 4.0) for the geo enricher.
 NPM_PACKAGES=(s3rver@3.7.1 plywood@0.33.3 plywood-druid-requester@3.0.2 @ip-location-db/dbip-country@2.3.2026060120)

@@ -7,6 +7,11 @@ namespace Tributary.Segments;
 /// one UTC hour (the segment granularity) and one Kafka partition. The one formatter of segment names:
 /// <see cref="SegmentId"/>'s text and the segment's object keys (<see cref="SegmentObjectKey"/>) are built from it.
 /// </summary>
+/// <remarks>
+/// A segment built by a backfill carries a version (Druid's versioned segments): <c>{datasource}/{yyyy-MM-ddTHH}/{partition}/v{version}</c>.
+/// The live segments built from Kafka are version 0 and keep the unversioned key. The last part of an unversioned
+/// key is a partition number, so the two forms never read as each other.
+/// </remarks>
 public static class SegmentKey
 {
     private const string HourFormat = "yyyy-MM-dd'T'HH";
@@ -25,13 +30,42 @@ public static class SegmentKey
         return FormatUnchecked(datasource, hourStartMs, partition);
     }
 
-    /// <summary>Parses a key made by <see cref="Format"/>; throws <see cref="FormatException"/> naming the key otherwise.</summary>
+    /// <summary>
+    /// Builds the key of a segment of <paramref name="version"/> (0: the live segment, whose key is <see cref="Format(string, long, int)"/>'s;
+    /// above 0: a backfilled segment that overshadows lower versions of its hour once published).
+    /// </summary>
+    public static string Format(string datasource, long hourStartMs, int partition, long version)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        var key = Format(datasource, hourStartMs, partition);
+        return version == 0 ? key : string.Create(CultureInfo.InvariantCulture, $"{key}/v{version}");
+    }
+
+    /// <summary>Parses a key made by either <see cref="Format(string, long, int)"/> (version 0) or <see cref="Format(string, long, int, long)"/>; throws <see cref="FormatException"/> naming the key otherwise.</summary>
+    public static (string Datasource, long HourStartMs, int Partition, long Version) ParseVersioned(string key)
+    {
+        if (key is not null)
+        {
+            var last = key.LastIndexOf('/');
+            if (last > 0 && last < key.Length - 2 && key[last + 1] == 'v'
+                && long.TryParse(key.AsSpan(last + 2), NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0
+                && TryParse(key[..last], out var ds, out var hour, out var p))
+            {
+                return (ds, hour, p, version);
+            }
+        }
+
+        var (datasource, hourStartMs, partition) = Parse(key!);
+        return (datasource, hourStartMs, partition, 0);
+    }
+
+    /// <summary>Parses a key made by <see cref="Format(string, long, int)"/>; throws <see cref="FormatException"/> naming the key otherwise.</summary>
     public static (string Datasource, long HourStartMs, int Partition) Parse(string key)
         => TryParse(key, out var datasource, out var hour, out var partition)
             ? (datasource, hour, partition)
             : throw new FormatException($"'{key}' is not a segment key of the form '{{datasource}}/{{yyyy-MM-ddTHH}}/{{partition}}'.");
 
-    /// <summary>Parses a key made by <see cref="Format"/>.</summary>
+    /// <summary>Parses a key made by <see cref="Format(string, long, int)"/>.</summary>
     public static bool TryParse(string? key, out string datasource, out long hourStartMs, out int partition)
     {
         datasource = string.Empty;

@@ -12,7 +12,7 @@ public static class SegmentObjectKey
 {
     /// <summary>The key of the sealed segment. Deterministic, so sealing again after a crash overwrites the same object.</summary>
     /// <param name="prefix">Key prefix of all segments (<c>segments</c> by default).</param>
-    /// <param name="segmentKey">The segment's grain key (<see cref="SegmentKey.Format"/>).</param>
+    /// <param name="segmentKey">The segment's grain key (<see cref="SegmentKey.Format(string, long, int)"/>).</param>
     public static string Sealed(string prefix, string segmentKey)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);

@@ -25,16 +25,31 @@ public sealed class UnifiedSource
 {
     private readonly IObjectStore _store;
     private readonly UnifiedSourceOptions _options;
+    private readonly IWatermarkAlignment? _alignment;
     private long _archiveRecords;
     private long _liveRecords;
+    private long _alignmentReports;
+    private long _alignmentFailures;
+    private volatile Exception? _lastAlignmentError;
+    private volatile WatermarkTracker? _watermarks;
+    private volatile FileAnnouncements? _announcements;
+    private volatile bool _paused;
 
-    /// <summary>Creates a source over <paramref name="store"/> (the archive's store) and the Kafka of <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Creates a source over <paramref name="store"/> (the archive's store) and the Kafka of <paramref name="options"/>; with
+    /// <paramref name="alignment"/> the reader aligns its watermark with the other readers of its job (see <see cref="UnifiedSourceOptions.Alignment"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
-    public UnifiedSource(IObjectStore store, UnifiedSourceOptions options)
+    public UnifiedSource(IObjectStore store, UnifiedSourceOptions options, IWatermarkAlignment? alignment = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Validate().ToList();
+        if (alignment is not null && string.IsNullOrWhiteSpace(options.Alignment.ReaderId))
+        {
+            problems.Add("UnifiedSourceOptions.Alignment.ReaderId is required when the source is given an alignment.");
+        }
+
         if (problems.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", problems), nameof(options));
@@ -42,6 +57,7 @@ public sealed class UnifiedSource
 
         _store = store;
         _options = options;
+        _alignment = alignment;
     }
 
     /// <summary>Records (and dead letters) yielded from the archive so far, over every enumeration.</summary>
@@ -49,6 +65,35 @@ public sealed class UnifiedSource
 
     /// <summary>Records (and dead letters) yielded from live Kafka so far, over every enumeration.</summary>
     public long LiveRecords => Interlocked.Read(ref _liveRecords);
+
+    /// <summary>
+    /// The event-time watermark of each partition of the current (or last) enumeration, by partition: the largest event time
+    /// yielded minus <see cref="WatermarkOptions.OutOfOrderness"/>, and whether the partition is idle or finished. Empty before
+    /// the first enumeration opened.
+    /// </summary>
+    public IReadOnlyList<PartitionWatermark> Watermarks => _watermarks?.Snapshot() ?? [];
+
+    /// <summary>
+    /// The reader's watermark: the minimum over its partitions that are neither idle nor finished; <see cref="long.MinValue"/> while
+    /// one of them has yielded no event time yet; null when every partition is idle or finished (or before the first enumeration).
+    /// This is what the reader reports to its <see cref="IWatermarkAlignment"/>.
+    /// </summary>
+    public long? WatermarkMs => _watermarks?.Minimum();
+
+    /// <summary>Whether the reader is paused because its watermark is more than <see cref="AlignmentOptions.MaxDrift"/> ahead of its job's minimum.</summary>
+    public bool IsAlignmentPaused => _paused;
+
+    /// <summary>Reports the alignment answered so far, over every enumeration (coalesced: far fewer than records).</summary>
+    public long AlignmentReports => Interlocked.Read(ref _alignmentReports);
+
+    /// <summary>Reports that failed (the alignment unreachable); the reader kept its last known minimum and retried after an interval.</summary>
+    public long AlignmentFailures => Interlocked.Read(ref _alignmentFailures);
+
+    /// <summary>The error of the last failed report, or null.</summary>
+    public Exception? LastAlignmentError => _lastAlignmentError;
+
+    /// <summary>Files of the selected partitions announced on <see cref="UnifiedSourceOptions.NotificationTopic"/> during the current (or last) enumeration.</summary>
+    public long AnnouncedFiles => _announcements?.Announced ?? 0;
 
     /// <summary>
     /// The records of the selected partitions: per partition in offset order, partitions interleaved. Ends when every partition
@@ -66,7 +111,11 @@ public sealed class UnifiedSource
             await run.StartAsync().ConfigureAwait(false);
             await foreach (var record in run.Output.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                run.Watermarks.Yielded(record);
                 yield return record;
+
+                // when the consumer asks for more: the watermark covers exactly what it was given
+                await run.AlignAsync().ConfigureAwait(false);
             }
         }
         finally
@@ -84,16 +133,42 @@ public sealed class UnifiedSource
         private readonly Channel<UnifiedRecord> _output = Channel.CreateBounded<UnifiedRecord>(new BoundedChannelOptions(source._options.BufferRecords) { SingleReader = true });
         private readonly RecordDecoder _decoder = new(source._options.Archive);
         private readonly List<Task> _pumps = [];
+        private readonly TimeProvider _time = source._options.TimeProvider;
+        private readonly SemaphoreSlim _reporting = new(1, 1);
         private IConsumer<byte[]?, byte[]?>? _meta;
         private IConsumer<byte[]?, byte[]?>? _archiveGroup;
         private LiveReader? _live;
+        private FileAnnouncements? _announcements;
+        private Task? _keepAlive;
         private int _running;
+        private bool _reported;
+        private bool _failing;
+        private long? _lastReported;
+        private long _lastReportAt;
+        private long? _globalMinimum;
 
         public ChannelReader<UnifiedRecord> Output => _output.Reader;
+
+        public WatermarkTracker Watermarks { get; private set; } = new([], new WatermarkOptions(), TimeProvider.System);
 
         public async Task StartAsync()
         {
             var partitions = await PartitionsAsync().ConfigureAwait(false);
+            Watermarks = new WatermarkTracker(partitions, _options.Watermarks, _time);
+            source._watermarks = Watermarks;
+            if (_options.NotificationTopic is not null)
+            {
+                // before the first listing: a file is then either listed or announced after this point
+                _announcements = new FileAnnouncements(_options, partitions);
+                source._announcements = _announcements;
+                using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(_options.Kafka, "tributary-unified-source")).SetLogHandler((_, _) => { }).Build();
+                await _announcements.StartAsync(admin, _cts.Token).ConfigureAwait(false);
+            }
+
+            if (source._alignment is not null)
+            {
+                _keepAlive = Task.Run(KeepAliveAsync, CancellationToken.None);
+            }
             _meta = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.RangeConsumer(_options.Kafka, _options.GroupId)).SetLogHandler((_, _) => { }).Build();
             if (_options.ArchiveConsumerGroup is { } group)
             {
@@ -152,10 +227,141 @@ public sealed class UnifiedSource
                 // delivered through the output channel
             }
 
+            if (_keepAlive is not null)
+            {
+                await _keepAlive.ConfigureAwait(false);
+                await LeaveAsync().ConfigureAwait(false);
+            }
+
+            source._paused = false;
             _live?.Dispose();
+            _announcements?.Dispose();
             _meta?.Dispose();
             _archiveGroup?.Dispose();
+            _reporting.Dispose();
             _cts.Dispose();
+        }
+
+        /// <summary>
+        /// Reports the reader's watermark when a report is due (first, <see cref="AlignmentOptions.MinChange"/> moved, an interval
+        /// passed, or it looks ahead of the last known minimum), then pauses while it is more than the drift ahead of the job's
+        /// global minimum, reporting every interval until the minimum caught up. Pausing stops taking records: the partition
+        /// readers then wait on the full buffer, and a partition with records waiting is never idle.
+        /// </summary>
+        public async ValueTask AlignAsync()
+        {
+            if (source._alignment is null)
+            {
+                return;
+            }
+
+            var alignment = _options.Alignment;
+            var drift = (long)alignment.MaxDrift.TotalMilliseconds;
+            var watermark = Watermarks.Minimum();
+            if (ReportDue(watermark, drift))
+            {
+                await ReportAsync(watermark).ConfigureAwait(false);
+            }
+
+            while (WatermarkMath.IsAhead(watermark, _globalMinimum, drift))
+            {
+                source._paused = true;
+                await Task.Delay(alignment.ReportInterval, _time, _cts.Token).ConfigureAwait(false);
+                watermark = Watermarks.Minimum();
+                await ReportAsync(watermark).ConfigureAwait(false);
+            }
+
+            source._paused = false;
+        }
+
+        private bool ReportDue(long? watermark, long drift)
+        {
+            if (!_reported || _time.GetElapsedTime(_lastReportAt) >= _options.Alignment.ReportInterval)
+            {
+                return true;
+            }
+
+            if (_failing)
+            {
+                return false; // retried once an interval passed
+            }
+
+            if (watermark.HasValue != _lastReported.HasValue)
+            {
+                return true;
+            }
+
+            if (watermark is { } w && _lastReported is { } last && w != last
+                && (w == long.MinValue || last == long.MinValue || Math.Abs((double)w - last) >= _options.Alignment.MinChange.TotalMilliseconds))
+            {
+                return true;
+            }
+
+            return WatermarkMath.IsAhead(watermark, _globalMinimum, drift);
+        }
+
+        private async Task ReportAsync(long? watermark)
+        {
+            await _reporting.WaitAsync(_cts.Token).ConfigureAwait(false);
+            try
+            {
+                _globalMinimum = await source._alignment!.ReportAsync(_options.Alignment.ReaderId, watermark, _cts.Token).ConfigureAwait(false);
+                _lastReported = watermark;
+                _failing = false;
+                Interlocked.Increment(ref source._alignmentReports);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // the job's watermark grain moving between silos: keep the last minimum (a paused reader stays paused) and retry
+                // after an interval; the readers' next reports rebuild what the grain lost
+                _failing = true;
+                Interlocked.Increment(ref source._alignmentFailures);
+                source._lastAlignmentError = ex;
+            }
+            finally
+            {
+                _reported = true;
+                _lastReportAt = _time.GetTimestamp();
+                _reporting.Release();
+            }
+        }
+
+        /// <summary>Reports every interval while no record moves the reader (idle partitions, a slow consumer), so the job sees it alive.</summary>
+        private async Task KeepAliveAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(_options.Alignment.ReportInterval, _time, _cts.Token).ConfigureAwait(false);
+                    if (!_reported || _time.GetElapsedTime(_lastReportAt) >= _options.Alignment.ReportInterval)
+                    {
+                        await ReportAsync(Watermarks.Minimum()).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // the enumeration ended
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // the alignment is unreachable: the consumer's next report fails the stream with the cause
+            }
+        }
+
+        private async Task LeaveAsync()
+        {
+            try
+            {
+                // an ended reader must not hold its job's minimum back; a crashed one expires in the job's watermark grain
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await source._alignment!.LeaveAsync(_options.Alignment.ReaderId, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // best effort: the stream's own outcome is what the consumer sees
+            }
         }
 
         private async Task<IReadOnlyList<int>> PartitionsAsync()
@@ -191,6 +397,7 @@ public sealed class UnifiedSource
             try
             {
                 await FollowPartitionAsync(state).ConfigureAwait(false);
+                Watermarks.Finished(state.Partition);
                 if (Interlocked.Decrement(ref _running) == 0)
                 {
                     _output.Writer.TryComplete();
@@ -212,11 +419,23 @@ public sealed class UnifiedSource
             var token = _cts.Token;
             var p = state.Partition;
             Stopwatch? waiting = null;
+            List<Storage.Archive.ArchiveFileInfo>? files = null;
+            var list = true;
             while (!state.Done && !state.ReachedUntil)
             {
                 token.ThrowIfCancellationRequested();
                 var committed = await ArchiveCommittedAsync(p).ConfigureAwait(false);
-                var files = await ArchiveManifest.ListAsync(source._store, _options.Topic, p, token).ConfigureAwait(false);
+                if (list || files is null)
+                {
+                    files = await ArchiveManifest.ListAsync(source._store, _options.Topic, p, token).ConfigureAwait(false);
+                }
+
+                if (_announcements is not null)
+                {
+                    files = Announced(files, p);
+                }
+
+                list = _announcements is null;
                 var marks = await WatermarksAsync(p).ConfigureAwait(false);
                 if (state.Next < 0)
                 {
@@ -269,8 +488,28 @@ public sealed class UnifiedSource
                     throw new UnifiedSourceGapException(_options.Topic, p, state.Next, low - 1, low, waiting.Elapsed);
                 }
 
-                await Task.Delay(_options.ManifestPollInterval, token).ConfigureAwait(false);
+                if (_announcements is null)
+                {
+                    await Task.Delay(_options.ManifestPollInterval, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    // woken by an announcement of one of this partition's files; the listing is the fallback when none comes
+                    list = !await _announcements.WaitAsync(p, _options.ManifestPollInterval, token).ConfigureAwait(false);
+                }
             }
+        }
+
+        /// <summary><paramref name="known"/> with the files announced since, by first offset (an announcement repeated is kept once).</summary>
+        private List<Storage.Archive.ArchiveFileInfo> Announced(List<Storage.Archive.ArchiveFileInfo> known, int partition)
+        {
+            var files = new Dictionary<string, Storage.Archive.ArchiveFileInfo>(StringComparer.Ordinal);
+            foreach (var file in known.Concat(_announcements!.Take(partition)))
+            {
+                files[file.Key] = file;
+            }
+
+            return [.. files.Values.OrderBy(f => f.FirstOffset)];
         }
 
         /// <summary>Yields the archive's records of the partition from its next offset, merged by offset, until a hole that is not provably Kafka's, the end of the archive, or the bound.</summary>
@@ -377,6 +616,7 @@ public sealed class UnifiedSource
                 state.SeekTimeMs = null;
             }
 
+            Watermarks.Offered(record.Partition);
             await _output.Writer.WriteAsync(record, _cts.Token).ConfigureAwait(false);
             if (record.Phase == UnifiedPhase.Archive)
             {

@@ -112,6 +112,25 @@ public sealed class UnifiedSourceOptions
     /// <summary>Consumer group librdkafka requires for the live consumer; it never commits. Default <c>tributary-unified-source</c>.</summary>
     public string GroupId { get; set; } = "tributary-unified-source";
 
+    /// <summary>Per-partition event-time watermarks: out-of-orderness bound and idle timeout (see <see cref="UnifiedSource.Watermarks"/>).</summary>
+    public WatermarkOptions Watermarks { get; set; } = new();
+
+    /// <summary>
+    /// Watermark alignment with the other readers of a job, used when the source is given an <see cref="IWatermarkAlignment"/>:
+    /// the reader id, the allowed drift ahead of the job's global minimum, and how reports are coalesced.
+    /// </summary>
+    public AlignmentOptions Alignment { get; set; } = new();
+
+    /// <summary>
+    /// The archive's notification topic (the archiver's <c>Tributary:Archive:NotificationTopic</c>), optional. When set, a partition
+    /// waiting for the archive to catch up learns of new files from the announcements on this topic and lists the manifest again only
+    /// when one of its files was announced, or every <see cref="ManifestPollInterval"/> as the fallback when the topic is silent.
+    /// </summary>
+    public string? NotificationTopic { get; set; }
+
+    /// <summary>The clock of idleness and alignment reports (a fake one in tests). Default the system clock.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>The problems with these options, each naming its option; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
@@ -169,6 +188,36 @@ public sealed class UnifiedSourceOptions
         if (BufferRecords < 1)
         {
             yield return $"UnifiedSourceOptions.BufferRecords must be positive (was {BufferRecords}).";
+        }
+
+        if (Watermarks.OutOfOrderness < TimeSpan.Zero)
+        {
+            yield return $"UnifiedSourceOptions.Watermarks.OutOfOrderness must not be negative (was {Watermarks.OutOfOrderness}).";
+        }
+
+        if (Watermarks.IdleTimeout is { } idle && idle <= TimeSpan.Zero)
+        {
+            yield return $"UnifiedSourceOptions.Watermarks.IdleTimeout must be positive when set (was {idle}).";
+        }
+
+        if (Alignment.MaxDrift < TimeSpan.Zero)
+        {
+            yield return $"UnifiedSourceOptions.Alignment.MaxDrift must not be negative (was {Alignment.MaxDrift}).";
+        }
+
+        if (Alignment.ReportInterval <= TimeSpan.Zero)
+        {
+            yield return $"UnifiedSourceOptions.Alignment.ReportInterval must be positive (was {Alignment.ReportInterval}).";
+        }
+
+        if (Alignment.MinChange < TimeSpan.Zero)
+        {
+            yield return $"UnifiedSourceOptions.Alignment.MinChange must not be negative (was {Alignment.MinChange}).";
+        }
+
+        if (NotificationTopic is not null && string.IsNullOrWhiteSpace(NotificationTopic))
+        {
+            yield return "UnifiedSourceOptions.NotificationTopic must not be blank when set (null lists the manifest only).";
         }
     }
 }

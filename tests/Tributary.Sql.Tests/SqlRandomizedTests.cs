@@ -15,17 +15,25 @@ public sealed class SqlRandomizedTests
     {
         var random = new Random(seed);
         var rows = SqlTestData.Rows(seed, random.Next(0, 400));
+
+        // a quarter of the seeds run in another sqlTimeZone (literals, floors and formats move with it)
+        var zone = (seed % 8) switch
+        {
+            1 => TimeZoneInfo.FindSystemTimeZoneById("Asia/Kolkata"),
+            5 => TimeZoneInfo.FindSystemTimeZoneById("America/Los_Angeles"),
+            _ => null,
+        };
         for (var i = 0; i < 8; i++)
         {
             var sql = new Generator(random).Query();
-            SqlComparison.AssertSameAnswer(sql, rows, $"seed {seed}, query {i}");
+            SqlComparison.AssertSameAnswer(sql, rows, $"seed {seed}, query {i}, zone {zone?.Id ?? "UTC"}", zone: zone);
 
             // the same plan over rows split into segments whose partials are merged, as the broker runs it
-            SqlComparison.AssertSameAnswer(sql, rows, $"seed {seed}, query {i}, 3 segments", 3);
+            SqlComparison.AssertSameAnswer(sql, rows, $"seed {seed}, query {i}, 3 segments", 3, zone);
         }
     }
 
-    private sealed class Generator(Random random)
+    internal sealed class Generator(Random random)
     {
         private static readonly string[] Strings = ["country", "device", "event_type", "pin_id"];
 
@@ -55,6 +63,11 @@ public sealed class SqlRandomizedTests
         private string Leaf()
         {
             var s = Pick(Strings);
+            if (random.Next(4) == 0)
+            {
+                return ExpressionLeaf();
+            }
+
             switch (random.Next(17))
             {
                 case 0: return $"{s} = {Quote(Str(s))}";
@@ -76,6 +89,25 @@ public sealed class SqlRandomizedTests
                 default: return $"clicks BETWEEN {random.Next(0, 10)} AND {random.Next(5, 20)}";
             }
         }
+
+        // conditions on expressions: virtual columns with selector/bound/in/like filters, or 1/0 condition columns
+        private string ExpressionLeaf() => random.Next(14) switch
+        {
+            0 => $"LOWER(country) {Pick("=", "<>", ">=")} {Quote(Pick("us", "uk", "de", ""))}",
+            1 => $"UPPER(device) {Pick("IN", "NOT IN")} ('IOS', {Quote(Pick("TV", "WEB", "android"))})",
+            2 => $"clicks + user_age {Pick(">", "<=", "=")} {random.Next(20, 80)}",
+            3 => $"clicks {Pick("=", "<", ">=")} user_age / {random.Next(2, 6)}",
+            4 => $"CASE WHEN clicks > {random.Next(3, 15)} THEN 'hi' WHEN country IS NULL THEN NULL ELSE 'lo' END = {Quote(Pick("hi", "lo"))}",
+            5 => $"SUBSTRING(pin_id, 4, 1) {Pick("=", "<>", ">")} '{random.Next(10)}'",
+            6 => $"country || device LIKE {Quote(Pick("U%", "%os", "_Eweb"))}",
+            7 => random.Next(2) == 0 ? $"CAST(clicks AS VARCHAR) = '{random.Next(20)}'" : "CAST(clicks AS VARCHAR) IN ('1', '12')",
+            8 => $"TIME_FORMAT(__time, 'HH') {Pick("=", "<", ">=")} '{random.Next(24):D2}'",
+            9 => $"TIME_FLOOR(__time, 'PT1H') {Pick("=", "<>", ">")} {Time()}",
+            10 => $"COALESCE(country, event_type, 'none') {Pick("=", "<>")} {Quote(Pick("none", "US", "click"))}",
+            11 => $"CHAR_LENGTH(event_type) {Pick(">", "=", "<=")} {random.Next(3, 8)}",
+            12 => $"(CASE device WHEN 'ios' THEN clicks ELSE dwell_ms END) {Pick(">", "<")} {random.Next(5, 600)}",
+            _ => $"ABS(clicks - {random.Next(20)}) {Pick("<", ">=")} {random.Next(1, 8)}",
+        };
 
         private string Condition(int depth)
         {
@@ -119,8 +151,29 @@ public sealed class SqlRandomizedTests
         {
             var all = new List<string> { "COUNT(*) AS cnt", "SUM(clicks) AS sum_clicks", "SUM(dwell_ms) AS dwell", "MIN(clicks) AS min_clicks", "MAX(dwell_ms) AS max_dwell",
                 "AVG(clicks) AS avg_clicks", "COUNT(DISTINCT pin_id) AS pins", "MIN(user_age) AS min_age", "MAX(__time) AS last_time", "SUM(dwell_ms) / COUNT(*) AS per_row" };
+            all.AddRange([
+                $"SUM(clicks) FILTER (WHERE {Leaf()}) AS f_sum", $"COUNT(*) FILTER (WHERE {Leaf()}) AS f_cnt", $"AVG(dwell_ms) FILTER (WHERE {Leaf()}) AS f_avg",
+                "COUNT(user_age) AS ages", "SUM(user_age) AS sum_age", "AVG(user_age) AS avg_age", "SUM(clicks * 2 - user_age) AS expr_sum",
+                "MAX(dwell_ms / 2) AS half_dwell", "MIN(CASE WHEN device = 'ios' THEN clicks END) AS ios_min", "COUNT(DISTINCT country) AS countries",
+                "APPROX_COUNT_DISTINCT(unique_users) AS users", $"MAX(__time) FILTER (WHERE {Leaf()}) AS f_last",
+            ]);
             return string.Join(", ", all.OrderBy(_ => random.Next()).Take(count));
         }
+
+        // grouping expressions (virtual columns) beside plain dimensions
+        private string Dimension() => random.Next(10) switch
+        {
+            0 => "UPPER(device)",
+            1 => "CASE WHEN clicks > 10 THEN 'hi' ELSE 'lo' END",
+            2 => "SUBSTRING(pin_id, 4, 1)",
+            3 => "TIME_FORMAT(__time, 'HH')",
+            4 => "COALESCE(country, '?')",
+            5 => "CAST(clicks AS VARCHAR)",
+            6 => "clicks / 5",
+            7 => "TIME_FLOOR(__time, 'PT6H')",
+            8 => "country || '/' || device",
+            _ => "CAST(dwell_ms AS BIGINT) / 250",
+        };
 
         public string Query()
         {
@@ -128,7 +181,8 @@ public sealed class SqlRandomizedTests
             {
                 case 0:
                 {
-                    var cols = new[] { "__time", "country", "device", "clicks", "dwell_ms", "user_age", "pin_id" }.OrderBy(_ => random.Next()).Take(random.Next(1, 5)).ToList();
+                    var cols = new[] { "__time", "country", "device", "clicks", "dwell_ms", "user_age", "pin_id", Dimension(), "LOWER(country) AS lc", "clicks * 1.5 + user_age AS mixed", "TIME_FORMAT(__time, 'yyyy-MM-dd HH:mm') AS tf", "CAST(__time AS VARCHAR) AS ts" }
+                        .OrderBy(_ => random.Next()).Take(random.Next(1, 5)).ToList();
                     var ordered = random.Next(2) == 0;
                     return $"SELECT {string.Join(", ", cols)} FROM pin_engagement{Where()}{(ordered ? " ORDER BY __time " + Pick("ASC", "DESC") : string.Empty)}{LimitOffset(ordered)}";
                 }
@@ -145,13 +199,13 @@ public sealed class SqlRandomizedTests
 
                 case 3:
                 {
-                    var dim = Pick("country", "device", "event_type", "pin_id");
+                    var dim = random.Next(4) == 0 ? Dimension() : Pick("country", "device", "event_type", "pin_id");
                     return $"SELECT {dim}, COUNT(*) AS cnt, SUM(clicks) AS s FROM pin_engagement{Where()} GROUP BY {dim} ORDER BY {Pick("cnt", "s", "2", "3", "AVG(dwell_ms)", "MIN(clicks)", "COUNT(DISTINCT pin_id)")} {Pick("DESC", "ASC")} LIMIT {random.Next(1, 8)}";
                 }
 
                 case 4:
                 {
-                    var dims = new[] { "country", "device", "event_type", "user_age" }.OrderBy(_ => random.Next()).Take(random.Next(1, 3)).ToList();
+                    var dims = new[] { "country", "device", "event_type", "user_age", Dimension() }.Distinct().OrderBy(_ => random.Next()).Take(random.Next(1, 3)).ToList();
                     var having = random.Next(3) == 0 ? Pick(" HAVING COUNT(*) > 3", " HAVING SUM(clicks) >= 20 OR MIN(clicks) = 0", " HAVING NOT (AVG(clicks) < 9.5)", $" HAVING {dims[0]} IS NOT NULL AND COUNT(*) <> 2") : string.Empty;
                     var orderItems = Enumerable.Range(1, dims.Count + 2).OrderBy(_ => random.Next()).Take(random.Next(0, 3)).Select(i => $"{i} {Pick("ASC", "DESC")}").ToList();
                     var order = orderItems.Count > 0 ? " ORDER BY " + string.Join(", ", orderItems) : string.Empty;
@@ -178,11 +232,12 @@ public sealed class SqlRandomizedTests
 /// <summary>Plans SQL, runs it with the reference evaluator, and compares with the oracle, allowing any order among ties.</summary>
 internal static class SqlComparison
 {
-    public static void AssertSameAnswer(string sql, IReadOnlyList<Row> rows, string context = "", int segments = 1)
+    public static void AssertSameAnswer(string sql, IReadOnlyList<Row> rows, string context = "", int segments = 1, TimeZoneInfo? zone = null)
     {
-        var plan = SqlTestData.Plan(sql);
+        var options = zone is null ? SqlTestData.Options : SqlTestData.Options with { TimeZone = zone };
+        var plan = SqlPlanner.Plan(sql, null, SqlTestData.Catalog, options);
         var validated = SqlValidator.Validate(SqlParser.Parse(sql), SqlTestData.Catalog);
-        var oracle = new SqlOracle(SqlTestData.Options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var oracle = new SqlOracle(SqlTestData.Options.Clock.GetUtcNow().ToUnixTimeMilliseconds(), zone) { Table = validated.Table };
         var expected = oracle.Evaluate(validated, rows);
         var keyed = oracle.EvaluateWithKeys(validated, rows).Skip((int)validated.Offset).Take((int)(validated.Limit ?? int.MaxValue)).ToList();
         var actual = segments == 1 ? SqlTestData.Run(plan, rows) : SqlTestData.RunSplit(plan, rows, segments);

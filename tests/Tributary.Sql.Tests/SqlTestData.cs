@@ -8,6 +8,8 @@ internal sealed class SetSketch : ICardinalitySketch
 {
     private readonly HashSet<string> _values = new(StringComparer.Ordinal);
 
+    public IEnumerable<string> Values => _values;
+
     public void Add(ReadOnlySpan<byte> value) => _values.Add(Encoding.UTF8.GetString(value));
 
     public void Merge(ICardinalitySketch other) => _values.UnionWith(((SetSketch)other)._values);

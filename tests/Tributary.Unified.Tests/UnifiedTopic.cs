@@ -78,7 +78,7 @@ public sealed class UnifiedTopic
                         });
                         break;
                     }
-                    catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                    catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
                     {
                         producer.Poll(TimeSpan.FromMilliseconds(20));
                     }

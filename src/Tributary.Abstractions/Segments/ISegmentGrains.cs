@@ -37,9 +37,18 @@ public interface IDatasourceCatalogGrain : IGrainWithStringKey
     [Alias("Register")]
     ValueTask RegisterAsync(SegmentTimelineEntry entry);
 
-    /// <summary>The timeline (every segment, open and sealed).</summary>
+    /// <summary>The timeline the broker queries: every served segment, open and sealed (per hour those of the hour's published version).</summary>
     [Alias("GetTimeline")]
     ValueTask<DatasourceTimeline> GetTimelineAsync();
+
+    /// <summary>
+    /// Serves the backfilled segments of <see cref="SegmentVersionPublish.Version"/> for its interval, overshadowing the
+    /// lower versions there, in one state write. Refused (nothing changes) with an <see cref="InvalidOperationException"/>
+    /// naming the segment or hour when a listed segment is not registered sealed at that version inside the interval,
+    /// when a segment served now in the interval is still open, or when an hour already serves this or a higher version.
+    /// </summary>
+    [Alias("PublishVersion")]
+    ValueTask<SegmentVersionPublished> PublishVersionAsync(SegmentVersionPublish publish);
 }
 
 /// <summary>

@@ -135,6 +135,48 @@ public sealed record SegmentTimelineEntry
 
     /// <summary>Serialized size of the sealed segment, bytes.</summary>
     [Id(9)] public long SizeBytes { get; init; }
+
+    /// <summary>
+    /// Version of the segment: 0 for the live segments built from Kafka, the backfill's version (Unix ms when it started,
+    /// as Druid's versions are times) for segments rebuilt from the archive. The timeline serves, per hour, only the
+    /// segments of the hour's published version.
+    /// </summary>
+    [Id(10)] public long Version { get; init; }
+}
+
+/// <summary>
+/// Swaps the segments of one backfill version into a datasource's timeline for an interval of whole hours, atomically
+/// (one catalog state write): afterwards every hour of the interval is served from <see cref="Version"/>'s segments
+/// only, and the segments of lower versions there are overshadowed.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("tributary.SegmentVersionPublish")]
+public sealed record SegmentVersionPublish
+{
+    /// <summary>Interval start, Unix ms, aligned to an hour (inclusive).</summary>
+    [Id(0)] public long StartMs { get; init; }
+
+    /// <summary>Interval end, Unix ms, aligned to an hour (exclusive).</summary>
+    [Id(1)] public long EndMs { get; init; }
+
+    /// <summary>The version to serve; must be above the version each hour serves now.</summary>
+    [Id(2)] public long Version { get; init; }
+
+    /// <summary>The keys of the version's segments; each must be registered, sealed, at this version and inside the interval.</summary>
+    [Id(3)] public string[] Keys { get; init; } = [];
+}
+
+/// <summary>What a <see cref="SegmentVersionPublish"/> did.</summary>
+[GenerateSerializer, Immutable, Alias("tributary.SegmentVersionPublished")]
+public sealed record SegmentVersionPublished
+{
+    /// <summary>Segments of the new version now served.</summary>
+    [Id(0)] public int Published { get; init; }
+
+    /// <summary>Segments of lower versions in the interval that are no longer served.</summary>
+    [Id(1)] public int Overshadowed { get; init; }
+
+    /// <summary>The timeline's version after the swap.</summary>
+    [Id(2)] public long TimelineVersion { get; init; }
 }
 
 /// <summary>A datasource's timeline, with a version that changes whenever an entry changes state.</summary>

@@ -5,9 +5,9 @@ namespace Tributary.Bitmaps.Roaring;
 
 /// <summary>
 /// Managed validation of the portable Roaring format (https://github.com/RoaringBitmap/RoaringFormatSpec),
-/// run before bytes reach CRoaring. <c>roaring_bitmap_portable_deserialize_safe</c> of 0.2.66 never reads
-/// past its buffer, but it accepts containers that break Roaring's invariants (unsorted arrays, overlapping
-/// runs, wrong cardinalities), and later operations on such a bitmap give wrong answers. This check rejects them.
+/// with errors that name the byte offset. <see cref="RoaringBitmap.Deserialize(ReadOnlySpan{byte})"/> relies on
+/// CRoaring's own checks (<c>portable_deserialize_safe</c>, <c>internal_validate</c>) and runs this one only on bytes
+/// that CRoaring rejected, to say where and why; callers may run it themselves on untrusted bytes.
 /// </summary>
 public static class RoaringFormat
 {

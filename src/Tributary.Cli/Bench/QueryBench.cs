@@ -5,6 +5,9 @@ using System.Text.Json;
 using DuckDB.NET.Data;
 using Tributary.Segments;
 using Tributary.Kafka;
+using Tributary.Silo.Sql;
+using Tributary.Sql;
+using Tributary.Sql.Protocol;
 
 namespace Tributary.Cli.Bench;
 
@@ -12,7 +15,9 @@ namespace Tributary.Cli.Bench;
 /// <c>bench query</c>: 24 hours x 16 partitions of generated events loaded into segment grains of an embedded silo
 /// and sealed; ID-filtered (pin_id) timeseries and topN asked through the <see cref="IQueryBrokerGrain"/> (P50/P99
 /// one at a time, then max QPS with 32 in flight), the same questions asked of DuckDB (in memory, same rows) in the
-/// same run, and the fraction of segments the broker scanned.
+/// same run, and the fraction of segments the broker scanned. The same questions as Druid SQL go through the
+/// <see cref="DruidSqlExecutor"/> the HTTP endpoint uses (the host's one instance), JSON request body in, result body
+/// out, with the same P50/P99 and max QPS measurements.
 /// </summary>
 internal static class QueryBench
 {
@@ -76,8 +81,42 @@ internal static class QueryBench
             }
 
             await Console.Error.WriteLineAsync($"query: Tributary P50 {Percentile(latencies, 0.5):0.00} ms, P99 {Percentile(latencies, 0.99):0.00} ms; scanned {scanned / considered:0.000} of segments");
-            var qps = await MaxQpsAsync(broker, bodies, cancellationToken);
+            var qps = await MaxQpsAsync(b => broker.QueryAsync(b).AsTask(), bodies, cancellationToken);
             await Console.Error.WriteLineAsync($"query: Tributary max {qps:N0} queries/s (32 in flight, 5 s)");
+
+            // The same questions as SQL, through the executor the HTTP endpoint uses.
+            var sql = app.Services.GetRequiredService<DruidSqlExecutor>();
+            string Sql(int i) => i % 2 == 0
+                ? $"SELECT TIME_FLOOR(__time, 'PT1H') AS h, SUM(\"count\") AS events FROM pin_engagement WHERE pin_id = '{pins[i % pins.Length]}' AND __time >= TIMESTAMP '{start:yyyy-MM-dd HH}:00:00' AND __time < TIMESTAMP '{start.AddHours(24):yyyy-MM-dd HH}:00:00' GROUP BY 1"
+                : $"SELECT action, SUM(\"count\") AS events FROM pin_engagement WHERE pin_id = '{pins[i % pins.Length]}' AND __time >= TIMESTAMP '{start:yyyy-MM-dd HH}:00:00' AND __time < TIMESTAMP '{start.AddHours(24):yyyy-MM-dd HH}:00:00' GROUP BY action ORDER BY events DESC LIMIT 5";
+            var sqlBodies = Enumerable.Range(0, Samples).Select(i => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { query = Sql(i), resultFormat = "array" }))).ToArray();
+            await CheckSqlAsync(broker, sql, bodies, sqlBodies);
+            var sqlLatencies = new List<double>(Samples);
+            foreach (var body in sqlBodies)
+            {
+                var clock = Stopwatch.StartNew();
+                var r = await sql.ExecuteAsync(body);
+                sqlLatencies.Add(clock.Elapsed.TotalMilliseconds);
+                if (r.StatusCode != 200)
+                {
+                    throw new InvalidOperationException(Encoding.UTF8.GetString(r.Body));
+                }
+            }
+
+            // The SQL front end alone (request body, parse, validate, plan, native JSON): what SQL adds before the broker.
+            var planLatencies = new List<double>(Samples);
+            foreach (var body in sqlBodies)
+            {
+                var clock = Stopwatch.StartNew();
+                var request = SqlQueryRequest.Parse(body);
+                var plan = SqlPlanner.Plan(request.Query, [], sql.Catalog, new SqlPlannerOptions());
+                _ = NativeQueryJsonWriter.ToJson(plan.NativeQuery!);
+                planLatencies.Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+            await Console.Error.WriteLineAsync($"query: SQL P50 {Percentile(sqlLatencies, 0.5):0.00} ms, P99 {Percentile(sqlLatencies, 0.99):0.00} ms; front end alone P50 {Percentile(planLatencies, 0.5):0.000} ms");
+            var sqlQps = await MaxQpsAsync(b => sql.ExecuteAsync(b), sqlBodies, cancellationToken);
+            await Console.Error.WriteLineAsync($"query: SQL max {sqlQps:N0} queries/s (32 in flight, 5 s)");
             var (duckP50, duckP99) = DuckDb(data, pins, start);
             await Console.Error.WriteLineAsync($"query: DuckDB P50 {duckP50:0.00} ms, P99 {duckP99:0.00} ms");
             return JsonSerializer.Serialize(new
@@ -88,6 +127,10 @@ internal static class QueryBench
                 p50_ms = Math.Round(Percentile(latencies, 0.5), 3),
                 p99_ms = Math.Round(Percentile(latencies, 0.99), 3),
                 max_qps = Math.Round(qps),
+                sql_p50_ms = Math.Round(Percentile(sqlLatencies, 0.5), 3),
+                sql_p99_ms = Math.Round(Percentile(sqlLatencies, 0.99), 3),
+                sql_max_qps = Math.Round(sqlQps),
+                sql_plan_p50_ms = Math.Round(Percentile(planLatencies, 0.5), 3),
                 duckdb_p50_ms = Math.Round(duckP50, 3),
                 duckdb_p99_ms = Math.Round(duckP99, 3),
                 scanned_fraction = Math.Round(scanned / considered, 4),
@@ -140,7 +183,32 @@ internal static class QueryBench
         return groups.Count;
     }
 
-    private static async Task<double> MaxQpsAsync(IQueryBrokerGrain broker, byte[][] bodies, CancellationToken cancellationToken)
+    /// <summary>The SQL answers are the native ones: the event totals of each question agree (on the first 64 of each).</summary>
+    private static async Task CheckSqlAsync(IQueryBrokerGrain broker, DruidSqlExecutor sql, byte[][] native, byte[][] sqlBodies)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            var n = await broker.QueryAsync(native[i]);
+            var s = await sql.ExecuteAsync(sqlBodies[i]);
+            if (n.StatusCode != 200 || s.StatusCode != 200)
+            {
+                throw new InvalidOperationException($"query {i}: {Encoding.UTF8.GetString(n.Body)} {Encoding.UTF8.GetString(s.Body)}");
+            }
+
+            using var nd = JsonDocument.Parse(n.Body);
+            using var sd = JsonDocument.Parse(s.Body);
+            var nativeTotal = i % 2 == 0
+                ? nd.RootElement.EnumerateArray().Sum(r => r.GetProperty("result").GetProperty("events").GetInt64())
+                : nd.RootElement[0].GetProperty("result").EnumerateArray().Sum(r => r.GetProperty("events").GetInt64());
+            var sqlTotal = sd.RootElement.EnumerateArray().Sum(r => r[1].GetInt64());
+            if (nativeTotal != sqlTotal)
+            {
+                throw new InvalidOperationException($"query {i}: SQL counted {sqlTotal} events, native {nativeTotal}");
+            }
+        }
+    }
+
+    private static async Task<double> MaxQpsAsync<T>(Func<byte[], Task<T>> run, byte[][] bodies, CancellationToken cancellationToken)
     {
         long done = 0;
         var clock = Stopwatch.StartNew();
@@ -150,7 +218,7 @@ internal static class QueryBench
             var i = w;
             while (clock.Elapsed < duration && !cancellationToken.IsCancellationRequested)
             {
-                await broker.QueryAsync(bodies[i++ % bodies.Length]);
+                await run(bodies[i++ % bodies.Length]);
                 Interlocked.Increment(ref done);
             }
         });

@@ -26,9 +26,13 @@ internal static class ReplayCommand
         var local = new Option<string?>("--local-store") { Description = "Archive in a local directory object store." };
         var s3Url = new Option<string?>("--s3-url") { Description = "Archive in S3 at this service URL (path style)." };
         var bucket = new Option<string?>("--bucket") { Description = "S3 bucket of the archive." };
+        var archiveConfig = new Option<string?>("--archive-config")
+        {
+            Description = "The archiver's configuration file (JSON): its Tributary:Archive section (Format, Fields, EventTime) says how the archive is laid out. Without it the archive is read as Raw.",
+        };
         var command = new Command("replay", "Replay a topic from the archive then live Kafka as JSON lines (like kcat -C).")
         {
-            topic, bootstrap, fromOffset, fromTime, untilOffset, untilTime, untilLatest, partitions, local, s3Url, bucket,
+            topic, bootstrap, fromOffset, fromTime, untilOffset, untilTime, untilLatest, partitions, local, s3Url, bucket, archiveConfig,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -37,7 +41,8 @@ internal static class ReplayCommand
             {
                 options = Build(
                     parse.GetValue(topic)!, parse.GetValue(bootstrap)!, parse.GetValue(fromOffset), parse.GetValue(fromTime),
-                    parse.GetValue(untilOffset), parse.GetValue(untilTime), parse.GetValue(untilLatest), parse.GetValue(partitions));
+                    parse.GetValue(untilOffset), parse.GetValue(untilTime), parse.GetValue(untilLatest), parse.GetValue(partitions),
+                    parse.GetValue(archiveConfig) is { } config ? LoadArchiveOptions(config) : null);
                 if ((parse.GetValue(local) is null) == (parse.GetValue(s3Url) is null))
                 {
                     throw new FormatException("Give exactly one of --local-store or --s3-url.");
@@ -69,9 +74,13 @@ internal static class ReplayCommand
         return command;
     }
 
-    /// <summary>Builds the source options from the command's arguments; a malformed one throws a <see cref="FormatException"/> naming its option.</summary>
+    /// <summary>
+    /// Builds the source options from the command's arguments; a malformed one throws a <see cref="FormatException"/> naming its
+    /// option. The archive is read with <c>archive</c>'s layout (the archiver's <c>Tributary:Archive</c>), or as Raw when it is null.
+    /// </summary>
     internal static UnifiedSourceOptions Build(
-        string topic, string bootstrap, string? fromOffset, string? fromTime, string? untilOffset, string? untilTime, bool untilLatest, string? partitions)
+        string topic, string bootstrap, string? fromOffset, string? fromTime, string? untilOffset, string? untilTime, bool untilLatest, string? partitions,
+        ArchiveOptions? archive = null)
     {
         if (fromOffset is not null && fromTime is not null)
         {
@@ -85,8 +94,10 @@ internal static class ReplayCommand
 
         var options = new UnifiedSourceOptions { Topic = topic };
         options.Kafka.BootstrapServers = bootstrap;
-        // The command replays archives in the Raw format (original key, value and header bytes).
-        options.Archive.Format = ArchiveFormat.Raw;
+
+        // Raw (original key, value and header bytes) unless the archiver's configuration says Parquet: then records carry
+        // the typed fields of its schema, on the live side too.
+        options.Archive = archive ?? new ArchiveOptions { Format = ArchiveFormat.Raw };
         if (fromOffset is not null)
         {
             options.Start = UnifiedStart.FromOffsets(ParseOffsets("--from-offset", fromOffset));
@@ -126,6 +137,25 @@ internal static class ReplayCommand
         return options;
     }
 
+    /// <summary>Reads the <c>Tributary:Archive</c> section of a JSON configuration file; a missing or unreadable file throws a <see cref="FormatException"/> naming the option.</summary>
+    internal static ArchiveOptions LoadArchiveOptions(string path)
+    {
+        try
+        {
+            var section = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(path), optional: false).Build().GetSection("Tributary:Archive");
+            if (!section.Exists())
+            {
+                throw new FormatException($"--archive-config: '{path}' has no Tributary:Archive section.");
+            }
+
+            return section.Get<ArchiveOptions>() ?? new ArchiveOptions();
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or InvalidOperationException or JsonException)
+        {
+            throw new FormatException($"--archive-config: '{path}': {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Prints every record of the source as one JSON line on <paramref name="output"/> and a final progress line on <paramref name="progress"/>.</summary>
     internal static async Task<int> RunAsync(IObjectStore store, UnifiedSourceOptions options, TextWriter output, TextWriter progress, CancellationToken cancellationToken)
     {
@@ -144,6 +174,7 @@ internal static class ReplayCommand
                 key_base64 = Base64(record.Key),
                 value = Text(record.Value),
                 value_base64 = Base64(record.Value),
+                headers = record.Headers?.Select(h => new { key = h.Key, value = Text(h.Value), value_base64 = Base64(h.Value) }),
                 fields = record.Fields,
                 dead_letter = record.DeadLetterReason,
             }));

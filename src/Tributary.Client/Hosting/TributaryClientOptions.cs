@@ -15,6 +15,9 @@ public sealed class TributaryClientOptions
     /// <summary>Gateway port of a localhost silo (used when <see cref="RedisConnectionString"/> is null).</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>Configuration section the unified source reads (<c>{root}:Unified</c>, <c>{root}:Archive</c>, <c>{root}:Kafka</c>). Default <c>Tributary</c>.</summary>
+    public string ConfigurationRoot { get; set; } = "Tributary";
+
     /// <summary>Kafka stream providers to publish through, by name (the same names the silos use).</summary>
     public Dictionary<string, Tributary.Streaming.Kafka.KafkaStreamOptions> Streams { get; set; } = new(StringComparer.Ordinal);
 }

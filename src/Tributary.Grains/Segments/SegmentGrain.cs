@@ -65,6 +65,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     private RowParser? _parser;
     private ParsedRow? _scratch;
     private long _maxApplied = -1;
+    private long _version;
     private long _duplicates;
     private bool _reloaded;
     private bool _registered;
@@ -94,7 +95,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
-        var (datasource, hour, partition) = SegmentKey.Parse(_key);
+        var (datasource, hour, partition, version) = SegmentKey.ParseVersioned(_key);
+        _version = version;
         _spec = _registry.Find(datasource) ?? throw new InvalidOperationException($"Segment {_key}: no datasource spec named '{datasource}'.");
         _id = new SegmentId(datasource, hour, partition);
         var s = _state.State;
@@ -271,8 +273,10 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             return;
         }
 
+        // A backfilled segment (version above 0) is built long after its hour: the wall clock would seal it mid-build.
+        // It seals by the watermark of what it is sent, or when the backfill asks.
         var sealAt = EndMs + (long)_spec!.LateWindow.TotalMilliseconds + (long)_options.SealGrace.TotalMilliseconds;
-        if (_time.GetUtcNow().ToUnixTimeMilliseconds() >= sealAt)
+        if (_version == 0 && _time.GetUtcNow().ToUnixTimeMilliseconds() >= sealAt)
         {
             await SealCoreAsync();
         }
@@ -431,6 +435,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             BloomFilter = bloom,
             ObjectKey = s.ObjectKey,
             SizeBytes = s.SizeBytes,
+            Version = _version,
         });
         _registered = true;
     }

@@ -30,7 +30,8 @@ public abstract class Expr
 {
     /// <summary>The function names the evaluator knows.</summary>
     public static IReadOnlyList<string> Functions { get; } =
-        ["abs", "sqrt", "floor", "ceil", "round", "exp", "log", "log10", "pow", "if", "nvl", "concat", "greatest", "least", "cast", "strlen", "lower", "upper", "substring"];
+        ["abs", "sqrt", "floor", "ceil", "round", "exp", "log", "log10", "pow", "if", "nvl", "concat", "greatest", "least", "cast", "strlen", "lower", "upper", "substring",
+            "trim", "ltrim", "rtrim", "isnull", "notnull", "timestamp_floor", "timestamp_format", "timestamp_parse"];
 
     /// <summary>Every identifier the expression reads, in order of first appearance.</summary>
     public IReadOnlyList<string> Identifiers
@@ -296,6 +297,22 @@ public abstract class Expr
                     return AsString(values[0])?.ToLowerInvariant();
                 case "upper":
                     return AsString(values[0])?.ToUpperInvariant();
+                case "isnull":
+                    return values[0] is null ? 1L : 0L;
+                case "notnull":
+                    return values[0] is null ? 0L : 1L;
+                case "trim":
+                    return AsString(values[0])?.Trim(' ');
+                case "ltrim":
+                    return AsString(values[0])?.TrimStart(' ');
+                case "rtrim":
+                    return AsString(values[0])?.TrimEnd(' ');
+                case "timestamp_floor":
+                    return TimeFunctions.Floor(values);
+                case "timestamp_format":
+                    return TimeFunctions.Format(values);
+                case "timestamp_parse":
+                    return TimeFunctions.Parse(values);
                 case "substring":
                 {
                     if (AsString(values[0]) is not { } text || AsNumber(values[1]) is not long index || AsNumber(values[2]) is not long length || index < 0 || index >= text.Length)
@@ -399,7 +416,8 @@ public abstract class Expr
             ["abs"] = (1, 1), ["sqrt"] = (1, 1), ["floor"] = (1, 1), ["ceil"] = (1, 1), ["round"] = (1, 2), ["exp"] = (1, 1),
             ["log"] = (1, 1), ["log10"] = (1, 1), ["pow"] = (2, 2), ["if"] = (3, 3), ["nvl"] = (2, 2), ["concat"] = (0, int.MaxValue),
             ["greatest"] = (1, int.MaxValue), ["least"] = (1, int.MaxValue), ["cast"] = (2, 2), ["strlen"] = (1, 1), ["lower"] = (1, 1),
-            ["upper"] = (1, 1), ["substring"] = (3, 3),
+            ["upper"] = (1, 1), ["substring"] = (3, 3), ["trim"] = (1, 1), ["ltrim"] = (1, 1), ["rtrim"] = (1, 1), ["isnull"] = (1, 1), ["notnull"] = (1, 1),
+            ["timestamp_floor"] = (2, 4), ["timestamp_format"] = (1, 3), ["timestamp_parse"] = (1, 3),
         };
 
         private int _pos;

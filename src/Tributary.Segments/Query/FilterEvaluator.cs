@@ -8,8 +8,8 @@ namespace Tributary.Segments.Query;
 /// Turns a query's filter and intervals into the bitmap of matching rows. Leaf filters are decided once per
 /// dictionary value, never per row: selector and in look values up in the dictionary and take their bitmaps;
 /// bound, like and regex test each distinct value once (a lexicographic bound on a sorted dictionary binary-searches
-/// an id range) and union the matching values' bitmaps with <see cref="RoaringBitmap.OrMany"/> (CRoaring's heap
-/// union). and/or/not are bitmap and/or/andnot against the set of all rows (two-valued logic, as Tributary.Query
+/// an id range) and union the matching values' bitmaps with <see cref="RoaringBitmap.OrMany"/> (one
+/// lazy CRoaring union). and/or/not are bitmap and/or/andnot against the set of all rows (two-valued logic, as Tributary.Query
 /// documents).
 /// </summary>
 internal sealed class FilterEvaluator(ISegment segment)

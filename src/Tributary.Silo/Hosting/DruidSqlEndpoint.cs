@@ -1,5 +1,4 @@
 using System.Text;
-using Tributary.Grains.Segments;
 using Tributary.Silo.Sql;
 using Tributary.Sql;
 using Tributary.Sql.Protocol;
@@ -12,15 +11,15 @@ public static class DruidSqlEndpoint
     /// <summary>
     /// Maps <c>POST /druid/v2/sql</c> (and <c>/druid/v2/sql/</c>): a JSON body (Druid's), or a <c>text/plain</c> body
     /// holding the SQL, or a form-encoded body with a <c>query</c> field (or the SQL as the whole body). Answers with
-    /// <c>X-Druid-SQL-Query-Id</c> and, when <c>header</c> is true, <c>X-Druid-SQL-Header-Included: yes</c>.
+    /// <c>X-Druid-SQL-Query-Id</c> and, when <c>header</c> is true, <c>X-Druid-SQL-Header-Included: yes</c>. Requests
+    /// go to the one <see cref="DruidSqlExecutor"/> of the host's services (<see cref="TributarySiloHost"/> registers it).
     /// </summary>
     public static IEndpointRouteBuilder MapDruidSqlApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/druid/v2/sql", async (HttpContext http, IGrainFactory grains, DatasourceRegistry registry) =>
+        endpoints.MapPost("/druid/v2/sql", async (HttpContext http, DruidSqlExecutor executor) =>
         {
             using var body = new MemoryStream();
             await http.Request.Body.CopyToAsync(body, http.RequestAborted);
-            var executor = new DruidSqlExecutor(grains, registry);
             var contentType = http.Request.ContentType ?? "application/json";
             DruidSqlResponse response;
             var header = false;

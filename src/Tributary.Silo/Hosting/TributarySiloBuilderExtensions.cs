@@ -66,6 +66,9 @@ public static class TributarySiloBuilderExtensions
             silo.AddTributarySqlSink(sql, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
         }
 
+        // Watermark alignment of unified-source jobs (WatermarkGrain): always there, tuned by Tributary:Watermarks.
+        silo.AddTributaryWatermarks(configuration.GetSection($"{TributarySettings.SectionName}:Watermarks"));
+
         // Tracker (MySQL shard snapshots, silo-config/tracker.json) when Tributary:Tracker:Enabled is true.
         silo.AddTributaryTrackerFromConfiguration(configuration);
         return silo;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using Tributary.Silo.Metrics;
+using Tributary.Silo.Sql;
 using Tributary.Kafka.DevBroker;
 
 namespace Tributary.Silo;
@@ -46,6 +47,7 @@ public static class TributarySiloHost
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => new PrometheusMetricsExporter("Tributary", "Microsoft.Orleans"));
+        builder.Services.AddSingleton<DruidSqlExecutor>();
         builder.WebHost.UseUrls(settings.HttpUrls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.UseOrleans(silo =>
         {

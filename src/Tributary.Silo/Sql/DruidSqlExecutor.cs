@@ -5,6 +5,7 @@ using Tributary.Grains.Segments;
 using Tributary.Query;
 using Tributary.Segments;
 using Tributary.Segments.Query;
+using Tributary.Segments.Schema;
 using Tributary.Sql;
 using Tributary.Sql.Protocol;
 
@@ -14,16 +15,20 @@ namespace Tributary.Silo.Sql;
 public sealed record DruidSqlResponse(int StatusCode, string ContentType, byte[] Body, string QueryId);
 
 /// <summary>
-/// Runs Druid SQL requests: builds the catalog from the datasource registry, plans with <see cref="SqlPlanner"/>, runs
-/// the native query through <see cref="IQueryBrokerGrain"/> (pruning applies unchanged), shapes the rows with the
-/// plan and writes them with <see cref="SqlResultWriter"/>. A native error from the broker is passed through with
-/// its status; SQL errors are Druid's 400 error bodies.
+/// Runs Druid SQL requests. The catalog (datasources and system tables) is built once, from the datasource registry,
+/// which is fixed for the silo's life. A statement on a datasource is planned with <see cref="SqlPlanner"/>, its
+/// native query run through <see cref="IQueryBrokerGrain"/> (pruning applies unchanged), and its rows shaped by the
+/// plan; a statement on a system table (INFORMATION_SCHEMA, <c>sys.segments</c>) or without FROM is answered by
+/// <see cref="SqlRowEvaluator"/> over rows built from the catalog and the datasources' timelines. Rows are written
+/// with <see cref="SqlResultWriter"/>. A native error from the broker is passed through with its status; SQL errors
+/// are Druid's 400 error bodies. One instance serves every request (it is thread-safe).
 /// </summary>
 public sealed class DruidSqlExecutor
 {
     private readonly IGrainFactory _grains;
-    private readonly InMemorySqlCatalog _catalog;
+    private readonly SqlSystemCatalog _catalog;
     private readonly TimeProvider _clock;
+    private readonly Dictionary<string, (PartitionSpec Partitioning, string Dimensions, string Metrics)> _segmentJson = new(StringComparer.Ordinal);
 
     /// <summary>Creates the executor over <paramref name="registry"/>'s datasources.</summary>
     public DruidSqlExecutor(IGrainFactory grains, DatasourceRegistry registry, TimeProvider? clock = null)
@@ -32,8 +37,13 @@ public sealed class DruidSqlExecutor
         ArgumentNullException.ThrowIfNull(registry);
         _grains = grains;
         _clock = clock ?? TimeProvider.System;
-        _catalog = new InMemorySqlCatalog(registry.Names.Select(n => registry.Find(n)!).Select(spec =>
+        var specs = registry.Names.Select(n => registry.Find(n)!).ToList();
+        _catalog = new SqlSystemCatalog(specs.Select(spec =>
             SqlTable.FromRowSchema(spec.Name, SegmentQueryEngine.Schema(spec), spec.Metrics.Select(m => m.Name))));
+        foreach (var spec in specs)
+        {
+            _segmentJson[spec.Name] = (spec.Partitioning, JsonSerializer.Serialize(spec.Dimensions.Select(d => d.Name)), JsonSerializer.Serialize(spec.Metrics.Select(m => m.Name)));
+        }
     }
 
     /// <summary>The catalog SQL is validated against.</summary>
@@ -60,11 +70,18 @@ public sealed class DruidSqlExecutor
     {
         ArgumentNullException.ThrowIfNull(request);
         var queryId = request.SqlQueryId ?? Guid.NewGuid().ToString();
+        SqlValidatedQuery validated;
         SqlPlan plan;
         try
         {
             var parameters = request.Parameters.Select((p, i) => SqlParameterValue.FromJson(ParameterJson(p), $"parameters[{i}]")).ToList();
-            plan = SqlPlanner.Plan(request.Query, parameters, _catalog, new SqlPlannerOptions { Clock = _clock, OuterLimit = request.SqlOuterLimit });
+            validated = SqlValidator.Validate(SqlParameterBinder.Bind(SqlParser.Parse(request.Query), parameters), _catalog);
+            if (!validated.Explain && validated.Table is not { Kind: SqlTableKind.Datasource })
+            {
+                return await SystemAsync(request, validated, queryId);
+            }
+
+            plan = SqlPlanner.Plan(validated, new SqlPlannerOptions { Clock = _clock, OuterLimit = request.SqlOuterLimit, TimeZone = request.SqlTimeZone });
         }
         catch (Exception ex) when (ex is SqlException or QueryValidationException)
         {
@@ -102,6 +119,70 @@ public sealed class DruidSqlExecutor
             rows = shaped.Select(r => (IReadOnlyList<object?>)Typed(r, plan.Columns));
         }
 
+        return Write(request, columns, rows, queryId);
+    }
+
+    /// <summary>A statement on a system table, or without FROM: evaluated over the table's rows.</summary>
+    private async Task<DruidSqlResponse> SystemAsync(SqlQueryRequest request, SqlValidatedQuery validated, string queryId)
+    {
+        IReadOnlyList<object?[]> source = [];
+        if (validated.Table is { } table)
+        {
+            source = _catalog.InformationSchemaRows(table) ?? (ReferenceEquals(table, SqlSystemTables.Segments)
+                ? SqlSystemTables.SegmentsRows(await SegmentsAsync())
+                : throw new SqlPlanningException($"{table.Schema}.{table.Name} has no rows in this silo", validated.Statement.Query.From?.Position));
+        }
+
+        var result = SqlRowEvaluator.Evaluate(validated, source, new SqlRowEvaluatorOptions { Clock = _clock, OuterLimit = request.SqlOuterLimit });
+        var columns = result.Columns.Select(c => new SqlResultColumn(c.Name, c.Type.Name(), c.Type.NativeName())).ToList();
+        return Write(request, columns, result.Rows.Select(r => (IReadOnlyList<object?>)Typed(r, result.Columns)), queryId);
+    }
+
+    /// <summary>Every datasource's timeline, as <c>sys.segments</c> rows (ordered by datasource, start, partition).</summary>
+    private async Task<List<SqlSystemSegment>> SegmentsAsync()
+    {
+        var timelines = await Task.WhenAll(_catalog.Datasources.Select(t => _grains.GetGrain<IDatasourceCatalogGrain>(t.Name).GetTimelineAsync().AsTask()));
+        var segments = new List<SqlSystemSegment>();
+        foreach (var timeline in timelines)
+        {
+            var (partitioning, dimensions, metrics) = _segmentJson[timeline.Datasource];
+            segments.AddRange(timeline.Segments.Select(e => new SqlSystemSegment(
+                timeline.Datasource, e.StartMs, e.EndMs, e.Partition, e.State == SegmentState.Sealed, e.SizeBytes, e.RowCount)
+            {
+                ShardSpec = ShardSpecJson(partitioning, e.Partition),
+                Dimensions = dimensions,
+                Metrics = metrics,
+            }));
+        }
+
+        return segments;
+    }
+
+    /// <summary>
+    /// The shard spec of a segment of Kafka partition <paramref name="partition"/>: it holds the rows whose partition
+    /// key hashes (murmur2, as the Kafka producer) to that partition.
+    /// </summary>
+    private static string ShardSpecJson(PartitionSpec partitioning, int partition)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "hashed");
+            w.WriteNumber("partitionNum", partition);
+            w.WriteNumber("partitions", partitioning.Partitions);
+            w.WriteStartArray("partitionDimensions");
+            w.WriteStringValue(partitioning.Key);
+            w.WriteEndArray();
+            w.WriteString("partitionFunction", "murmur2");
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static DruidSqlResponse Write(SqlQueryRequest request, IReadOnlyList<SqlResultColumn> columns, IEnumerable<IReadOnlyList<object?>> rows, string queryId)
+    {
         var buffer = new ArrayBufferWriter<byte>();
         SqlResultWriter.Write(buffer, request, columns, rows);
         return new DruidSqlResponse(200, SqlResultWriter.ContentType(request.ResultFormat), buffer.WrittenSpan.ToArray(), queryId);

@@ -39,6 +39,26 @@ public static class NativeQueryJsonWriter
         }
 
         writer.WriteEndArray();
+        if (query.VirtualColumns.Count > 0)
+        {
+            writer.WriteStartArray("virtualColumns");
+            foreach (var v in query.VirtualColumns)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", "expression");
+                writer.WriteString("name", v.Name);
+                writer.WriteString("expression", v.Expression);
+                if (v.OutputType is { } outputType)
+                {
+                    writer.WriteString("outputType", OutputTypeName(outputType));
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
         if (query.Filter is { } filter)
         {
             writer.WritePropertyName("filter");
@@ -96,20 +116,7 @@ public static class NativeQueryJsonWriter
                 writer.WriteStartArray("aggregations");
                 foreach (var agg in a.Aggregations)
                 {
-                    writer.WriteStartObject();
-                    writer.WriteString("type", agg.TypeName);
-                    writer.WriteString("name", agg.Name);
-                    if (agg.FieldName is { } field)
-                    {
-                        writer.WriteString("fieldName", field);
-                    }
-
-                    if (agg.Round)
-                    {
-                        writer.WriteBoolean("round", true);
-                    }
-
-                    writer.WriteEndObject();
+                    WriteAggregator(writer, agg);
                 }
 
                 writer.WriteEndArray();
@@ -228,6 +235,9 @@ public static class NativeQueryJsonWriter
 
                 writer.WriteEndArray();
                 break;
+            case TrueFilter or FalseFilter:
+                writer.WriteString("type", filter is TrueFilter ? "true" : "false");
+                break;
             case NotFilter n:
                 writer.WriteString("type", "not");
                 writer.WritePropertyName("field");
@@ -275,11 +285,64 @@ public static class NativeQueryJsonWriter
 
     private static void WriteDimension(Utf8JsonWriter writer, DimensionSpec d)
     {
+        if (d.ExtractionFn is not null)
+        {
+            throw new ArgumentException($"no JSON form for the extraction of dimension {d.Dimension}", nameof(d));
+        }
+
         writer.WriteStartObject();
         writer.WriteString("type", "default");
         writer.WriteString("dimension", d.Dimension);
         writer.WriteString("outputName", d.OutputName);
-        writer.WriteString("outputType", d.OutputType switch { DimensionOutputType.Long => "LONG", DimensionOutputType.Double => "DOUBLE", _ => "STRING" });
+        writer.WriteString("outputType", OutputTypeName(d.OutputType));
+        writer.WriteEndObject();
+    }
+
+    private static string OutputTypeName(DimensionOutputType t) => t switch { DimensionOutputType.Long => "LONG", DimensionOutputType.Double => "DOUBLE", _ => "STRING" };
+
+    // a filtered aggregator is written as Druid's {"type":"filtered","filter":..,"aggregator":..}, its name on both
+    private static void WriteAggregator(Utf8JsonWriter writer, AggregatorSpec agg)
+    {
+        writer.WriteStartObject();
+        if (agg.Filter is { } filter)
+        {
+            writer.WriteString("type", "filtered");
+            writer.WriteString("name", agg.Name);
+            writer.WritePropertyName("filter");
+            WriteFilter(writer, filter);
+            writer.WritePropertyName("aggregator");
+            WriteAggregator(writer, agg with { Filter = null });
+            writer.WriteEndObject();
+            return;
+        }
+
+        writer.WriteString("type", agg.TypeName);
+        writer.WriteString("name", agg.Name);
+        if (agg.FieldName is { } field)
+        {
+            writer.WriteString("fieldName", field);
+        }
+
+        if (agg.Type == AggregatorType.Cardinality)
+        {
+            writer.WriteStartArray("fields");
+            foreach (var f in agg.Fields)
+            {
+                WriteDimension(writer, f);
+            }
+
+            writer.WriteEndArray();
+            if (agg.ByRow)
+            {
+                writer.WriteBoolean("byRow", true);
+            }
+        }
+
+        if (agg.Round)
+        {
+            writer.WriteBoolean("round", true);
+        }
+
         writer.WriteEndObject();
     }
 

@@ -67,10 +67,12 @@ internal readonly record struct Cond(bool? Constant, Filter? Filter)
 
 /// <summary>
 /// Translates SQL conditions into native filters with SQL's null semantics (see <see cref="Cond"/>). Leaves are
-/// comparisons, IN, BETWEEN, LIKE and IS NULL of one operand against constants; anything else raises
-/// <see cref="SqlPlanningException"/> naming it.
+/// comparisons, IN, BETWEEN, LIKE and IS NULL of one operand (a column, or an expression as a virtual column) against
+/// constants; any other condition, such as a comparison of two columns or a CASE, is a virtual column of 1/0/null
+/// (<paramref name="booleanOperand"/>) matched by a selector on 1 (TRUE) or 0 (FALSE). Without that, or where it gives
+/// nothing, it raises <see cref="SqlPlanningException"/> naming the condition.
 /// </summary>
-internal sealed class SqlFilterBuilder(Func<SqlExpr, FilterOperand?> resolve, Func<SqlExpr, long?> foldTime, string clause)
+internal sealed class SqlFilterBuilder(Func<SqlExpr, FilterOperand?> resolve, Func<SqlExpr, long?> foldTime, string clause, Func<SqlExpr, FilterOperand?>? booleanOperand = null)
 {
     public Cond True(SqlExpr e) => Translate(e, true);
 
@@ -106,12 +108,23 @@ internal sealed class SqlFilterBuilder(Func<SqlExpr, FilterOperand?> resolve, Fu
                 return Translate(bt with { Negated = false }, !wantTrue);
             case SqlLike { Negated: true } l:
                 return Translate(l with { Negated = false }, !wantTrue);
+            case SqlBinary { Operator: "=" or "<" or "<=" or ">" or ">=" } b when !IsConstant(b.Left) && !IsConstant(b.Right) && booleanOperand is not null:
+                return Boolean(e, wantTrue);
+            case SqlBetween bt when (!IsConstant(bt.Low) || !IsConstant(bt.High)) && booleanOperand is not null:
+                return Boolean(e, wantTrue);
+            case SqlIn i when i.List.Any(x => !IsConstant(x)) && booleanOperand is not null:
+                return Boolean(e, wantTrue);
+            case SqlLike l when l.Pattern is not SqlLiteral && booleanOperand is not null:
+                throw Unsupported(e);
             case SqlBinary { Operator: "=" or "<" or "<=" or ">" or ">=" } or SqlIn or SqlBetween or SqlLike:
                 return Leaf(e, wantTrue);
             default:
-                throw Unsupported(e);
+                return Boolean(e, wantTrue);
         }
     }
+
+    private Cond Boolean(SqlExpr e, bool wantTrue) =>
+        booleanOperand?.Invoke(e) is { } op ? Cond.Of(new SelectorFilter(op.Name, wantTrue ? "1" : "0")) : throw Unsupported(e);
 
     // A leaf is UNKNOWN exactly when its operand is null (constants are never null here), so FALSE = NOT TRUE AND NOT NULL.
     private Cond Leaf(SqlExpr e, bool wantTrue)

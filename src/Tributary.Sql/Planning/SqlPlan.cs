@@ -48,6 +48,12 @@ public sealed record SqlPostProcessing(IReadOnlyList<SqlOutputSource> Sources)
 
     /// <summary>The fields nulled when <see cref="EmptyRowCountField"/> is 0.</summary>
     public IReadOnlyList<string> NullWhenEmptyFields { get; init; } = [];
+
+    /// <summary>
+    /// Fields that are null in a row where one of their hidden counts is 0: SUM/AVG of no values (all null, or none
+    /// passing FILTER) are NULL in SQL where native sums give 0. Applied before HAVING and sorting.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> NullWhenZero { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 }
 
 /// <summary>
@@ -156,6 +162,11 @@ public sealed class SqlPlan
             rows = rows.Select(r => NullIfEmpty(r, countField, post.NullWhenEmptyFields));
         }
 
+        if (post.NullWhenZero.Count > 0)
+        {
+            rows = rows.Select(r => NullWhenZero(r, post.NullWhenZero));
+        }
+
         if (post.Having is { } having)
         {
             rows = rows.Where(having.Matches);
@@ -238,6 +249,21 @@ public sealed class SqlPlan
         }
 
         return d;
+    }
+
+    private static IReadOnlyDictionary<string, object?> NullWhenZero(IReadOnlyDictionary<string, object?> row, IReadOnlyDictionary<string, IReadOnlyList<string>> fields)
+    {
+        Dictionary<string, object?>? d = null;
+        foreach (var (field, counts) in fields)
+        {
+            if (counts.Any(c => row.GetValueOrDefault(c) is 0L or 0))
+            {
+                d ??= new Dictionary<string, object?>(row, StringComparer.Ordinal);
+                d[field] = null;
+            }
+        }
+
+        return d ?? row;
     }
 
     private static Dictionary<string, object?> WithTime(IReadOnlyDictionary<string, object?> row, long? timestamp)

@@ -13,6 +13,13 @@ public sealed record SqlPlannerOptions
 
     /// <summary>The context given to the native query (timeout, queryId, limits); the planner may add <c>skipEmptyBuckets</c>.</summary>
     public QueryContext Context { get; init; } = QueryContext.Empty;
+
+    /// <summary>
+    /// Druid's context <c>sqlTimeZone</c>: TIMESTAMP literals and time strings are wall-clock times in it, and
+    /// TIME_FLOOR, DATE_TRUNC, FLOOR(__time TO ...), TIME_FORMAT, TIME_PARSE and CASTs between times and strings
+    /// use it unless given a zone of their own. UTC by default.
+    /// </summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
 }
 
 /// <summary>
@@ -52,6 +59,11 @@ public static class SqlPlanner
         private readonly List<PostAggregator> _postAggregators = [];
         private readonly Dictionary<string, FilterOperand> _fields = new(StringComparer.Ordinal);
         private readonly List<string> _nullWhenEmpty = [];
+        private readonly Dictionary<string, List<string>> _nullWhenZero = new(StringComparer.Ordinal);
+        private readonly List<VirtualColumn> _virtualColumns = [];
+        private readonly Dictionary<string, string> _virtualByExpression = new(StringComparer.Ordinal);
+        private readonly TimeZoneInfo _zone;
+        private SqlExpressionTranslator? _translator;
         private string? _timeKey;
 
         public Builder(SqlValidatedQuery v, SqlPlannerOptions options)
@@ -60,7 +72,10 @@ public static class SqlPlanner
             _options = options;
             _now = options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
             _table = v.Table;
+            _zone = options.TimeZone;
         }
+
+        private SqlExpressionTranslator Translator => _translator ??= new SqlExpressionTranslator(_table!, _zone, FoldTime);
 
         private long? Limit => _options.OuterLimit is { } outer ? Math.Min(outer, _v.Limit ?? long.MaxValue) : _v.Limit;
 
@@ -97,13 +112,14 @@ public static class SqlPlanner
                 return (intervals, null);
             }
 
-            var builder = new SqlFilterBuilder(ColumnOperand, FoldTime, "WHERE");
+            var builder = RowFilterBuilder("WHERE");
             var conds = new List<Cond>();
             foreach (var conjunct in Conjuncts(_v.Where))
             {
-                if (IsTimeOnly(conjunct))
+                // a condition on __time that is not a comparison with constants (TIME_FLOOR(__time, ..) = ..) is a filter
+                if (IsTimeOnly(conjunct) && TimeSet(conjunct) is { } set)
                 {
-                    intervals = IntervalSets.Intersect(intervals, TimeSet(conjunct));
+                    intervals = IntervalSets.Intersect(intervals, set);
                 }
                 else
                 {
@@ -115,8 +131,58 @@ public static class SqlPlanner
             return c.Constant == false ? ([], null) : (intervals, c.Filter);
         }
 
-        private FilterOperand? ColumnOperand(SqlExpr e) =>
-            e is SqlIdentifier id && _table!.FindColumn(id.Name) is { } column ? new FilterOperand(column.Name, column.Type) : null;
+        private SqlFilterBuilder RowFilterBuilder(string clause) => new(RowOperand, FoldTime, clause, BooleanOperand);
+
+        /// <summary>A column, or an expression of columns as a virtual column.</summary>
+        private FilterOperand? RowOperand(SqlExpr e)
+        {
+            if (e is SqlIdentifier id && _table!.FindColumn(id.Name) is { } column)
+            {
+                return new FilterOperand(column.Name, column.Type);
+            }
+
+            if (e is SqlLiteral || FoldTime(e) is not null || SqlValidator.ContainsAggregate(e))
+            {
+                return null;
+            }
+
+            var (name, type) = VirtualColumnOf(e);
+            return type == SqlType.Boolean ? null : new FilterOperand(name, type);
+        }
+
+        /// <summary>A condition as a virtual column of 1 (TRUE), 0 (FALSE) or null (UNKNOWN).</summary>
+        private FilterOperand? BooleanOperand(SqlExpr e)
+        {
+            if (SqlValidator.ContainsAggregate(e) || SqlValidator.TypeOf(e, _table) != SqlType.Boolean)
+            {
+                return null;
+            }
+
+            var (name, _) = VirtualColumnOf(e);
+            return new FilterOperand(name, SqlType.Boolean);
+        }
+
+        /// <summary>The virtual column computing <paramref name="e"/> (one per distinct expression), and its SQL type.</summary>
+        private (string Name, SqlType Type) VirtualColumnOf(SqlExpr e)
+        {
+            var (text, type) = Translator.Translate(e);
+            var outputType = type switch
+            {
+                SqlType.Varchar => DimensionOutputType.String,
+                SqlType.Double => DimensionOutputType.Double,
+                SqlType.Bigint or SqlType.Timestamp or SqlType.Date or SqlType.Boolean => DimensionOutputType.Long,
+                _ => throw new SqlPlanningException($"{e}: an expression of type {type.Name()} cannot be computed per row", e.Position),
+            };
+            var key = outputType + ":" + text;
+            if (!_virtualByExpression.TryGetValue(key, out var name))
+            {
+                name = $"v{_virtualColumns.Count}";
+                _virtualColumns.Add(new VirtualColumn(name, text, Expr.Parse(text), outputType));
+                _virtualByExpression[key] = name;
+            }
+
+            return (name, type);
+        }
 
         private static IEnumerable<SqlExpr> Conjuncts(SqlExpr e) =>
             e is SqlBinary { Operator: "AND" } b ? Conjuncts(b.Left).Concat(Conjuncts(b.Right)) : [e];
@@ -127,17 +193,23 @@ public static class SqlPlanner
             return ids.Count > 0 && ids.All(i => i.Name == Row.TimeColumn);
         }
 
-        /// <summary>The instants where a condition on <c>__time</c> alone is TRUE (<c>__time</c> is never null).</summary>
-        private IReadOnlyList<Interval> TimeSet(SqlExpr e)
+        /// <summary>
+        /// The instants where a condition on <c>__time</c> alone is TRUE (<c>__time</c> is never null), or null when it
+        /// is not made of comparisons of <c>__time</c> itself with time constants.
+        /// </summary>
+        private IReadOnlyList<Interval>? TimeSet(SqlExpr e)
         {
             switch (e)
             {
-                case SqlBinary { Operator: "AND" } b:
-                    return IntervalSets.Intersect(TimeSet(b.Left), TimeSet(b.Right));
-                case SqlBinary { Operator: "OR" } b:
-                    return IntervalSets.Union(TimeSet(b.Left), TimeSet(b.Right));
+                case SqlBinary { Operator: "AND" or "OR" } b:
+                {
+                    var l = TimeSet(b.Left);
+                    var r = l is null ? null : TimeSet(b.Right);
+                    return l is null || r is null ? null : b.Operator == "AND" ? IntervalSets.Intersect(l, r) : IntervalSets.Union(l, r);
+                }
+
                 case SqlUnary { Operator: "NOT" } n:
-                    return IntervalSets.Complement(TimeSet(n.Operand));
+                    return TimeSet(n.Operand) is { } inner ? IntervalSets.Complement(inner) : null;
                 case SqlLiteral { Kind: SqlLiteralKind.Boolean, Value: bool v }:
                     return v ? [Interval.Eternity] : [];
                 case SqlIsNull isNull when IsTime(isNull.Value):
@@ -149,7 +221,7 @@ public static class SqlPlanner
                         : (null, null, null);
                     if (timeSide is null)
                     {
-                        throw TimeUnsupported(e);
+                        return null;
                     }
 
                     if (constant is SqlLiteral { Kind: SqlLiteralKind.Null })
@@ -157,7 +229,11 @@ public static class SqlPlanner
                         return [];
                     }
 
-                    var t = TimeConstant(constant!);
+                    if (FoldTime(constant!) is not { } t)
+                    {
+                        return null;
+                    }
+
                     return op switch
                     {
                         "=" => Range(t, t + 1),
@@ -171,19 +247,30 @@ public static class SqlPlanner
 
                 case SqlBetween bt when IsTime(bt.Value):
                 {
-                    var set = Range(TimeConstant(bt.Low), TimeConstant(bt.High) + 1);
+                    if (FoldTime(bt.Low) is not { } low || FoldTime(bt.High) is not { } high)
+                    {
+                        return null;
+                    }
+
+                    var set = Range(low, high + 1);
                     return bt.Negated ? IntervalSets.Complement(set) : set;
                 }
 
                 case SqlIn i when IsTime(i.Value):
                 {
                     var hasNull = i.List.Any(x => x is SqlLiteral { Kind: SqlLiteralKind.Null });
-                    var set = Interval.Condense(i.List.Where(x => x is not SqlLiteral { Kind: SqlLiteralKind.Null }).Select(x => TimeConstant(x)).Select(t => new Interval(t, t + 1)));
+                    var times = i.List.Where(x => x is not SqlLiteral { Kind: SqlLiteralKind.Null }).Select(FoldTime).ToList();
+                    if (times.Any(t => t is null))
+                    {
+                        return null;
+                    }
+
+                    var set = Interval.Condense(times.Select(t => new Interval(t!.Value, t.Value + 1)));
                     return i.Negated ? (hasNull ? [] : IntervalSets.Complement(set)) : set;
                 }
 
                 default:
-                    throw TimeUnsupported(e);
+                    return null;
             }
         }
 
@@ -196,21 +283,18 @@ public static class SqlPlanner
             return end > start ? [new Interval(start, end)] : [];
         }
 
-        private long TimeConstant(SqlExpr e) =>
-            FoldTime(e) ?? throw new SqlPlanningException($"{e} is not a time constant the planner can compute (use TIMESTAMP '...', or CURRENT_TIMESTAMP - INTERVAL ...)", e.Position);
-
-        private static SqlPlanningException TimeUnsupported(SqlExpr e) =>
-            new($"The condition {e} on __time cannot be planned: compare __time itself with time constants", e.Position);
-
-        /// <summary>Computes a TIMESTAMP constant: literals, time strings, CURRENT_TIMESTAMP, ± INTERVAL, MILLIS_TO_TIMESTAMP, TIME_PARSE, CAST.</summary>
+        /// <summary>
+        /// Computes a TIMESTAMP constant: literals and time strings (wall-clock times in <c>sqlTimeZone</c> unless they
+        /// carry an offset), CURRENT_TIMESTAMP, ± INTERVAL, MILLIS_TO_TIMESTAMP, TIME_PARSE, CAST.
+        /// </summary>
         private long? FoldTime(SqlExpr e)
         {
             switch (e)
             {
                 case SqlLiteral { Kind: SqlLiteralKind.Timestamp or SqlLiteralKind.Date, Value: long ms }:
-                    return ms;
-                case SqlLiteral { Kind: SqlLiteralKind.String, Value: string s } when SqlParser.TryParseTime(s, out var ms):
-                    return ms;
+                    return TimeFunctions.WallToUtc(ms, _zone);
+                case SqlLiteral { Kind: SqlLiteralKind.String, Value: string s }:
+                    return ParseTime(s, null, _zone);
                 case SqlCurrentTimestamp:
                     return _now;
                 case SqlBinary { Operator: "+" or "-" } b when b.Right is SqlIntervalLiteral iv && FoldTime(b.Left) is { } t:
@@ -219,14 +303,41 @@ public static class SqlPlanner
                     return AddInterval(t, iv, 1);
                 case SqlFunctionCall { Name: "MILLIS_TO_TIMESTAMP", Arguments: [SqlLiteral { Kind: SqlLiteralKind.Integer, Value: long ms }] }:
                     return ms;
-                case SqlFunctionCall { Name: "TIME_PARSE", Arguments: [SqlLiteral { Kind: SqlLiteralKind.String, Value: string s }] } when SqlParser.TryParseTime(s, out var ms):
-                    return ms;
+                case SqlFunctionCall { Name: "TIME_PARSE", Arguments: [SqlLiteral { Kind: SqlLiteralKind.String, Value: string s }, ..] } call:
+                {
+                    var rest = call.Arguments.Skip(1).ToList();
+                    string? pattern = null;
+                    var zone = _zone;
+                    if (rest.Count >= 1 && rest[0] is not SqlLiteral { Kind: SqlLiteralKind.Null })
+                    {
+                        pattern = rest[0] is SqlLiteral { Kind: SqlLiteralKind.String, Value: string p } ? p : null;
+                        if (pattern is null)
+                        {
+                            return null;
+                        }
+                    }
+
+                    if (rest.Count >= 2 && rest[1] is not SqlLiteral { Kind: SqlLiteralKind.Null })
+                    {
+                        zone = rest[1] is SqlLiteral { Kind: SqlLiteralKind.String, Value: string z } ? TimeFunctions.FindZone(z) : null;
+                        if (zone is null)
+                        {
+                            return null;
+                        }
+                    }
+
+                    return ParseTime(s, pattern, zone);
+                }
+
                 case SqlCast { TypeName: "TIMESTAMP" or "DATE" } c:
                     return FoldTime(c.Value);
                 default:
                     return null;
             }
         }
+
+        private static long? ParseTime(string text, string? pattern, TimeZoneInfo zone) =>
+            TimeFunctions.ParseTime(text.Trim(), pattern, zone);
 
         private static long AddInterval(long t, SqlIntervalLiteral iv, int sign)
         {
@@ -296,9 +407,17 @@ public static class SqlPlanner
                 }
                 else
                 {
-                    throw new SqlPlanningException(
-                        $"{item.Expression} in a SELECT without aggregation needs a virtual column, which the native engine does not have; select columns as they are",
-                        item.Expression.Position);
+                    var (name, type) = VirtualColumnOf(item.Expression);
+                    if (type == SqlType.Boolean)
+                    {
+                        throw new SqlPlanningException($"{item.Expression}: selecting a condition (a BOOLEAN value) is not supported; select CASE WHEN ... THEN 1 ELSE 0 END", item.Expression.Position);
+                    }
+
+                    sources.Add(new SqlOutputSource(name));
+                    if (!scanColumns.Contains(name))
+                    {
+                        scanColumns.Add(name);
+                    }
                 }
             }
 
@@ -325,6 +444,7 @@ public static class SqlPlanner
                 DataSource = _table!.Name,
                 Intervals = intervals,
                 Filter = filter,
+                VirtualColumns = _virtualColumns,
                 Context = _options.Context,
                 Columns = scanColumns,
                 // native limits are at least 1: LIMIT 0 is applied to the result
@@ -365,28 +485,21 @@ public static class SqlPlanner
                     continue;
                 }
 
-                if (TimeKey(key) is { } g)
+                // the first floor of __time is the granularity; a second one is grouped as a virtual column
+                if (_timeKey is null && TimeKey(key) is { } g)
                 {
-                    if (_timeKey is not null)
-                    {
-                        throw new SqlPlanningException($"GROUP BY {_timeKey} and {key}: grouping by two floors of __time is not supported", key.Position);
-                    }
-
                     _timeKey = text;
                     granularity = g;
                     continue;
                 }
 
-                if (key is SqlIdentifier id && _table!.FindColumn(id.Name) is { } column && column.Type is SqlType.Varchar or SqlType.Bigint or SqlType.Double)
-                {
-                    var name = $"d{dimensions.Count}";
-                    var outputType = column.Type switch { SqlType.Bigint => DimensionOutputType.Long, SqlType.Double => DimensionOutputType.Double, _ => DimensionOutputType.String };
-                    dimensions.Add((new DimensionSpec(column.Name, name, outputType), column.Type));
-                    _fields[text] = new FilterOperand(name, column.Type);
-                    continue;
-                }
-
-                throw new SqlPlanningException($"GROUP BY {key} needs a virtual column or extraction function, which the native engine does not have; group by columns or a floor of __time", key.Position);
+                var (field, type) = key is SqlIdentifier id && _table!.FindColumn(id.Name) is { } column && column.Type is SqlType.Varchar or SqlType.Bigint or SqlType.Double
+                    ? (column.Name, column.Type)
+                    : GroupExpression(key);
+                var name = $"d{dimensions.Count}";
+                var outputType = type switch { SqlType.Varchar => DimensionOutputType.String, SqlType.Double => DimensionOutputType.Double, _ => DimensionOutputType.Long };
+                dimensions.Add((new DimensionSpec(field, name, outputType), type));
+                _fields[text] = new FilterOperand(name, type);
             }
 
             // every aggregate mentioned anywhere, once
@@ -403,11 +516,18 @@ public static class SqlPlanner
             var sources = _v.Items.Select(i => Source(i.Expression, "SELECT")).ToList();
             HavingSpec? having = null;
             var havingFalse = false;
+            var havingFields = new HashSet<string>(StringComparer.Ordinal);
             if (_v.Having is { } h)
             {
-                var c = new SqlFilterBuilder(e => Field(e, "HAVING"), FoldTime, "HAVING").True(h);
+                var c = new SqlFilterBuilder(e => Field(e, "HAVING") is { } f ? Recorded(f) : null, FoldTime, "HAVING").True(h);
                 having = c.Filter is { } f ? new FilterHaving(f) : null;
                 havingFalse = c.Constant == false;
+            }
+
+            FilterOperand Recorded(FilterOperand f)
+            {
+                havingFields.Add(f.Name);
+                return f;
             }
 
             var order = _v.OrderBy.Select(o =>
@@ -416,6 +536,11 @@ public static class SqlPlanner
                     ?? throw new SqlPlanningException($"ORDER BY {o.Expression}: ordering by a constant is not supported", o.Position);
                 return (Field: field, o.Descending);
             }).ToList();
+
+            // a native having or ordering sees 0 where SQL has NULL (SUM of no values): those run on the shaped rows
+            var havingAfter = havingFields.Any(_nullWhenZero.ContainsKey);
+            var orderAfter = order.Any(o => _nullWhenZero.ContainsKey(o.Field));
+            var nullWhenZero = _nullWhenZero.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.Ordinal);
 
             var limit = havingFalse ? 0 : Limit;
             var context = _options.Context;
@@ -437,6 +562,7 @@ public static class SqlPlanner
                     DataSource = _table!.Name,
                     Intervals = intervals,
                     Filter = filter,
+                    VirtualColumns = _virtualColumns,
                     Context = _timeKey is null ? context : context with { SkipEmptyBuckets = true },
                     Granularity = granularity,
                     Aggregations = _aggregators,
@@ -452,12 +578,13 @@ public static class SqlPlanner
                     Limit = limit,
                     EmptyRowCountField = rowCount,
                     NullWhenEmptyFields = rowCount is null ? [] : _nullWhenEmpty,
+                    NullWhenZero = nullWhenZero,
                 };
                 return new SqlPlan(query, columns, post, _v.Explain);
             }
 
             if (dimensions.Count == 1 && _timeKey is null && having is null && limit is > 0 and <= int.MaxValue && _v.Offset == 0
-                && order.Count == 1 && !IsDimension(order[0].Field) && dimensions[0].Type == SqlType.Varchar)
+                && order.Count == 1 && !IsDimension(order[0].Field) && dimensions[0].Type == SqlType.Varchar && !orderAfter)
             {
                 TopNMetricSpec metric = new NumericTopNMetric(order[0].Field);
                 var query = new TopNQuery
@@ -465,6 +592,7 @@ public static class SqlPlanner
                     DataSource = _table!.Name,
                     Intervals = intervals,
                     Filter = filter,
+                    VirtualColumns = _virtualColumns,
                     Context = context,
                     Granularity = granularity,
                     Aggregations = _aggregators,
@@ -473,36 +601,59 @@ public static class SqlPlanner
                     Metric = order[0].Descending ? metric : new InvertedTopNMetric(metric),
                     Threshold = (int)limit.Value,
                 };
-                return new SqlPlan(query, columns, new SqlPostProcessing(sources) { Limit = limit }, _v.Explain);
+                return new SqlPlan(query, columns, new SqlPostProcessing(sources) { Limit = limit, NullWhenZero = nullWhenZero }, _v.Explain);
             }
 
             // groupBy sorts by bucket time first: ORDER BY can go native only when it starts with the time key ascending
-            var native = _timeKey is null || order.Count == 0 || (order[0].Field == SqlPostProcessing.BucketTimeField && !order[0].Descending);
+            var native = (_timeKey is null || order.Count == 0 || (order[0].Field == SqlPostProcessing.BucketTimeField && !order[0].Descending)) && !havingAfter && !orderAfter;
             var nativeColumns = order.Where(o => o.Field != SqlPostProcessing.BucketTimeField)
-                .Select(o => new OrderByColumn(o.Field, o.Descending, _fields.Values.FirstOrDefault(f => f.Name == o.Field).Type.IsNumeric() ? StringOrdering.Numeric : StringOrdering.Lexicographic))
+                .Select(o => new OrderByColumn(o.Field, o.Descending, _fields.Values.FirstOrDefault(f => f.Name == o.Field).Type is var t && (t.IsNumeric() || t.IsTime()) ? StringOrdering.Numeric : StringOrdering.Lexicographic))
                 .ToList();
             var groupBy = new GroupByQuery
             {
                 DataSource = _table!.Name,
                 Intervals = intervals,
                 Filter = filter,
+                VirtualColumns = _virtualColumns,
                 Context = context,
                 Granularity = granularity,
                 Aggregations = _aggregators,
                 PostAggregations = _postAggregators,
                 Dimensions = dimensions.Select(d => d.Spec).ToList(),
-                Having = having,
+                Having = havingAfter ? null : having,
                 LimitSpec = native && (order.Count > 0 || limit is > 0 || _v.Offset > 0) ? new LimitSpec(nativeColumns, limit is 0 ? null : limit, _v.Offset) : null,
             };
             var groupPost = native
-                ? new SqlPostProcessing(sources) { Limit = limit is 0 ? 0 : null }
-                : new SqlPostProcessing(sources) { Sort = order.Select(o => new SqlSortKey(o.Field, o.Descending)).ToList(), Offset = _v.Offset, Limit = limit };
+                ? new SqlPostProcessing(sources) { Limit = limit is 0 ? 0 : null, NullWhenZero = nullWhenZero }
+                : new SqlPostProcessing(sources)
+                {
+                    Having = havingAfter ? having : null,
+                    Sort = order.Select(o => new SqlSortKey(o.Field, o.Descending)).ToList(),
+                    Offset = _v.Offset,
+                    Limit = limit,
+                    NullWhenZero = nullWhenZero,
+                };
             return new SqlPlan(groupBy, columns, groupPost, _v.Explain);
+        }
+
+        private (string Field, SqlType Type) GroupExpression(SqlExpr key)
+        {
+            if (SqlValidator.TypeOf(key, _table) is SqlType.Boolean)
+            {
+                throw new SqlPlanningException($"GROUP BY {key}: grouping by a condition (a BOOLEAN value) is not supported; group by CASE WHEN ... THEN 1 ELSE 0 END", key.Position);
+            }
+
+            if (Constant(key, out _))
+            {
+                throw new SqlPlanningException($"GROUP BY {key}: grouping by a constant is not supported", key.Position);
+            }
+
+            return VirtualColumnOf(key);
         }
 
         private bool IsDimension(string field) => _fields.Values.Any(f => f.Name == field && f.Name.StartsWith('d'));
 
-        private static Granularity? TimeKey(SqlExpr key)
+        private Granularity? TimeKey(SqlExpr key)
         {
             switch (key)
             {
@@ -527,30 +678,25 @@ public static class SqlPlanner
                         throw new SqlPlanningException($"TIME_FLOOR period '{p}' mixes months or years with smaller units, which the native granularities do not support", call.Arguments[1].Position);
                     }
 
+                    long? origin = null;
                     if (call.Arguments.Count >= 3 && call.Arguments[2] is not SqlLiteral { Kind: SqlLiteralKind.Null })
                     {
-                        throw new SqlPlanningException($"TIME_FLOOR with an origin is not supported: {call}", call.Arguments[2].Position);
+                        origin = FoldTime(call.Arguments[2])
+                            ?? throw new SqlPlanningException($"TIME_FLOOR's origin must be a time constant: {call}", call.Arguments[2].Position);
                     }
 
-                    TimeZoneInfo? zone = null;
-                    if (call.Arguments.Count == 4)
+                    var zone = _zone;
+                    if (call.Arguments.Count == 4 && call.Arguments[3] is not SqlLiteral { Kind: SqlLiteralKind.Null })
                     {
                         if (call.Arguments[3] is not SqlLiteral { Kind: SqlLiteralKind.String, Value: string tz })
                         {
                             throw new SqlPlanningException($"TIME_FLOOR's time zone must be a string literal: {call}", call.Arguments[3].Position);
                         }
 
-                        try
-                        {
-                            zone = tz is "UTC" or "Etc/UTC" ? null : TimeZoneInfo.FindSystemTimeZoneById(tz);
-                        }
-                        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
-                        {
-                            throw new SqlPlanningException($"Unknown time zone '{tz}' in TIME_FLOOR", call.Arguments[3].Position);
-                        }
+                        zone = TimeFunctions.FindZone(tz) ?? throw new SqlPlanningException($"Unknown time zone '{tz}' in TIME_FLOOR", call.Arguments[3].Position);
                     }
 
-                    return new PeriodGranularity(period, zone, null);
+                    return new PeriodGranularity(period, zone == TimeZoneInfo.Utc ? null : zone, origin);
                 }
 
                 default:
@@ -558,7 +704,7 @@ public static class SqlPlanner
             }
         }
 
-        private static PeriodGranularity UnitGranularity(SqlTimeUnit unit) => new(
+        private PeriodGranularity UnitGranularity(SqlTimeUnit unit) => new(
             unit switch
             {
                 SqlTimeUnit.Second => new Period(0, 0, 0, 0, 0, 0, 1, 0),
@@ -570,7 +716,7 @@ public static class SqlPlanner
                 SqlTimeUnit.Quarter => new Period(0, 3, 0, 0, 0, 0, 0, 0),
                 _ => new Period(1, 0, 0, 0, 0, 0, 0, 0),
             },
-            null,
+            _zone == TimeZoneInfo.Utc ? null : _zone,
             null);
 
         private void PlanAggregate(SqlFunctionCall call)
@@ -581,81 +727,143 @@ public static class SqlPlanner
                 return;
             }
 
-            if (call.Filter is not null)
+            // FILTER (WHERE ...) makes every native aggregator of this call a filtered one
+            Filter? filter = null;
+            if (call.Filter is { } condition)
             {
-                throw new SqlPlanningException($"{call}: FILTER (WHERE ...) on an aggregate needs a filtered aggregator, which the native engine does not have", call.Position);
+                var c = RowFilterBuilder("FILTER").True(condition);
+                filter = c.Constant switch { true => null, false => FalseFilter.Instance, _ => c.Filter };
             }
 
             var name = $"a{_aggregators.Count}";
-            SqlColumn Column()
+            var type = SqlValidator.TypeOf(call, _table);
+            AggregatorSpec Add(AggregatorType kind, string aggName, string? field, Filter? f)
             {
-                return call.Arguments is [SqlIdentifier id] && _table!.FindColumn(id.Name) is { } c
-                    ? c
-                    : throw new SqlPlanningException($"{call}: aggregating an expression needs a virtual column, which the native engine does not have; aggregate a column", call.Position);
+                var spec = new AggregatorSpec(kind, aggName, field) { Filter = f };
+                _aggregators.Add(spec);
+                return spec;
             }
 
-            var type = SqlValidator.TypeOf(call, _table);
+            // the argument: a column, or an expression as a virtual column (which may be null)
+            (string Field, SqlType Type, bool CanBeNull) Argument()
+            {
+                var arg = call.Arguments[0];
+                if (arg is SqlIdentifier id && _table!.FindColumn(id.Name) is { } column)
+                {
+                    return (column.Name, column.Type, column.CanBeNull);
+                }
+
+                var (vc, vcType) = VirtualColumnOf(arg);
+                return (vc, vcType, true);
+            }
+
+            Filter? NonNull(string field, bool canBeNull) =>
+                !canBeNull ? filter : filter is null ? new NotFilter(new SelectorFilter(field, null)) : new AndFilter([filter, new NotFilter(new SelectorFilter(field, null))]);
+
+            // SQL's SUM/AVG of no values is NULL where native sums give 0: a count of the values summed tells
+            string? ValueCount(string field, bool canBeNull)
+            {
+                if (!canBeNull && filter is null)
+                {
+                    return null;
+                }
+
+                var count = $"a{_aggregators.Count}";
+                Add(AggregatorType.Count, count, null, NonNull(field, canBeNull));
+                return count;
+            }
+
             switch (call.Name)
             {
                 case "COUNT" when call.Star:
-                    _aggregators.Add(new AggregatorSpec(AggregatorType.Count, name, null));
+                    Add(AggregatorType.Count, name, null, filter);
                     break;
                 case "COUNT" when call.Distinct:
                 case "APPROX_COUNT_DISTINCT":
-                    _aggregators.Add(new AggregatorSpec(AggregatorType.HyperUnique, name, Column().Name, Round: true));
+                {
+                    var (field, argType, _) = Argument();
+                    if (argType == SqlType.HyperUnique)
+                    {
+                        _aggregators.Add(new AggregatorSpec(AggregatorType.HyperUnique, name, field, Round: true) { Filter = filter });
+                    }
+                    else
+                    {
+                        // Druid's default: COUNT(DISTINCT) is approximate, a cardinality sketch of the values (nulls skipped)
+                        var outputType = argType switch { SqlType.Varchar => DimensionOutputType.String, SqlType.Double => DimensionOutputType.Double, _ => DimensionOutputType.Long };
+                        _aggregators.Add(new AggregatorSpec(AggregatorType.Cardinality, name, null, Round: true) { Filter = filter, Fields = [new DimensionSpec(field, field, outputType)] });
+                    }
+
                     break;
+                }
+
                 case "COUNT":
                 {
-                    if (call.Arguments is [SqlLiteral { Kind: not SqlLiteralKind.Null }] || Column() is { CanBeNull: false })
+                    if (call.Arguments is [SqlLiteral { Kind: SqlLiteralKind.Null }])
                     {
-                        _aggregators.Add(new AggregatorSpec(AggregatorType.Count, name, null));
+                        Add(AggregatorType.Count, name, null, FalseFilter.Instance);
                         break;
                     }
 
-                    throw new SqlPlanningException($"{call} counts the non-null values of a column that may be null, which needs a filtered aggregator the native engine does not have; use COUNT(*)", call.Position);
+                    if (call.Arguments is [SqlLiteral])
+                    {
+                        Add(AggregatorType.Count, name, null, filter);
+                        break;
+                    }
+
+                    var (field, _, canBeNull) = Argument();
+                    Add(AggregatorType.Count, name, null, NonNull(field, canBeNull));
+                    break;
                 }
 
                 case "SUM":
                 {
-                    var c = Column();
-                    if (c.CanBeNull)
+                    var (field, argType, canBeNull) = Argument();
+                    Add(argType == SqlType.Double ? AggregatorType.DoubleSum : AggregatorType.LongSum, name, field, filter);
+                    if (ValueCount(field, canBeNull) is { } count)
                     {
-                        throw new SqlPlanningException($"{call}: SUM of a column that may be null is NULL when every value is null, but the native sums give 0; sum a metric", call.Position);
+                        _nullWhenZero[name] = [count];
+                    }
+                    else
+                    {
+                        _nullWhenEmpty.Add(name);
                     }
 
-                    _aggregators.Add(new AggregatorSpec(c.Type == SqlType.Double ? AggregatorType.DoubleSum : AggregatorType.LongSum, name, c.Name));
-                    _nullWhenEmpty.Add(name);
                     break;
                 }
 
                 case "MIN" or "MAX":
                 {
-                    var c = Column();
+                    // native min/max are null until they see a value, as SQL's
+                    var (field, argType, _) = Argument();
                     var min = call.Name == "MIN";
-                    _aggregators.Add(c.Type switch
+                    var kind = argType switch
                     {
-                        SqlType.Double => new AggregatorSpec(min ? AggregatorType.DoubleMin : AggregatorType.DoubleMax, name, c.Name),
-                        SqlType.Bigint or SqlType.Timestamp => new AggregatorSpec(min ? AggregatorType.LongMin : AggregatorType.LongMax, name, c.Name),
-                        _ => throw new SqlPlanningException($"{call}: {call.Name} of a {c.Type.Name()} column has no native aggregator", call.Position),
-                    });
+                        SqlType.Double => min ? AggregatorType.DoubleMin : AggregatorType.DoubleMax,
+                        SqlType.Bigint or SqlType.Timestamp or SqlType.Date => min ? AggregatorType.LongMin : AggregatorType.LongMax,
+                        _ => throw new SqlPlanningException($"{call}: {call.Name} of a {argType.Name()} value has no native aggregator", call.Position),
+                    };
+                    Add(kind, name, field, filter);
                     break;
                 }
 
                 case "AVG":
                 {
-                    var c = Column();
-                    if (c.CanBeNull)
-                    {
-                        throw new SqlPlanningException($"{call}: AVG of a column that may be null needs a count of its non-null values (a filtered aggregator), which the native engine does not have", call.Position);
-                    }
-
-                    var count = $"a{_aggregators.Count + 1}";
-                    _aggregators.Add(new AggregatorSpec(c.Type == SqlType.Double ? AggregatorType.DoubleSum : AggregatorType.LongSum, name, c.Name));
-                    _aggregators.Add(new AggregatorSpec(AggregatorType.Count, count, null));
+                    var (field, argType, canBeNull) = Argument();
+                    Add(argType == SqlType.Double ? AggregatorType.DoubleSum : AggregatorType.LongSum, name, field, filter);
+                    var count = $"a{_aggregators.Count}";
+                    Add(AggregatorType.Count, count, null, NonNull(field, canBeNull));
                     var post = $"p{_postAggregators.Count}";
                     _postAggregators.Add(new ArithmeticPostAggregator(post, ArithmeticFunction.Quotient, [new FieldAccessPostAggregator(name, name, false), new FieldAccessPostAggregator(count, count, false)], null));
                     _fields[text] = new FilterOperand(post, SqlType.Double);
-                    _nullWhenEmpty.Add(post);
+                    if (canBeNull || filter is not null)
+                    {
+                        _nullWhenZero[post] = [count];
+                    }
+                    else
+                    {
+                        _nullWhenEmpty.Add(post);
+                    }
+
                     return;
                 }
 
@@ -697,6 +905,16 @@ public static class SqlPlanner
                 var post = PostAggregatorOf(e, name, clause);
                 _postAggregators.Add(post);
                 _fields[text] = new FilterOperand(name, SqlType.Double);
+
+                // arithmetic of an aggregate that is NULL is NULL
+                var counts = SqlRewriter.Descendants(e).Where(SqlValidator.IsAggregate)
+                    .SelectMany(a => _fields.TryGetValue(a.ToString(), out var f) && _nullWhenZero.TryGetValue(f.Name, out var c) ? c : [])
+                    .Distinct().ToList();
+                if (counts.Count > 0)
+                {
+                    _nullWhenZero[name] = counts;
+                }
+
                 if (SqlRewriter.Descendants(e).Any(x => x is SqlFunctionCall { Name: "SUM" or "AVG" }))
                 {
                     _nullWhenEmpty.Add(name);
