@@ -41,18 +41,23 @@ internal static class EmbeddedSilo
 
     /// <summary>
     /// Adds to <paramref name="overrides"/> what keeps only the named stream providers of the embedded profile
-    /// (<c>stats</c>, <c>segments</c>, <c>archive</c>) and switches off the sinks of the others, so a benchmark
+    /// (<c>stats</c>, <c>segments</c>, <c>archive</c>, <c>sql</c>) and switches off the sinks of the others, so a benchmark
     /// measures one pipeline.
     /// </summary>
     public static void KeepOnlyStreams(IDictionary<string, string?> overrides, params string[] keep)
     {
-        foreach (var stream in new[] { "stats", "segments", "archive" }.Except(keep, StringComparer.Ordinal))
+        foreach (var stream in new[] { "stats", "segments", "archive", "sql" }.Except(keep, StringComparer.Ordinal))
         {
             overrides[$"Tributary:Streams:{stream}:Enabled"] = "false";
         }
 
         overrides["Tributary:Segments:Enabled"] = keep.Contains("segments", StringComparer.Ordinal) ? "true" : "false";
         overrides["Tributary:Archive:Enabled"] = keep.Contains("archive", StringComparer.Ordinal) ? "true" : "false";
+        overrides["Tributary:SqlSink:Enabled"] = keep.Contains("sql", StringComparer.Ordinal) ? "true" : "false";
+        if (keep.Contains("sql", StringComparer.Ordinal))
+        {
+            overrides["Tributary:Streams:sql:Enabled"] = "true";
+        }
     }
 
     /// <summary>

@@ -173,10 +173,10 @@ internal static class ArchiveBench
         return events / clock.Elapsed.TotalSeconds;
     }
 
-    internal static (long[] Low, long[] High) Watermarks(string bootstrap)
+    internal static (long[] Low, long[] High) Watermarks(string bootstrap, string topic = Topic, int partitions = Partitions)
     {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "bench-archive-watermarks" }).SetLogHandler((_, _) => { }).Build();
-        var marks = Enumerable.Range(0, Partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(Topic, p), TimeSpan.FromSeconds(10))).ToList();
+        var marks = Enumerable.Range(0, partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10))).ToList();
         return (marks.Select(m => m.Low.Value).ToArray(), marks.Select(m => m.High.Value).ToArray());
     }
 

@@ -15,6 +15,7 @@ internal static class BenchCommand
         ["tracker"] = TrackerBench.RunAsync,
         ["ingest"] = IngestBench.RunAsync,
         ["query"] = QueryBench.RunAsync,
+        ["sql"] = SqlBench.RunAsync,
     };
 
     public static Command Create()

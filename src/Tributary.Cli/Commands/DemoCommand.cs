@@ -42,12 +42,23 @@ internal static class DemoCommand
             }
 
             var work = Directory.CreateTempSubdirectory("tributary-demo-").FullName;
-            var app = EmbeddedSilo.Build("embedded", new Dictionary<string, string?>
+            var overrides = new Dictionary<string, string?>
             {
                 ["Tributary:HttpUrls"] = parse.GetValue(http),
                 ["Tributary:Segments:Store:LocalPath"] = Path.Combine(work, "segments"),
                 ["Tributary:Archive:Store:LocalPath"] = Path.Combine(work, "archive"),
-            }, quiet: true);
+            };
+
+            // The SQL sink runs when MariaDB is installed (./build.sh installs it): a throwaway server on loopback.
+            await using var mariadb = LocalMariaDb.IsInstalled ? await LocalMariaDb.StartAsync(cancellationToken) : null;
+            if (mariadb is not null)
+            {
+                overrides["Tributary:SqlSink:Enabled"] = "true";
+                overrides["Tributary:SqlSink:ConnectionString"] = mariadb.ConnectionString;
+                overrides["Tributary:Streams:sql:Enabled"] = "true";
+            }
+
+            var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
             await app.StartAsync(cancellationToken);
             var settings = app.Services.GetRequiredService<TributarySettings>();
             var client = app.Services.GetRequiredService<IClusterClient>();
@@ -56,6 +67,9 @@ internal static class DemoCommand
 
             AnsiConsole.MarkupLine($"[bold]Tributary demo[/]: embedded silo, dev broker at [blue]{settings.Kafka.BootstrapServers}[/]");
             AnsiConsole.MarkupLine($"Orleans dashboard: [link]{parse.GetValue(http)}/dashboard[/]   health: {parse.GetValue(http)}/healthz");
+            AnsiConsole.MarkupLine(mariadb is null
+                ? "SQL sink off: mariadbd is not installed (./build.sh deps installs it)."
+                : $"SQL sink: table [green]pin_events[/] in MariaDB on loopback; ask it yourself with [blue]{Markup.Escape(mariadb.ClientCommand)}[/]");
             var logs = Directory.CreateDirectory(Path.Combine(work, "logs")).FullName;
             AnsiConsole.MarkupLine($"Writing {eventsPerSecond:N0} events/s to [green]{Markup.Escape(Path.Combine(logs, LogFile))}[/] (rotated by rename); the log agent ships them to [green]{topic}[/] ({partitions} partitions); Ctrl-C to stop.");
             long shipped = 0;
@@ -141,6 +155,10 @@ internal static class DemoCommand
             AnsiConsole.MarkupLine($"written to logs {written:N0}, shipped by the agent {shippedTotal:N0}, consumed {final:N0}, lag {finalLag:N0}");
             await PrintQueriesAsync(client);
             await PrintArchiveAsync(client, topic, partitions, Path.Combine(work, "archive"));
+            if (mariadb is not null)
+            {
+                await PrintSqlAsync(client, topic, partitions, mariadb.ConnectionString);
+            }
 
             // Memory grain storage is itself a grain: on the single embedded silo it can stop before the
             // segment grains' last writes. Nothing durable is at stake in the demo, so keep that noise out.
@@ -179,6 +197,30 @@ internal static class DemoCommand
             ? doc.RootElement[0].GetProperty("result")[0].GetProperty("pin_id").GetString()
             : "pin-1";
         await AskAsync($"ID-filtered timeseries for {pin}, with explain", $$$"""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["{{{interval}}}"],"granularity":"all","filter":{"type":"selector","dimension":"pin_id","value":"{{{pin}}}"},"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}""", explain: true);
+    }
+
+    /// <summary>Commits the SQL sink's pending rows and prints one SQL answer from the table (any MySQL client can ask it).</summary>
+    private static async Task PrintSqlAsync(IClusterClient client, string topic, int partitions, string connectionString)
+    {
+        long committed = 0;
+        for (var p = 0; p < partitions; p++)
+        {
+            committed += (await client.GetGrain<Tributary.SqlIngest.ISqlIngestGrain>(TopicPartitionKey.Format(topic, p)).FlushAsync()).RowsWritten;
+        }
+
+        const string Sql = "SELECT action, COUNT(*) AS events, COUNT(DISTINCT user_id) AS users FROM pin_events GROUP BY action ORDER BY events DESC";
+        await using var connection = new MySqlConnector.MySqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new MySqlConnector.MySqlCommand(Sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var table = new Table().AddColumns("action", "events", "users");
+        while (await reader.ReadAsync())
+        {
+            table.AddRow(reader.GetString(0), reader.GetInt64(1).ToString("N0", System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(2).ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.MarkupLine($"[bold]SQL sink[/]: {committed:N0} rows committed with their offsets; [blue]{Markup.Escape(Sql)}[/]");
+        AnsiConsole.Write(table);
     }
 
     /// <summary>Seals the open archive files (as a shutdown would) and lists what the archive wrote.</summary>

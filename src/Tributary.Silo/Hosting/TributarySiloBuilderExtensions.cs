@@ -58,6 +58,14 @@ public static class TributarySiloBuilderExtensions
             silo.AddTributarySegments(segments, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
         }
 
+        // The SQL sink (filtered, transformed rows in a MySQL-protocol table, offsets in the same transaction) when
+        // Tributary:SqlSink:Enabled is true; its stream provider has StreamNamespace tributary.sql.
+        var sql = configuration.GetSection(Tributary.Grains.Sql.SqlSink.SectionName);
+        if (sql.GetValue<bool>("Enabled"))
+        {
+            silo.AddTributarySqlSink(sql, settings.Kafka.BootstrapServers ?? string.Empty, settings.Kafka.Settings);
+        }
+
         // Watermark alignment of unified-source jobs (WatermarkGrain): always there, tuned by Tributary:Watermarks.
         silo.AddTributaryWatermarks(configuration.GetSection($"{TributarySettings.SectionName}:Watermarks"));
 

@@ -1,0 +1,391 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Confluent.Kafka;
+using MySqlConnector;
+using Orleans.TestingHost;
+using Tributary.Grains.Segments;
+using Tributary.Grains.Sql;
+using Tributary.MySqlLoad.Tests;
+using Tributary.SqlIngest;
+using Tributary.TestKit;
+using Tributary.TestKit.Cluster;
+
+namespace Tributary.Grains.Tests.Sql;
+
+/// <summary>
+/// The SQL sink end to end: Kafka (mock cluster) through <see cref="SqlIngestGrain"/> into a real MariaDB table,
+/// exactly once across silo kills and database outages, with dead letters and start-up checks.
+/// </summary>
+[Collection(nameof(ClusterTests))]
+public sealed class SqlSinkTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(180);
+    private static readonly string[] Actions = ["view", "click", "save", "hide", "impression"];
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Ingest_100kEventsOver16Partitions_LandExactlyOnce()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 16, silos: 1);
+        env.Produce(0, 100_000);
+
+        await env.WaitForRowsAsync(100_000);
+        await env.FlushAsync();
+
+        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT kafka_partition, kafka_offset) FROM pin_events"));
+        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT user_id) FROM pin_events"));
+        Assert.Equal(16, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT kafka_partition) FROM pin_events"));
+        // The offsets table says every partition is done up to its end (the checkpoint is the database's).
+        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT SUM(next_offset) FROM tributary_sql_offsets"));
+    }
+
+    [Fact]
+    public async Task Ingest_MalformedAndTooLong_DeadLetteredWithReasonOthersWritten()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 2, silos: 1);
+        env.Produce(0, 500);
+        env.ProduceRaw("not json at all");
+        env.ProduceRaw(Event(1_000_000, 7, new string('x', 40)));
+        env.ProduceRaw("""{"ts":"2026-12-07T10:00:00.000Z","pin_id":"seven","user_id":1,"action":"view","device":"ios"}""");
+
+        await env.WaitForRowsAsync(500);
+        var reasons = env.ReadDeadLetters(3);
+        await env.FlushAsync();
+
+        Assert.Equal(500, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(3, reasons.Count);
+        Assert.Contains(reasons, r => r.Contains("invalid JSON", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.Contains("column 'action': value is too long", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.Contains("column 'pin_id': expected an integer", StringComparison.Ordinal));
+        var statuses = await env.StatusesAsync();
+        Assert.Equal(1, statuses.Sum(s => s.Malformed));
+        Assert.Equal(2, statuses.Sum(s => s.Rejected));
+        Assert.Equal(503, await env.Db.ScalarAsync("SELECT SUM(next_offset) FROM tributary_sql_offsets"));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task SiloKilledMidStream_TableHoldsEveryEventOnce()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 8, silos: 2);
+        env.Produce(0, 20_000);
+        await env.WaitForRowsAsync(5_000, exact: false);
+
+        await env.Cluster.KillSiloAsync(env.Cluster.SecondarySilos[0], TestContext.Current.CancellationToken);
+        env.Produce(20_000, 10_000);
+        await env.WaitForRowsAsync(30_000);
+        await env.FlushAsync();
+
+        Assert.Equal(30_000, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(30_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT user_id) FROM pin_events"));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task DatabaseOutageMidStream_PartitionsPauseAndResume_NothingLostOrTwice()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 4, silos: 1, relay: true);
+        env.Produce(0, 10_000);
+        await env.WaitForRowsAsync(2_000, exact: false);
+
+        env.Relay!.Stop();
+        MySqlConnection.ClearAllPools();
+        env.Produce(10_000, 10_000);
+        // While the database is away the sink cannot commit; the stream backs off and redelivers.
+        var down = await Eventually.HoldsAsync(env.StatusesAsync, s => s.Any(x => x.Failures > 0), Deadline, "a partition failing to commit while the database is down");
+        Assert.Contains(down, s => s.LastError?.Contains("database unavailable", StringComparison.Ordinal) == true);
+        Assert.True(await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events") < 20_000);
+        env.Relay.Start();
+
+        await env.WaitForRowsAsync(20_000);
+        await env.FlushAsync();
+        Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT user_id) FROM pin_events"));
+    }
+
+    [Fact]
+    public async Task Upsert_ReplayedPartition_KeepsLatestPerKey()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 2, silos: 1, upsert: true);
+        // 2,000 events over 100 pins: the latest event per pin (the largest user_id, produced last) wins.
+        env.Produce(0, 2_000, pins: 100);
+
+        await Eventually.HoldsAsync(() => env.Db.ScalarAsync("SELECT COALESCE(SUM(next_offset), 0) FROM tributary_sql_offsets"), n => n == 2_000, Deadline, "every event committed");
+        await env.FlushAsync();
+
+        var rows = await env.Db.QueryAsync("SELECT pin_id, user_id FROM pin_events ORDER BY pin_id");
+        Assert.Equal(100, rows.Count);
+        Assert.All(rows, r => Assert.Equal(1_900 + (long)r[0]!, (long)r[1]!));
+    }
+
+    [Fact]
+    public async Task Enrich_FilterAndMapEnricher_FilteredCountedPerRuleAndOutputColumnWritten()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 2, silos: 1, extra: new Dictionary<string, string?>
+        {
+            ["Tributary:SqlSink:Enrich"] = "true",
+            ["Tributary:Enrich:Filter:Rules:0:Name"] = "impressions",
+            ["Tributary:Enrich:Filter:Rules:0:Op"] = "equals",
+            ["Tributary:Enrich:Filter:Rules:0:Field"] = "action",
+            ["Tributary:Enrich:Filter:Rules:0:Value"] = "impression",
+            ["Tributary:Enrich:Enrichers:0:Kind"] = "map",
+            ["Tributary:Enrich:Enrichers:0:Field"] = "device",
+            ["Tributary:Enrich:Enrichers:0:Column"] = "platform",
+            ["Tributary:Enrich:Enrichers:0:Map:ios"] = "mobile",
+            ["Tributary:Enrich:Enrichers:0:Default"] = "desktop",
+        });
+        // Every fifth event is an impression (Actions cycles by user id).
+        env.Produce(0, 1_000);
+        env.ProduceRaw("[1,2,3]");
+
+        await Eventually.HoldsAsync(() => env.Db.ScalarAsync("SELECT COALESCE(SUM(next_offset), 0) FROM tributary_sql_offsets"), n => n == 1_001, Deadline, "every event committed");
+        await env.FlushAsync();
+
+        Assert.Equal(800, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(0, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events WHERE action = 'impression'"));
+        Assert.Equal(800, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events WHERE platform = 'mobile'"));
+        var statuses = await env.StatusesAsync();
+        Assert.Equal(200, statuses.Sum(s => s.Filtered.GetValueOrDefault("impressions")));
+        Assert.Equal(1, statuses.Sum(s => s.Malformed));
+        Assert.Contains(env.ReadDeadLetters(1), r => r.Contains("not a JSON object", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_BadFilterExpression_FailsNamingEnrichKey()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => SqlEnvironment.StartAsync(partitions: 1, silos: 1, extra: new Dictionary<string, string?>
+        {
+            ["Tributary:SqlSink:Enrich"] = "true",
+            ["Tributary:Enrich:Filter:Rules:0:Name"] = "bots",
+            ["Tributary:Enrich:Filter:Rules:0:Op"] = "regex",
+            ["Tributary:Enrich:Filter:Rules:0:Field"] = "user_agent",
+            ["Tributary:Enrich:Filter:Rules:0:Pattern"] = "(unclosed",
+        }));
+
+        Assert.Contains("Tributary:Enrich:Filter:Rules:0", Flatten(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_UnreachableDatabase_FailsNamingConnectionString()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => SqlEnvironment.StartAsync(partitions: 1, silos: 1, connectionString: $"Server=127.0.0.1;Port={FreePort.Next()};User ID=x;Password=y;Connection Timeout=2"));
+
+        Assert.Contains("Tributary:SqlSink:ConnectionString", Flatten(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_UnsupportedColumnType_FailsNamingColumnKey()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => SqlEnvironment.StartAsync(partitions: 1, silos: 1, extra: new Dictionary<string, string?> { ["Tributary:SqlSink:Columns:2:Type"] = "GEOMETRY" }));
+
+        Assert.Contains("Tributary:SqlSink:Columns:2:Type", Flatten(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ExistingTableMismatch_FailsNamingColumn()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await db.ExecuteAsync("CREATE TABLE pin_events (kafka_partition INT NOT NULL, kafka_offset BIGINT NOT NULL, event_time DATETIME(3), pin_id BIGINT NOT NULL, user_id BIGINT, action VARCHAR(16), device INT, PRIMARY KEY (kafka_partition, kafka_offset))");
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => SqlEnvironment.StartAsync(partitions: 1, silos: 1, connectionString: db.ConnectionString));
+
+        Assert.Contains("Tributary:SqlSink:Columns", Flatten(error), StringComparison.Ordinal);
+        Assert.Contains("column 'device' is int(11), configured as VARCHAR(16)", Flatten(error), StringComparison.Ordinal);
+    }
+
+    private static string Flatten(Exception error)
+    {
+        var text = new StringBuilder();
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            text.AppendLine(e.Message);
+            if (e is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    text.AppendLine(Flatten(inner));
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
+    internal static string Event(long user, long pin, string? action = null)
+        => string.Create(CultureInfo.InvariantCulture, $$"""{"ts":"2026-12-07T10:{{(user / 60) % 60:D2}}:{{user % 60:D2}}.000Z","pin_id":{{pin}},"user_id":{{user}},"action":"{{action ?? Actions[user % Actions.Length]}}","device":"ios"}""");
+
+    private sealed class SqlEnvironment : IAsyncDisposable
+    {
+        private readonly TestDatabase? _ownedDb;
+
+        private SqlEnvironment(TestCluster cluster, TestDatabase db, TestDatabase? ownedDb, string topic, string deadLetters, int partitions, TcpRelay? relay)
+        {
+            Cluster = cluster;
+            Db = db;
+            _ownedDb = ownedDb;
+            Topic = topic;
+            DeadLetterTopic = deadLetters;
+            Partitions = partitions;
+            Relay = relay;
+        }
+
+        public TestCluster Cluster { get; }
+
+        public TestDatabase Db { get; }
+
+        public string Topic { get; }
+
+        public string DeadLetterTopic { get; }
+
+        public int Partitions { get; }
+
+        public TcpRelay? Relay { get; }
+
+        public static async Task<SqlEnvironment> StartAsync(int partitions, short silos, bool upsert = false, bool relay = false, string? connectionString = null, IDictionary<string, string?>? extra = null)
+        {
+            var db = await TestDatabase.CreateAsync();
+            TcpRelay? tcp = null;
+            var connection = connectionString ?? db.ConnectionString;
+            if (relay)
+            {
+                var builder = new MySqlConnectionStringBuilder(db.ConnectionString);
+                tcp = new TcpRelay(new IPEndPoint(IPAddress.Parse(builder.Server), (int)builder.Port));
+                tcp.Start();
+                builder.Port = (uint)tcp.Port;
+                builder.ConnectionTimeout = 3;
+                connection = builder.ConnectionString;
+            }
+
+            var topic = KafkaTestCluster.CreateTopic("sql", partitions);
+            var deadLetters = KafkaTestCluster.CreateTopic("sql-dl", 1);
+            var settings = new Dictionary<string, string?>
+            {
+                ["Tributary:SqlSink:Enabled"] = "true",
+                ["Tributary:SqlSink:ConnectionString"] = connection,
+                ["Tributary:SqlSink:DeadLetterTopic"] = deadLetters,
+                ["Tributary:SqlSink:BatchRecords"] = "2000",
+                ["Tributary:SqlSink:PersistInterval"] = "00:00:00.200",
+                ["Tributary:SqlSink:Columns:0:Name"] = "event_time",
+                ["Tributary:SqlSink:Columns:0:Type"] = "DATETIME(3)",
+                ["Tributary:SqlSink:Columns:0:Source"] = "ts",
+                ["Tributary:SqlSink:Columns:1:Name"] = "pin_id",
+                ["Tributary:SqlSink:Columns:1:Type"] = "BIGINT",
+                ["Tributary:SqlSink:Columns:1:Nullable"] = "false",
+                ["Tributary:SqlSink:Columns:2:Name"] = "user_id",
+                ["Tributary:SqlSink:Columns:2:Type"] = "BIGINT",
+                ["Tributary:SqlSink:Columns:3:Name"] = "action",
+                ["Tributary:SqlSink:Columns:3:Type"] = "VARCHAR(16)",
+                ["Tributary:SqlSink:Columns:4:Name"] = "device",
+                ["Tributary:SqlSink:Columns:4:Type"] = "VARCHAR(16)",
+            };
+            if (upsert)
+            {
+                settings["Tributary:SqlSink:Mode"] = "Upsert";
+                settings["Tributary:SqlSink:Key:0"] = "pin_id";
+            }
+
+            try
+            {
+                var cluster = await new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('q'))
+                    .WithStream("sql", topic, SqlIngestGrain.StreamNamespace, batchSize: 2000)
+                    .With(settings)
+                    .With(extra)
+                    .DeployAsync();
+                return new SqlEnvironment(cluster, db, db, topic, deadLetters, partitions, tcp);
+            }
+            catch
+            {
+                tcp?.Dispose();
+                await db.DisposeAsync();
+                throw;
+            }
+        }
+
+        public void Produce(int first, int count, int pins = 0)
+        {
+            using var producer = KafkaTestCluster.CreateProducer();
+            for (var i = first; i < first + count; i++)
+            {
+                var pin = pins > 0 ? i % pins : i;
+                producer.Produce(Topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(pin.ToString(CultureInfo.InvariantCulture)), Value = Encoding.UTF8.GetBytes(Event(i, pin)) });
+                if (i % 10_000 == 0)
+                {
+                    producer.Poll(TimeSpan.Zero);
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(60));
+        }
+
+        public void ProduceRaw(string value)
+        {
+            using var producer = KafkaTestCluster.CreateProducer();
+            producer.Produce(Topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes("raw"), Value = Encoding.UTF8.GetBytes(value) });
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        public Task<long> WaitForRowsAsync(long rows, bool exact = true) => Eventually.HoldsAsync(
+            async () =>
+            {
+                try
+                {
+                    return await Db.ScalarAsync("SELECT COUNT(*) FROM pin_events");
+                }
+                catch (MySqlException)
+                {
+                    return -1;
+                }
+            },
+            n => exact ? n >= rows : n >= rows,
+            Deadline,
+            $"{rows} rows in the table");
+
+        public async Task<SqlIngestStatus[]> StatusesAsync() => await Task.WhenAll(Enumerable.Range(0, Partitions)
+            .Select(p => Cluster.Client.GetGrain<ISqlIngestGrain>(TopicPartitionKey.Format(Topic, p)).GetStatusAsync().AsTask()));
+
+        public async Task FlushAsync() => await Task.WhenAll(Enumerable.Range(0, Partitions)
+            .Select(p => Cluster.Client.GetGrain<ISqlIngestGrain>(TopicPartitionKey.Format(Topic, p)).FlushAsync().AsTask()));
+
+        public List<string> ReadDeadLetters(int count)
+        {
+            using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+            {
+                BootstrapServers = KafkaTestCluster.BootstrapServers,
+                GroupId = "dl-" + Guid.NewGuid().ToString("N"),
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+            }).Build();
+            consumer.Assign(new TopicPartitionOffset(DeadLetterTopic, 0, Offset.Beginning));
+            var reasons = new List<string>();
+            var deadline = DateTime.UtcNow + Deadline;
+            while (reasons.Count < count && DateTime.UtcNow < deadline)
+            {
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                if (result?.Message is { } message)
+                {
+                    reasons.Add(Encoding.UTF8.GetString(message.Headers.GetLastBytes(DeadLetterProducer.ReasonHeader)));
+                }
+            }
+
+            return reasons;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await Cluster.StopAllSilosAsync();
+            }
+            finally
+            {
+                await Cluster.DisposeAsync();
+                Relay?.Dispose();
+                if (_ownedDb is not null)
+                {
+                    await _ownedDb.DisposeAsync();
+                }
+            }
+        }
+    }
+}
