@@ -341,28 +341,7 @@ public sealed class SegmentSinkTests
             }
         }
 
-        public List<string> ReadDeadLetters(int count)
-        {
-            using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-            {
-                BootstrapServers = KafkaTestCluster.BootstrapServers,
-                GroupId = "dl-" + Guid.NewGuid().ToString("N"),
-                AutoOffsetReset = AutoOffsetReset.Earliest,
-            }).Build();
-            consumer.Assign(new TopicPartitionOffset(DeadLetterTopic, 0, Offset.Beginning));
-            var reasons = new List<string>();
-            var deadline = DateTime.UtcNow + Deadline;
-            while (reasons.Count < count && DateTime.UtcNow < deadline)
-            {
-                var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-                if (result?.Message is { } message)
-                {
-                    reasons.Add(Encoding.UTF8.GetString(message.Headers.GetLastBytes(DeadLetterProducer.ReasonHeader)));
-                }
-            }
-
-            return reasons;
-        }
+        public List<string> ReadDeadLetters(int count) => DeadLetterReader.ReadReasons(KafkaTestCluster.BootstrapServers, DeadLetterTopic, count, Deadline);
 
         public async Task AssertMatchesReferenceAsync(string queryJson, IReadOnlyList<TestEvent> events)
         {

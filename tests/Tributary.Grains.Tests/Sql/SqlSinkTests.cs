@@ -4,7 +4,6 @@ using System.Text;
 using Confluent.Kafka;
 using MySqlConnector;
 using Orleans.TestingHost;
-using Tributary.Grains.Segments;
 using Tributary.Grains.Sql;
 using Tributary.MySqlLoad.Tests;
 using Tributary.SqlIngest;
@@ -348,28 +347,7 @@ public sealed class SqlSinkTests
         public async Task FlushAsync() => await Task.WhenAll(Enumerable.Range(0, Partitions)
             .Select(p => Cluster.Client.GetGrain<ISqlIngestGrain>(TopicPartitionKey.Format(Topic, p)).FlushAsync().AsTask()));
 
-        public List<string> ReadDeadLetters(int count)
-        {
-            using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-            {
-                BootstrapServers = KafkaTestCluster.BootstrapServers,
-                GroupId = "dl-" + Guid.NewGuid().ToString("N"),
-                AutoOffsetReset = AutoOffsetReset.Earliest,
-            }).Build();
-            consumer.Assign(new TopicPartitionOffset(DeadLetterTopic, 0, Offset.Beginning));
-            var reasons = new List<string>();
-            var deadline = DateTime.UtcNow + Deadline;
-            while (reasons.Count < count && DateTime.UtcNow < deadline)
-            {
-                var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-                if (result?.Message is { } message)
-                {
-                    reasons.Add(Encoding.UTF8.GetString(message.Headers.GetLastBytes(DeadLetterProducer.ReasonHeader)));
-                }
-            }
-
-            return reasons;
-        }
+        public List<string> ReadDeadLetters(int count) => DeadLetterReader.ReadReasons(KafkaTestCluster.BootstrapServers, DeadLetterTopic, count, Deadline);
 
         public async ValueTask DisposeAsync()
         {
