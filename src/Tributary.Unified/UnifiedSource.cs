@@ -260,15 +260,14 @@ public sealed class UnifiedSource
             var watermark = Watermarks.Minimum();
             if (ReportDue(watermark, drift))
             {
-                await ReportAsync(watermark).ConfigureAwait(false);
+                watermark = await ReportAsync().ConfigureAwait(false);
             }
 
             while (WatermarkMath.IsAhead(watermark, _globalMinimum, drift))
             {
                 source._paused = true;
                 await Task.Delay(alignment.ReportInterval, _time, _cts.Token).ConfigureAwait(false);
-                watermark = Watermarks.Minimum();
-                await ReportAsync(watermark).ConfigureAwait(false);
+                watermark = await ReportAsync().ConfigureAwait(false);
             }
 
             source._paused = false;
@@ -300,9 +299,14 @@ public sealed class UnifiedSource
             return WatermarkMath.IsAhead(watermark, _globalMinimum, drift);
         }
 
-        private async Task ReportAsync(long? watermark)
+        /// <summary>
+        /// Reports the reader's current watermark and returns it. The watermark is read once the report slot is held, so a keep-alive
+        /// that waited behind a newer report never sends an older value after it.
+        /// </summary>
+        private async Task<long?> ReportAsync()
         {
             await _reporting.WaitAsync(_cts.Token).ConfigureAwait(false);
+            var watermark = Watermarks.Minimum();
             try
             {
                 _globalMinimum = await source._alignment!.ReportAsync(_options.Alignment.ReaderId, watermark, _cts.Token).ConfigureAwait(false);
@@ -324,6 +328,8 @@ public sealed class UnifiedSource
                 _lastReportAt = _time.GetTimestamp();
                 _reporting.Release();
             }
+
+            return watermark;
         }
 
         /// <summary>Reports every interval while no record moves the reader (idle partitions, a slow consumer), so the job sees it alive.</summary>
@@ -336,7 +342,7 @@ public sealed class UnifiedSource
                     await Task.Delay(_options.Alignment.ReportInterval, _time, _cts.Token).ConfigureAwait(false);
                     if (!_reported || _time.GetElapsedTime(_lastReportAt) >= _options.Alignment.ReportInterval)
                     {
-                        await ReportAsync(Watermarks.Minimum()).ConfigureAwait(false);
+                        await ReportAsync().ConfigureAwait(false);
                     }
                 }
             }
