@@ -6,6 +6,8 @@
 #   ./build.sh bench [SCENARIO]   install, start services, run `tributary bench SCENARIO` in Release (all when none)
 #   ./build.sh deps               only install (apt packages, npm tools into .tools/, NuGet restore)
 #   ./build.sh services           start the services and print their environment; Ctrl-C stops them
+#   ./build.sh cluster [N]        start Redis, s3rver, MariaDB, a dev broker and N silo processes (default 3) in the
+#                                 cluster profile on 127.0.0.1; print their URLs; Ctrl-C stops them all
 #
 # Everything is idempotent: a second run installs nothing and reuses the build.
 set -euo pipefail
@@ -61,6 +63,10 @@ deps() {
   deps_npm
   log "restoring NuGet packages"
   dotnet restore Grains.sln --verbosity quiet
+}
+
+http_ok() {
+  node -e "require('http').get(process.argv[1],r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))" "$1"
 }
 
 free_port() {
@@ -140,6 +146,89 @@ cmd_bench() {
   dotnet src/Tributary.Cli/bin/Release/net10.0/tributary.dll bench "${@:-all}"
 }
 
+# The operator's local rehearsal of production: every sink of the cluster profile on N silo processes sharing Redis
+# (membership, grain state, reminders), s3rver (segments, archive, Tracker) and a standalone dev broker.
+CLUSTER_PIDS=()
+cluster_stop() {
+  # Silos first (SIGTERM: each hands its queues over and flushes), then the dev broker (CLUSTER_PIDS[0]), the services last.
+  local pid
+  stop_pids() {
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+      for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    done
+  }
+  [ ${#CLUSTER_PIDS[@]} -gt 1 ] && stop_pids "${CLUSTER_PIDS[@]:1}"
+  [ ${#CLUSTER_PIDS[@]} -gt 0 ] && stop_pids "${CLUSTER_PIDS[0]}"
+  CLUSTER_PIDS=()
+  services_stop
+}
+
+cmd_cluster() {
+  local n=${1:-3}
+  [[ "$n" =~ ^[1-9][0-9]?$ ]] || { log "cluster N: N must be a number of silos between 1 and 99 (was '$n')"; exit 2; }
+  deps
+  log "building (Release)"
+  dotnet build src/Tributary.Silo --no-restore -c Release --verbosity quiet -nologo
+  dotnet build src/Tributary.Cli --no-restore -c Release --verbosity quiet -nologo
+  services_start
+  trap 'cluster_stop; exit 0' INT TERM
+  trap cluster_stop EXIT
+  local dir=$SERVICES_DIR/cluster
+  mkdir -p "$dir"
+  local cli="$ROOT/src/Tributary.Cli/bin/Release/net10.0/tributary.dll"
+  local silo="$ROOT/src/Tributary.Silo/bin/Release/net10.0/Tributary.Silo.dll"
+  log "starting the dev broker (3 brokers)"
+  dotnet "$cli" dev-broker --brokers 3 --topic pin_engagement:16 --topic pin_engagement.deadletter:1 \
+    --topic _tributary.archive.files:1 >"$dir/broker.out" 2>"$dir/broker.log" &
+  CLUSTER_PIDS+=($!)
+  local bootstrap=""
+  for _ in $(seq 1 300); do bootstrap=$(head -1 "$dir/broker.out" 2>/dev/null || true); [ -n "$bootstrap" ] && break; sleep 0.1; done
+  [ -n "$bootstrap" ] || { log "the dev broker did not start: $(cat "$dir/broker.log")"; exit 1; }
+  # Settings of the cluster profile that name this machine's services (an operator gives the same keys for production).
+  export TRIBUTARY_PROFILE=cluster
+  export Tributary__RedisConnectionString="$TRIBUTARY_REDIS"
+  export Tributary__Kafka__BootstrapServers="$bootstrap"
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+  local store
+  for store in Segments Archive Tracker; do
+    export "Tributary__${store}__Store__S3__ServiceUrl=$TRIBUTARY_S3_ENDPOINT"
+    export "Tributary__${store}__Store__S3__ForcePathStyle=true"
+    export "Tributary__${store}__Store__S3__DisableChunkEncoding=true"
+    export "Tributary__${store}__Store__S3__CreateBucketIfMissing=true"
+  done
+  export Tributary__SqlSink__Enabled=true Tributary__Streams__sql__Enabled=true
+  export Tributary__SqlSink__ConnectionString="Server=${TRIBUTARY_MYSQL_PRIMARY%:*};Port=${TRIBUTARY_MYSQL_PRIMARY#*:};User ID=$TRIBUTARY_MYSQL_APP_USER;Password=$TRIBUTARY_MYSQL_PASSWORD;Database=tributary_analytics;AllowLoadLocalInfile=true"
+  mariadb --no-defaults -h"${TRIBUTARY_MYSQL_PRIMARY%:*}" -P"${TRIBUTARY_MYSQL_PRIMARY#*:}" -u"$TRIBUTARY_MYSQL_ADMIN_USER" \
+    -p"$TRIBUTARY_MYSQL_PASSWORD" -e 'CREATE DATABASE IF NOT EXISTS tributary_analytics'
+  export Tributary__Tracker__Enabled=true
+  local i silo_port gateway_port http_port urls=()
+  for i in $(seq 1 "$n"); do
+    silo_port=$(free_port); gateway_port=$(free_port); http_port=$(free_port)
+    log "starting silo $i (silo port $silo_port, gateway $gateway_port, http $http_port); log: $dir/silo-$i.log"
+    dotnet "$silo" --Tributary:SiloPort="$silo_port" --Tributary:GatewayPort="$gateway_port" \
+      --Tributary:HttpUrls="http://127.0.0.1:$http_port" --Tributary:Kafka:Settings:fetch.wait.max.ms=10 >"$dir/silo-$i.log" 2>&1 &
+    CLUSTER_PIDS+=($!)
+    urls+=("$http_port")
+    # Silos join one at a time: the first creates the membership table, each next one finds the others.
+    for _ in $(seq 1 600); do
+      http_ok "http://127.0.0.1:$http_port/status/health" && break
+      kill -0 "${CLUSTER_PIDS[-1]}" 2>/dev/null || { log "silo $i exited: $(tail -5 "$dir/silo-$i.log")"; exit 1; }
+      sleep 0.2
+    done
+  done
+  log "cluster of $n silos is up; Ctrl-C stops everything"
+  for i in $(seq 1 "$n"); do
+    echo "silo $i: dashboard http://127.0.0.1:${urls[$((i-1))]}/dashboard  query http://127.0.0.1:${urls[$((i-1))]}/druid/v2  metrics http://127.0.0.1:${urls[$((i-1))]}/metrics"
+  done
+  echo "kafka bootstrap servers: $bootstrap"
+  echo "feed it:   dotnet $cli generate --count 100000 --to-kafka $bootstrap"
+  echo "ask it:    mariadb -h${TRIBUTARY_MYSQL_PRIMARY%:*} -P${TRIBUTARY_MYSQL_PRIMARY#*:} -u$TRIBUTARY_MYSQL_APP_USER -p$TRIBUTARY_MYSQL_PASSWORD tributary_analytics"
+  echo "s3 (s3rver, key S3RVER/S3RVER): $TRIBUTARY_S3_ENDPOINT   redis: $TRIBUTARY_REDIS"
+  wait "${CLUSTER_PIDS[@]}" || true
+}
+
 cmd_services() {
   deps_apt
   deps_npm
@@ -154,5 +243,6 @@ case "${1:-}" in
   demo) shift; cmd_demo "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   services) cmd_services ;;
+  cluster) shift; cmd_cluster "$@" ;;
   *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -11,7 +11,7 @@ internal static class GenerateCommand
     {
         var count = new Option<long>("--count") { Description = "Events to generate.", DefaultValueFactory = _ => 100_000 };
         var output = new Option<string?>("--out") { Description = "JSON-lines file to write ('-' for stdout)." };
-        var bootstrap = new Option<string?>("--bootstrap") { Description = "Kafka bootstrap servers to produce to (instead of --out)." };
+        var bootstrap = new Option<string?>("--bootstrap", "--to-kafka") { Description = "Kafka bootstrap servers to produce to (instead of --out)." };
         var topic = new Option<string>("--topic") { Description = "Kafka topic.", DefaultValueFactory = _ => "pin_engagement" };
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same events).", DefaultValueFactory = _ => 42 };
         var pins = new Option<int>("--pins") { Description = "Distinct pins (Zipf popularity).", DefaultValueFactory = _ => 100_000 };
