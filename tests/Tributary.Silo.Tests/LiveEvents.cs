@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Tributary.TestKit;
 
 namespace Tributary.Silo.Tests;
@@ -14,8 +15,8 @@ internal sealed record PinEvent(long Time, string Pin, string User, string Devic
 /// <summary>The live-data silo tests' shared steps: an embedded silo over a temporary store, events produced to its Kafka, and waiting until they are queryable.</summary>
 internal static class LiveEvents
 {
-    /// <summary>Builds an embedded silo whose segments and archive live under <paramref name="store"/>, on a free HTTP port, with <paramref name="extra"/> settings on top.</summary>
-    public static (WebApplication App, int HttpPort) BuildSilo(string store, IReadOnlyDictionary<string, string?>? extra = null)
+    /// <summary>Builds an embedded silo whose segments and archive live under <paramref name="store"/>, on a free HTTP port, with <paramref name="extra"/> settings on top (and <paramref name="configureServices"/> run on its services).</summary>
+    public static (WebApplication App, int HttpPort) BuildSilo(string store, IReadOnlyDictionary<string, string?>? extra = null, Action<IServiceCollection>? configureServices = null)
     {
         var http = FreePort.Next();
         var overrides = SiloTestSettings.Embedded(http, Path.Combine(store, "segments"));
@@ -25,7 +26,7 @@ internal static class LiveEvents
             overrides[key] = value;
         }
 
-        return (TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides)), http);
+        return (TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides), configureServices), http);
     }
 
     /// <summary>Produces <paramref name="events"/> to <c>pin_engagement</c>, keyed by pin id, as the demo's JSON lines.</summary>

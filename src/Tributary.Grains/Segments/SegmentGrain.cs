@@ -226,6 +226,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     /// <inheritdoc />
     public async ValueTask<SegmentAppendResult> PersistAsync()
     {
+        using var scope = _logScope?.Begin(_logger);
         if (_open is not null && _maxApplied > _state.State.PersistedOffset)
         {
             await PersistPendingAsync();
@@ -237,6 +238,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     /// <inheritdoc />
     public async ValueTask<SegmentStatus> SealAsync()
     {
+        using var scope = _logScope?.Begin(_logger);
         if (_open is not null)
         {
             await SealCoreAsync();
