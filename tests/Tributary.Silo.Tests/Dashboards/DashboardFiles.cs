@@ -57,6 +57,36 @@ internal static partial class DashboardFiles
         return names;
     }
 
+    /// <summary>The exact label matchers (<c>metric{label="value"}</c>, no variables) the named dashboards' expressions use.</summary>
+    public static SortedSet<string> ExactMatchers(IEnumerable<string> dashboards)
+    {
+        var matchers = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var name in dashboards)
+        {
+            using var document = Parse(name);
+            foreach (var expression in Expressions(document.RootElement))
+            {
+                foreach (Match selector in Selector().Matches(expression))
+                {
+                    foreach (Match matcher in ExactMatcher().Matches(selector.Groups[2].Value))
+                    {
+                        matchers.Add($"{selector.Groups[1].Value}{{{matcher.Groups[1].Value}=\"{matcher.Groups[2].Value}\"}}");
+                    }
+                }
+            }
+        }
+
+        return matchers;
+    }
+
+    /// <summary>Whether a sample line of <paramref name="exposition"/> matches <paramref name="matcher"/> (<c>metric{label="value"}</c>).</summary>
+    public static bool Matches(string exposition, string matcher)
+    {
+        var brace = matcher.IndexOf('{', StringComparison.Ordinal);
+        var (metric, label) = (matcher[..(brace + 1)], matcher[(brace + 1)..^1]);
+        return exposition.Split('\n').Any(l => l.StartsWith(metric, StringComparison.Ordinal) && (l.Contains("," + label, StringComparison.Ordinal) || l.Contains("{" + label, StringComparison.Ordinal)));
+    }
+
     /// <summary>
     /// The series names dashboards/README.md's metric table lists, by the table's type: a histogram stands for its
     /// <c>_bucket</c>, <c>_count</c> and <c>_sum</c> series.
@@ -108,6 +138,12 @@ internal static partial class DashboardFiles
 
     [GeneratedRegex(@"\b(?:tributary|orleans)_[a-z0-9_]+\b")]
     private static partial Regex MetricName();
+
+    [GeneratedRegex(@"\b((?:tributary|orleans)_[a-z0-9_]+)\{([^}]*)\}")]
+    private static partial Regex Selector();
+
+    [GeneratedRegex(@"\b([a-z_]+)=""([^""$]*)""")]
+    private static partial Regex ExactMatcher();
 
     private static string Find()
     {

@@ -84,7 +84,8 @@ public sealed class MetricsEndpointTests
             await cluster.GetGrain<ISegmentGrain>(timeline.Segments.First().Key).SealAsync();
             await LiveEvents.WaitQueryableAsync(client, hour, hour + 3_600_000, Events);
 
-            var expected = DashboardFiles.MetricNames(DashboardFiles.Names.Where(n => n != "tributary-tracker.json"));
+            var dashboards = DashboardFiles.Names.Where(n => n != "tributary-tracker.json").ToList();
+            var expected = DashboardFiles.MetricNames(dashboards);
             var text = string.Empty;
             await Eventually.HoldsAsync(
                 async () =>
@@ -95,6 +96,11 @@ public sealed class MetricsEndpointTests
                 missing => missing.Length == 0,
                 TimeSpan.FromSeconds(90),
                 "every metric the dashboards reference in /metrics (the value: those missing)");
+
+            // A dashboard filtering on a label value (sink="archive", provider="sql") finds a series with it.
+            var matchers = DashboardFiles.ExactMatchers(dashboards);
+            Assert.NotEmpty(matchers);
+            Assert.Equal([], matchers.Where(m => !DashboardFiles.Matches(text, m)));
 
             var buckets = text.Split('\n').Where(l => l.StartsWith("tributary_query_duration_milliseconds_bucket{", StringComparison.Ordinal) && l.Contains("query_type=\"timeseries\"", StringComparison.Ordinal)).ToList();
             Assert.Contains(buckets, l => l.Contains("le=\"250\"", StringComparison.Ordinal));
