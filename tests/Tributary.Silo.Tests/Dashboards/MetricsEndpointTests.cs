@@ -110,6 +110,7 @@ public sealed class MetricsEndpointTests
         finally
         {
             await app.StopAsync(CancellationToken.None);
+            await servers.ExecutePrimaryAsync($"DROP DATABASE IF EXISTS `{database}`");
         }
     }
 }
