@@ -81,6 +81,8 @@ internal sealed partial class LogStreamWorker : IFrameSink, IAsyncDisposable
     public void Start()
     {
         AgentMetrics.RegisterLag(_name, Lag);
+        // The stream's error series exists from the start (at zero), so an alert on rate() has something to read.
+        AgentMetrics.Errors.Add(0, _streamTag, new KeyValuePair<string, object?>("kind", "stream"));
         _run = Task.Factory.StartNew(RunLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 

@@ -27,13 +27,21 @@ public static class KafkaMetrics
     static KafkaMetrics()
     {
         Meter.CreateObservableCounter("tributary.kafka.records_fetched", () => Observe(p => p.Records), "{record}", "Records fetched from Kafka into partition buffers (resets when a partition moves away).");
-        Meter.CreateObservableCounter("tributary.kafka.bytes_fetched", () => Observe(p => p.Bytes), "By", "Key and value bytes fetched from Kafka.");
+        Meter.CreateObservableCounter("tributary.kafka.fetched.bytes", () => Observe(p => p.Bytes), "By", "Key and value bytes fetched from Kafka.");
         Meter.CreateObservableGauge("tributary.kafka.consumer_lag", ObserveLag, "{record}", "High watermark minus the durable checkpoint, per assigned partition.");
         Meter.CreateObservableGauge("tributary.kafka.buffered_records", ObserveBuffered, "{record}", "Records fetched and waiting for delivery to the partition's grain.");
         Meter.CreateObservableGauge("tributary.kafka.committed_offset", ObserveCommitted, "{offset}", "Last offset committed to the consumer group.");
     }
 
-    internal static void Track(KafkaProviderRuntime runtime) => Runtimes.TryAdd(runtime, 0);
+    internal static void Track(KafkaProviderRuntime runtime)
+    {
+        Runtimes.TryAdd(runtime, 0);
+
+        // The provider's failure series exist (at zero) from the start, so rate() and alerts have something to read.
+        var provider = new KeyValuePair<string, object?>("provider", runtime.Name);
+        CommitFailures.Add(0, provider);
+        ConsumeErrors.Add(0, provider);
+    }
 
     internal static void Untrack(KafkaProviderRuntime runtime) => Runtimes.TryRemove(runtime, out _);
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Tributary.TestKit;
 
 namespace Tributary.Silo.Tests;
@@ -14,13 +15,18 @@ internal sealed record PinEvent(long Time, string Pin, string User, string Devic
 /// <summary>The live-data silo tests' shared steps: an embedded silo over a temporary store, events produced to its Kafka, and waiting until they are queryable.</summary>
 internal static class LiveEvents
 {
-    /// <summary>Builds an embedded silo whose segments and archive live under <paramref name="store"/>, on a free HTTP port.</summary>
-    public static (WebApplication App, int HttpPort) BuildSilo(string store)
+    /// <summary>Builds an embedded silo whose segments and archive live under <paramref name="store"/>, on a free HTTP port, with <paramref name="extra"/> settings on top (and <paramref name="configureServices"/> run on its services).</summary>
+    public static (WebApplication App, int HttpPort) BuildSilo(string store, IReadOnlyDictionary<string, string?>? extra = null, Action<IServiceCollection>? configureServices = null)
     {
         var http = FreePort.Next();
         var overrides = SiloTestSettings.Embedded(http, Path.Combine(store, "segments"));
         overrides["Tributary:Archive:Store:LocalPath"] = Path.Combine(store, "archive");
-        return (TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides)), http);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
+        }
+
+        return (TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides), configureServices), http);
     }
 
     /// <summary>Produces <paramref name="events"/> to <c>pin_engagement</c>, keyed by pin id, as the demo's JSON lines.</summary>
@@ -29,13 +35,18 @@ internal static class LiveEvents
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build();
         foreach (var e in events)
         {
-            var ts = DateTimeOffset.FromUnixTimeMilliseconds(e.Time).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            var version = e.Version is null ? string.Empty : $",\"app_version\":\"{e.Version}\"";
-            var json = $$"""{"ts":"{{ts}}","pin_id":"{{e.Pin}}","user_id":"{{e.User}}","action":"{{e.Action}}","device":"{{e.Device}}"{{version}}}""";
-            producer.Produce("pin_engagement", new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(e.Pin), Value = Encoding.UTF8.GetBytes(json) });
+            producer.Produce("pin_engagement", new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(e.Pin), Value = Encoding.UTF8.GetBytes(Json(e)) });
         }
 
         producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>The event as the demo's JSON line (no newline).</summary>
+    public static string Json(PinEvent e)
+    {
+        var ts = DateTimeOffset.FromUnixTimeMilliseconds(e.Time).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        var version = e.Version is null ? string.Empty : $",\"app_version\":\"{e.Version}\"";
+        return $$"""{"ts":"{{ts}}","pin_id":"{{e.Pin}}","user_id":"{{e.User}}","action":"{{e.Action}}","device":"{{e.Device}}"{{version}}}""";
     }
 
     /// <summary>The interval [<paramref name="startMs"/>, <paramref name="endMs"/>) as Druid's ISO text.</summary>

@@ -92,7 +92,7 @@ public sealed class TributarySiloHostTests
 
             Assert.Contains("# TYPE tributary_kafka_records_fetched_total counter", text, StringComparison.Ordinal);
             Assert.Contains("# TYPE tributary_kafka_consumer_lag gauge", text, StringComparison.Ordinal);
-            Assert.Contains("tributary_kafka_records_fetched_total{partition=\"0\",provider=\"stats\",topic=\"pin_engagement\"}", text, StringComparison.Ordinal);
+            Assert.Contains("tributary_kafka_records_fetched_total{otel_scope_name=\"Tributary.Streaming.Kafka\",partition=\"0\",provider=\"stats\",topic=\"pin_engagement\"}", text, StringComparison.Ordinal);
             // One lag series per partition of pin_engagement for the stats provider (other sinks add their own).
             Assert.Equal(16, text.Split('\n').Count(l => l.StartsWith("tributary_kafka_consumer_lag{", StringComparison.Ordinal) && l.Contains("provider=\"stats\"", StringComparison.Ordinal)));
         }

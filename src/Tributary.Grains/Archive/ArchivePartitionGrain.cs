@@ -1,8 +1,11 @@
+using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Tributary.Archive;
+using Tributary.Grains.Telemetry;
 using Tributary.Storage;
 using Tributary.Storage.Archive;
 
@@ -30,11 +33,13 @@ public sealed class ArchivePartitionGrain(
     private string _topic = string.Empty;
     private string _outputPartition = string.Empty;
     private int _partition;
+    private GrainLogScope? _logScope;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_topic, _outputPartition, _partition) = ArchiveKey.Parse(this.GetPrimaryKeyString());
+        _logScope = new GrainLogScope(this.GetPrimaryKeyString(), _partition, "archive");
         return Task.CompletedTask;
     }
 
@@ -48,6 +53,7 @@ public sealed class ArchivePartitionGrain(
     /// <inheritdoc />
     public async ValueTask<ArchiveWorkResult> ApplyAsync(ArchiveWork work)
     {
+        using var scope = _logScope?.Begin(logger);
         List<ArchiveFileEntry>? sealedFiles = null;
         foreach (var segment in work.Segments)
         {
@@ -85,6 +91,7 @@ public sealed class ArchivePartitionGrain(
                 }
 
                 // upload, then record: a crash in between re-uploads the same object name with the same rows.
+                var started = Stopwatch.GetTimestamp();
                 var info = (await _builder.CompleteAndUploadAsync(store)).ToEntry();
                 ArchiveLog.FileUploaded(logger, info.Key, info.FirstOffset, info.LastOffset, info.Rows, info.DeadLetters, info.Bytes);
                 if (ServiceProvider.GetService<IArchiveUploadObserver>() is { } observer)
@@ -95,6 +102,7 @@ public sealed class ArchivePartitionGrain(
                 // The manifest object and the announcement are written here, in parallel across output
                 // partitions, so the per-topic catalog grain only indexes (it was the bottleneck when it wrote them).
                 await store.PutAsync(HivePath.ManifestEntry(info.Topic, info.Partition, info.FirstOffset), info.ToInfo().ToJson());
+                CountUploaded(info, Stopwatch.GetElapsedTime(started));
                 // Announcement and catalog entry are independent (both follow the manifest object): in parallel.
                 await Task.WhenAll(notifier.AnnounceAsync(info), GrainFactory.GetGrain<IArchiveCatalogGrain>(_topic).AddFileAsync(info).AsTask());
                 await DropBufferAsync();
@@ -103,6 +111,21 @@ public sealed class ArchivePartitionGrain(
         }
 
         return new ArchiveWorkResult { Sealed = sealedFiles?.ToArray() ?? [] };
+    }
+
+    private void CountUploaded(ArchiveFileEntry file, TimeSpan duration)
+    {
+        var partition = new KeyValuePair<string, object?>("partition", _partition.ToString(CultureInfo.InvariantCulture));
+        var topic = new KeyValuePair<string, object?>("topic", _topic);
+        TributaryMetrics.ArchiveFiles.Add(1, topic, partition);
+        TributaryMetrics.ArchiveBytes.Add(file.Bytes, topic, partition);
+        TributaryMetrics.ArchiveRows.Add(file.Rows, topic, partition);
+        TributaryMetrics.ArchiveUploadDuration.Record(duration.TotalMilliseconds, topic);
+        if (file.DeadLetters > 0)
+        {
+            // Kept in the file's dead-letter rows rather than sent to a topic; counted with the sink's other dead letters.
+            TributaryMetrics.IngestDeadLetters.Add(file.DeadLetters, TributaryMetrics.SinkTags("archive", _topic, _partition));
+        }
     }
 
     private async Task DropBufferAsync()

@@ -1,7 +1,10 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Tributary.Grains.Telemetry;
 using Tributary.Query;
 using Tributary.Segments;
 
@@ -90,12 +93,27 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
     public async ValueTask<QueryResponse> QueryAsync(byte[] queryJson, bool explain = false)
     {
         ArgumentNullException.ThrowIfNull(queryJson);
+        var started = Stopwatch.GetTimestamp();
+        var (datasource, queryType) = ("unknown", "unknown");
+        var response = await QueryCoreAsync(queryJson, explain, (d, t) => (datasource, queryType) = (d, t));
+        TributaryMetrics.QueryDuration.Record(
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            new KeyValuePair<string, object?>("datasource", datasource),
+            new KeyValuePair<string, object?>("query_type", queryType),
+            new KeyValuePair<string, object?>("status", response.StatusCode.ToString(CultureInfo.InvariantCulture)));
+        return response;
+    }
+
+    /// <summary>The query; <paramref name="parsed"/> learns its datasource and type once parsed (the metric's tags; a query that does not parse keeps "unknown").</summary>
+    private async ValueTask<QueryResponse> QueryCoreAsync(byte[] queryJson, bool explain, Action<string, string> parsed)
+    {
         try
         {
             var query = QueryParser.Parse(queryJson);
             explain |= query.Context.Explain;
             var spec = _registry.Find(query.DataSource)
                 ?? throw new QueryValidationException("dataSource", $"unknown datasource '{query.DataSource}' (known: {string.Join(", ", _registry.Names)})");
+            parsed(spec.Name, query.QueryType);
             var limits = QueryLimits.Resolve(query.Context, _options.Limits);
             using var timeout = limits.CreateTimeoutSource(_time);
             var timeline = await GrainFactory.GetGrain<IDatasourceCatalogGrain>(spec.Name).GetTimelineAsync();
@@ -103,6 +121,9 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
             var report = new PruningReport();
             var descriptors = timeline.Segments.Select(Describe);
             var scan = plan.Prune(descriptors, report, limits);
+            var tags = new TagList { { "datasource", spec.Name }, { "query_type", query.QueryType } };
+            CountPruned(report, tags);
+            var scanned = 0;
             var sketches = _executor.Sketches(spec);
             var merger = new QueryMerger(query, limits, sketches);
             if (query is DataSourceMetadataQuery)
@@ -112,6 +133,7 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
                 foreach (var interval in scan.GroupBy(d => d.Start).OrderByDescending(g => g.Key))
                 {
                     await FanOutAsync([.. interval], queryJson, query, sketches, merger, timeout.Token);
+                    scanned += interval.Count();
                     if (merger.Complete(timeout.Token) is DataSourceMetadataResult { MaxIngestedEventTime: not null })
                     {
                         break;
@@ -121,7 +143,10 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
             else
             {
                 await FanOutAsync(scan, queryJson, query, sketches, merger, timeout.Token);
+                scanned = scan.Count;
             }
+
+            TributaryMetrics.QuerySegmentsScanned.Add(scanned, tags);
 
             var result = merger.Complete(timeout.Token);
             return new QueryResponse { StatusCode = 200, Body = Write(result, explain ? report : null), Explain = explain ? report.ToJson() : null };
@@ -130,6 +155,16 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
         {
             var error = DruidError.FromException(ex is OperationCanceledException ? new QueryTimeoutException(TimeSpan.Zero) : ex);
             return new QueryResponse { StatusCode = error.StatusCode, Body = System.Text.Encoding.UTF8.GetBytes(error.ToJson()) };
+        }
+    }
+
+    private static void CountPruned(PruningReport report, TagList tags)
+    {
+        foreach (var (reason, count) in (ReadOnlySpan<(string, int)>)[("interval", report.PrunedByInterval), ("partition", report.PrunedByPartition), ("bloom_filter", report.PrunedByBloomFilter)])
+        {
+            var withReason = tags;
+            withReason.Add("reason", reason);
+            TributaryMetrics.QuerySegmentsPruned.Add(count, withReason);
         }
     }
 

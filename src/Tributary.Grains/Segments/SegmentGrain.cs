@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
+using Tributary.Grains.Telemetry;
 using Tributary.Query;
 using Tributary.Segments;
 using Tributary.Segments.Format;
@@ -71,6 +73,9 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     private long _duplicates;
     private bool _reloaded;
     private bool _registered;
+    private TributaryMetrics.SegmentGauge? _gauge;
+    private KeyValuePair<string, object?>[] _tags = [];
+    private GrainLogScope? _logScope;
 
     /// <summary>Creates the grain.</summary>
     public SegmentGrain(
@@ -101,6 +106,9 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         _version = version;
         _spec = _registry.Find(datasource) ?? throw new InvalidOperationException($"Segment {_key}: no datasource spec named '{datasource}'.");
         _id = new SegmentId(datasource, hour, partition);
+        _tags = [new("datasource", datasource)];
+        _logScope = new GrainLogScope(_key, partition);
+        using var scope = _logScope.Begin(_logger);
         var s = _state.State;
         _maxApplied = s.PersistedOffset;
         SegmentLog.Activated(_logger, _key, s.PersistedOffset, s.Chunks.Count);
@@ -121,6 +129,10 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             // A crash between the sealed state write and the catalog registration is repaired here.
             await RegisterAsync();
         }
+
+        // Tracked once activated: an activation that failed never deactivates, so would never be untracked.
+        _gauge = TributaryMetrics.TrackSegment(datasource);
+        PublishGauge();
     }
 
     /// <inheritdoc />
@@ -142,6 +154,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
         finally
         {
+            _gauge?.Dispose();
             _open?.Dispose();
             _sealed?.Dispose();
         }
@@ -151,6 +164,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     public async ValueTask<SegmentAppendResult> AppendAsync(SegmentAppendBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        using var scope = _logScope?.Begin(_logger);
         var previous = _maxApplied;
         if (batch.PreviousSent > _maxApplied)
         {
@@ -207,12 +221,14 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             await PersistPendingAsync();
         }
 
+        PublishGauge();
         return Result(appended, duplicates, rejected, previous);
     }
 
     /// <inheritdoc />
     public async ValueTask<SegmentAppendResult> PersistAsync()
     {
+        using var scope = _logScope?.Begin(_logger);
         if (_open is not null && _maxApplied > _state.State.PersistedOffset)
         {
             await PersistPendingAsync();
@@ -224,6 +240,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     /// <inheritdoc />
     public async ValueTask<SegmentStatus> SealAsync()
     {
+        using var scope = _logScope?.Begin(_logger);
         if (_open is not null)
         {
             await SealCoreAsync();
@@ -275,6 +292,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             return;
         }
 
+        using var scope = _logScope?.Begin(_logger);
+
         // A backfilled segment (version above 0) is built long after its hour: the wall clock would seal it mid-build.
         // It seals by the watermark of what it is sent, or when the backfill asks.
         var sealAt = EndMs + (long)_spec!.LateWindow.TotalMilliseconds + (long)_options.SealGrace.TotalMilliseconds;
@@ -288,8 +307,14 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
     }
 
+    private void PublishGauge()
+        => _gauge?.Publish(
+            _open is not null ? "open" : _sealed is not null ? "sealed" : "unloaded",
+            _open?.MemoryUsage ?? _sealed?.SizeInBytes ?? 0);
+
     private async Task PersistPendingAsync()
     {
+        var started = Stopwatch.GetTimestamp();
         var s = _state.State;
         if (_pending.Count > 0)
         {
@@ -322,6 +347,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
 
         _pending.Clear();
+        TributaryMetrics.SegmentPersistDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
     }
 
     private async Task ReloadChunksAsync(CancellationToken cancellationToken)
@@ -367,6 +393,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
 
     private async Task SealCoreAsync()
     {
+        var started = Stopwatch.GetTimestamp();
         var open = _open!;
         var s = _state.State;
         var objectKey = SegmentObjectKey.Sealed(_options.KeyPrefix, _key);
@@ -399,6 +426,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             await _store.DeleteAsync(chunk);
         }
 
+        TributaryMetrics.SegmentSealDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
+        PublishGauge();
         SegmentLog.Sealed(_logger, _key, s.RowCount, s.EventCount, s.SizeBytes, objectKey);
     }
 
@@ -409,10 +438,13 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             return _sealed;
         }
 
+        var started = Stopwatch.GetTimestamp();
         var key = _state.State.ObjectKey!;
         _sealed = await SegmentObjects.LoadAsync(_store, key, cancellationToken)
             ?? throw new InvalidOperationException($"Segment {_key}: sealed object '{key}' is missing from the object store.");
         _reloaded = true;
+        TributaryMetrics.SegmentLoadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
+        PublishGauge();
         return _sealed;
     }
 

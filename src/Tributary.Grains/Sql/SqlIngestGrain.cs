@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
@@ -107,6 +108,7 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
         _filteredPending.Clear();
         _pendingRecords = 0;
         _transform ??= _runtime.Transforms.Create();
+        _runtime.Initialize();
         var stored = await _runtime.Loader.ReadNextOffsetAsync(Topic, Partition);
         if (stored is not { } next)
         {
@@ -196,7 +198,9 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
             return Task.WhenAll(sends);
         }
 
+        var started = Stopwatch.GetTimestamp();
         var result = await _runtime.Loader.WriteAsync(Topic, Partition, [.. _rows.Select(r => r.Row)], NextOffset, BeforeCommit);
+        var elapsed = Stopwatch.GetElapsedTime(started);
         _checkpoint = result.NextOffset;
         _transactions++;
         _retries += result.Attempts - 1;
@@ -209,7 +213,8 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
             _runtime.Filtered(reason, count);
         }
 
-        _runtime.Committed(result.Written, malformed.Count, result.Rejected.Count, result.Attempts);
+        _runtime.Committed(result.Written, malformed.Count, result.Rejected.Count, result.Attempts, elapsed);
+        CountDeadLetters(malformed.Count + result.Rejected.Count);
         _rows.Clear();
         _malformed.Clear();
         _filteredPending.Clear();

@@ -43,6 +43,7 @@ public sealed class SqlSinkRuntime : IDisposable
     private readonly Counter<long> _filtered;
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _retries;
+    private readonly Histogram<double> _transactionDuration;
     private readonly ConcurrentDictionary<string, KeyValuePair<string, object?>> _reasonTags = new(StringComparer.Ordinal);
 
     /// <summary>Creates the loader for the configured table plus the factory's extra columns.</summary>
@@ -58,6 +59,7 @@ public sealed class SqlSinkRuntime : IDisposable
         _filtered = _meter.CreateCounter<long>("tributary.sql.filtered", "{event}", "Events the SQL sink's filter dropped, tagged with the reason.");
         _deadLettered = _meter.CreateCounter<long>("tributary.sql.dead_lettered", "{event}", "Events sent to the dead-letter topic, tagged kind=malformed|rejected.");
         _retries = _meter.CreateCounter<long>("tributary.sql.transaction_retries", "{transaction}", "Transactions retried after a deadlock or lock wait timeout.");
+        _transactionDuration = _meter.CreateHistogram<double>("tributary.sql.transaction.duration", "ms", "Time of one committed SQL sink transaction (rows, offsets, dead letters), retries included.");
     }
 
     /// <summary>The loader.</summary>
@@ -69,10 +71,20 @@ public sealed class SqlSinkRuntime : IDisposable
     /// <summary>The sink's settings.</summary>
     public SqlSinkOptions Options { get; }
 
+    /// <summary>Creates the sink's counters at zero (called when a partition's sink loads), so their series exist before the first event.</summary>
+    public void Initialize()
+    {
+        _rows.Add(0);
+        _retries.Add(0);
+        _deadLettered.Add(0, new KeyValuePair<string, object?>("kind", "malformed"));
+        _deadLettered.Add(0, new KeyValuePair<string, object?>("kind", "rejected"));
+    }
+
     /// <summary>Counts one committed transaction's outcome.</summary>
-    public void Committed(long rows, long malformed, long rejected, int attempts)
+    public void Committed(long rows, long malformed, long rejected, int attempts, TimeSpan duration)
     {
         _rows.Add(rows);
+        _transactionDuration.Record(duration.TotalMilliseconds);
         if (malformed > 0)
         {
             _deadLettered.Add(malformed, new KeyValuePair<string, object?>("kind", "malformed"));

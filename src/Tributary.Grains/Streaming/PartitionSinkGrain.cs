@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Tributary.Grains.Segments;
+using Tributary.Grains.Telemetry;
 using Tributary.Kafka;
 using Tributary.Streaming.Kafka;
 
@@ -53,6 +55,9 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
     private long _deliveredNext;
     private bool _loaded;
     private bool _recover;
+    private KeyValuePair<string, object?>[] _tags = [];
+    private GrainLogScope? _logScope;
+    private ILogger? _scopeLogger;
 
     /// <summary>Creates the sink; <paramref name="time"/> is the silo's clock (Orleans registers one).</summary>
     protected PartitionSinkGrain(TimeProvider time)
@@ -148,6 +153,10 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (Topic, Partition) = TopicPartitionKey.Parse(this.GetPrimaryKeyString());
+        _tags = TributaryMetrics.SinkTags(SinkName, Topic, Partition);
+        TributaryMetrics.InitializeSink(_tags);
+        _logScope = new GrainLogScope(this.GetPrimaryKeyString(), Partition, SinkName);
+        _scopeLogger = ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<PartitionSinkGrain>();
         if (PersistInterval is { } interval)
         {
             this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = false, KeepAlive = true });
@@ -208,6 +217,9 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
     protected async Task RunAsync(Func<Task> work)
     {
         ArgumentNullException.ThrowIfNull(work);
+
+        // Everything the sink logs while it works (its own log lines, the loader's, the replay's) carries its key and partition.
+        using var scope = _scopeLogger is null || _logScope is null ? null : _logScope.Begin(_scopeLogger);
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -221,7 +233,11 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
                 _recover = true;
                 _unacknowledged.Clear();
                 Forget(ex);
-                if (!ShouldRetry(ex, attempt))
+                if (ShouldRetry(ex, attempt))
+                {
+                    TributaryMetrics.IngestRetries.Add(1, _tags);
+                }
+                else
                 {
                     var surfaced = Surface(ex);
                     if (ReferenceEquals(surfaced, ex))
@@ -308,6 +324,8 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
             count += chunk.Count;
         }
 
+        TributaryMetrics.IngestReplayed.Add(count, _tags);
+
         OnReplayed(from, to, count);
     }
 
@@ -317,7 +335,11 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
         ArgumentNullException.ThrowIfNull(record);
         _deadLetters ??= ServiceProvider.GetRequiredService<DeadLetterProducer>();
         _unacknowledged.Add(_deadLetters.SendAsync(deadLetterTopic, Topic, Partition, record.Offset, record.Key, record.Value, reason));
+        CountDeadLetters(1);
     }
+
+    /// <summary>Counts <paramref name="count"/> records this sink dead-lettered on its own (not through <see cref="SendDeadLetter"/>).</summary>
+    protected void CountDeadLetters(long count) => TributaryMetrics.IngestDeadLetters.Add(count, _tags);
 
     /// <summary>Completes once Kafka acknowledged every dead letter sent so far; await it before recording them as sent.</summary>
     protected async Task DeadLettersAcknowledgedAsync()
@@ -355,6 +377,7 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
         if (dropped > 0)
         {
             DuplicatesDropped += dropped;
+            TributaryMetrics.IngestDuplicates.Add(dropped, _tags);
             OnDuplicatesDropped(dropped);
         }
 
@@ -362,6 +385,7 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
         if (routed.Count > 0)
         {
             await RouteAsync(routed);
+            TributaryMetrics.IngestRecords.Add(routed.Count, _tags);
         }
     }
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
-using Tributary.Silo.Metrics;
 using Tributary.Silo.Sql;
 using Tributary.Kafka.DevBroker;
 
@@ -46,7 +45,7 @@ public static class TributarySiloHost
         }
 
         builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(_ => new PrometheusMetricsExporter("Tributary", "Microsoft.Orleans"));
+        builder.Services.AddTributaryTelemetry();
         builder.Services.AddSingleton<DruidSqlExecutor>();
         builder.WebHost.UseUrls(settings.HttpUrls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.UseOrleans(silo =>
@@ -63,7 +62,7 @@ public static class TributarySiloHost
             var hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
             return Results.Json(new { status = "ok", profile = s.Profile, silos = hosts.Count, kafka = s.Kafka.BootstrapServers });
         });
-        app.MapGet("/metrics", (PrometheusMetricsExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOrleansDashboard("/dashboard");
         app.MapDruidQueryApi();
         app.MapDruidSqlApi();

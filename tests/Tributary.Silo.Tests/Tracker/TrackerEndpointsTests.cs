@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Tributary.Silo.Tests.Dashboards;
 using Tributary.TestKit;
 using Tributary.Tracker.Tests;
 
@@ -159,10 +160,22 @@ public sealed class TrackerEndpointsTests(TrackerSiloFixture silo) : IClassFixtu
         var text = await silo.Http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
 
         Assert.Contains("# TYPE tributary_tracker_snapshot_rows gauge", text, StringComparison.Ordinal);
-        Assert.Contains($"tributary_tracker_snapshot_rows{{cluster=\"test\",shard=\"0\"}} {TrackerSiloFixture.Rows}", text, StringComparison.Ordinal);
-        Assert.Contains("tributary_tracker_snapshot_chunks_done{cluster=\"test\",shard=\"0\"} 3", text, StringComparison.Ordinal);
-        Assert.Contains("tributary_tracker_snapshot_chunks_total{cluster=\"test\",shard=\"0\"} 3", text, StringComparison.Ordinal);
-        Assert.Contains("tributary_tracker_snapshot_eta_seconds{cluster=\"test\",shard=\"0\"} 0", text, StringComparison.Ordinal);
-        Assert.Contains("tributary_tracker_snapshot_running{cluster=\"test\",shard=\"0\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"tributary_tracker_snapshot_rows{{otel_scope_name=\"Tributary.Tracker\",cluster=\"test\",shard=\"0\"}} {TrackerSiloFixture.Rows}", text, StringComparison.Ordinal);
+        Assert.Contains("tributary_tracker_snapshot_chunks_done{otel_scope_name=\"Tributary.Tracker\",cluster=\"test\",shard=\"0\"} 3", text, StringComparison.Ordinal);
+        Assert.Contains("tributary_tracker_snapshot_chunks_total{otel_scope_name=\"Tributary.Tracker\",cluster=\"test\",shard=\"0\"} 3", text, StringComparison.Ordinal);
+        Assert.Contains("tributary_tracker_snapshot_eta_seconds{otel_scope_name=\"Tributary.Tracker\",cluster=\"test\",shard=\"0\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("tributary_tracker_snapshot_running{otel_scope_name=\"Tributary.Tracker\",cluster=\"test\",shard=\"0\"} 0", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterSnapshot_ExportEveryMetricTheTrackerDashboardReferences()
+    {
+        await silo.SnapshotAsync();
+
+        var text = await silo.Http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+
+        var expected = DashboardFiles.MetricNames(["tributary-tracker.json"]);
+        Assert.NotEmpty(expected);
+        Assert.Equal([], expected.Except(DashboardFiles.ScrapedSeries(text)));
     }
 }
