@@ -266,6 +266,13 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
 
         _next = checkpoint;
         _committed = checkpoint;
+        if (checkpoint > 0)
+        {
+            // The previous owner may have died between making this durable and committing it to Kafka: commit it now, or the
+            // group's offset lags until new records arrive (lag tools and a cold restart would see work that is done).
+            _checkpointer?.Checkpoint(Topic, Partition, checkpoint);
+        }
+
         _loaded = true;
         _recover = false;
         return true;
