@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using MySqlConnector;
+using Tributary.Cli.Commands;
 using Tributary.Enrich;
+using Tributary.MySqlLoad;
 using Tributary.TestKit;
 
 namespace Tributary.Cli.Tests;
@@ -41,6 +45,39 @@ public sealed partial class DemoCommandTests
         var events = cells.Select(c => long.Parse(c[3], NumberStyles.AllowThousands, CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(events.OrderByDescending(e => e), events);
         Assert.True(events.Sum() <= rows);
+    }
+
+    [Fact]
+    public async Task ReadmeAnalystQuestions_RunOnTheDemoTable()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var mariadb = await LocalMariaDb.StartAsync(ct);
+        // The demo's table exactly: the embedded profile's columns plus the output columns of the demo's enrich stage.
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(ServiceProcess.RepositoryRoot(), "silo-config", "appsettings.embedded.json"))
+            .AddInMemoryCollection(await DemoSql.PrepareAsync(mariadb, ct))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Tributary:SqlSink:ConnectionString"] = mariadb.ConnectionString })
+            .Build();
+        var load = configuration.GetSection("Tributary:SqlSink").Get<SqlLoadOptions>()!;
+        await using var pipeline = await EnrichPipeline.CreateAsync(configuration.GetSection(EnrichOptions.SectionName).Get<EnrichOptions>()!, TimeProvider.System, null, ct);
+        var loader = new MySqlTableLoader(load, [.. pipeline.OutputColumns.Select(c => (c.Name, c.SqlType))]);
+        await loader.EnsureTableAsync(ct);
+
+        var readme = File.ReadAllText(Path.Combine(ServiceProcess.RepositoryRoot(), "README.md"));
+        var section = readme[readme.IndexOf("### The SQL sink", StringComparison.Ordinal)..];
+        var start = section.IndexOf("```sql\n", StringComparison.Ordinal) + "```sql\n".Length;
+        var block = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
+        var questions = block.Split(';').Select(q => q.Trim()).Where(q => q.Length > 0).ToList();
+
+        Assert.Equal(5, questions.Count);
+        await using var connection = new MySqlConnection(mariadb.ConnectionString);
+        await connection.OpenAsync(ct);
+        foreach (var sql in questions)
+        {
+            await using var command = new MySqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            Assert.True(reader.FieldCount >= 3, sql);
+        }
     }
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunDemoAsync(params string[] args)
