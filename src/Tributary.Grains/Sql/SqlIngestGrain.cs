@@ -41,7 +41,6 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
     private ISqlRowTransform? _transform;
     private DeadLetterProducer? _deadLetters;
     private long _checkpoint;
-    private long? _origin;
     private long _pendingRecords;
     private long _written;
     private long _malformedCount;
@@ -111,21 +110,19 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
         var stored = await _runtime.Loader.ReadNextOffsetAsync(Topic, Partition);
         if (stored is not { } next)
         {
-            // First run of this partition: start where the provider started this activation (committed offset or
-            // earliest); the first transaction records it. After a failure before that first commit, the redelivery
-            // that reloads may begin later (the pulling agent moves on), so the start is the one first seen, never the
-            // redelivery's: the base replays the gap from Kafka. (Nothing is in the table without an offsets row, so
-            // starting at the smaller of the two never duplicates.)
-            long? start = _origin is { } origin && firstDelivered is { } delivered ? Math.Min(origin, delivered) : _origin ?? firstDelivered;
-            if (start is not { } first)
+            if (firstDelivered is not { } first)
             {
                 return null;
             }
 
+            // First run of this partition: start where the provider starts (committed offset or earliest), and record
+            // that start before anything is acknowledged, as the segment and archive sinks do. Otherwise records
+            // acknowledged but not yet committed when the database fails are lost: the redelivery (or a new
+            // activation) would start past them, at its own first offset.
+            await _runtime.Loader.WriteAsync(Topic, Partition, [], first);
             next = first;
         }
 
-        _origin ??= next;
         _checkpoint = next;
         SqlSinkLog.Loaded(_logger, Topic, Partition, next, stored.HasValue);
         return next;

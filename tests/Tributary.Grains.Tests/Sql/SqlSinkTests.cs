@@ -187,14 +187,15 @@ public sealed class SqlSinkTests
     public async Task DatabaseKilledBeforeFirstCommit_AcknowledgedRecordsReplayed_NothingLost()
     {
         // The first deliveries are routed and acknowledged but not committed (fewer than BatchRecords, no tick for
-        // 30 s), so the partitions have no offsets row when mariadbd dies. After it, the stream's redeliveries start
-        // past those records: each partition must still start at the first offset it was delivered and replay it.
+        // 30 s) when mariadbd dies. After it, the stream's redeliveries start past those records: each partition must
+        // still resume at the first offset it was ever delivered (recorded at its first load) and replay them.
         await using var server = await DedicatedMariaDb.StartNewAsync();
         await using var db = await TestDatabase.CreateAsync(server.ConnectionString);
         await using var env = await SqlEnvironment.StartAsync(partitions: 4, silos: 1, database: db, extra: new Dictionary<string, string?> { ["Tributary:SqlSink:PersistInterval"] = "00:00:30" });
         env.Produce(0, 100);
         await Eventually.HoldsAsync(env.StatusesAsync, s => s.All(x => x.NextOffset > 0), Deadline, "every partition routed its first records");
-        Assert.Equal(0, await env.Db.ScalarAsync("SELECT COUNT(*) FROM tributary_sql_offsets"));
+        Assert.Equal(0, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(0, await env.Db.ScalarAsync("SELECT COALESCE(SUM(next_offset), 0) FROM tributary_sql_offsets"));
 
         await server.KillAsync();
         env.Produce(100, 10_000);
