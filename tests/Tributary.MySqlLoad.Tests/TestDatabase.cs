@@ -25,11 +25,10 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>The admin user's connection string (the harness only: reading information_schema.INNODB_TRX needs PROCESS).</summary>
     public string AdminConnectionString { get; }
 
-    public static async Task<TestDatabase> CreateAsync()
+    public static Task<TestDatabase> CreateAsync()
     {
         var env = ServiceProcess.Shared("mariadb", "TRIBUTARY_MYSQL_PRIMARY", "TRIBUTARY_MYSQL_");
         var primary = env["TRIBUTARY_MYSQL_PRIMARY"].Split(':');
-        var name = "tributary_sqlload_" + Guid.NewGuid().ToString("N")[..12];
         var builder = new MySqlConnectionStringBuilder
         {
             Server = primary[0],
@@ -37,6 +36,15 @@ public sealed class TestDatabase : IAsyncDisposable
             UserID = env.GetValueOrDefault("TRIBUTARY_MYSQL_APP_USER", "tributary_app"),
             Password = env["TRIBUTARY_MYSQL_PASSWORD"],
         };
+        return CreateAsync(builder.ConnectionString, env.GetValueOrDefault("TRIBUTARY_MYSQL_ADMIN_USER", "tributary_admin"));
+    }
+
+    /// <summary>A throwaway database on the server of <paramref name="serverConnectionString"/> (a user that may create
+    /// databases), e.g. a server a test owns; <paramref name="adminUser"/> (same password) is the harness's admin.</summary>
+    public static async Task<TestDatabase> CreateAsync(string serverConnectionString, string? adminUser = null)
+    {
+        var name = "tributary_sqlload_" + Guid.NewGuid().ToString("N")[..12];
+        var builder = new MySqlConnectionStringBuilder(serverConnectionString);
         await using (var connection = new MySqlConnection(builder.ConnectionString))
         {
             await connection.OpenAsync();
@@ -45,7 +53,7 @@ public sealed class TestDatabase : IAsyncDisposable
         }
 
         builder.Database = name;
-        var admin = new MySqlConnectionStringBuilder(builder.ConnectionString) { UserID = env.GetValueOrDefault("TRIBUTARY_MYSQL_ADMIN_USER", "tributary_admin") };
+        var admin = new MySqlConnectionStringBuilder(builder.ConnectionString) { UserID = adminUser ?? builder.UserID };
         return new TestDatabase(name, builder.ConnectionString, admin.ConnectionString);
     }
 

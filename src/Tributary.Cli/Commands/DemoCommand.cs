@@ -14,8 +14,9 @@ namespace Tributary.Cli.Commands;
 /// <c>tributary demo</c>: the whole pipeline on one machine. Generated pin-engagement events are
 /// appended to a rotating log file; the log agent ships them to <c>pin_engagement</c> on the embedded
 /// silo's dev broker; the per-partition grains consume them (shown live with their lag) into segments
-/// and the Parquet archive. At the end it asks the query broker a few questions and lists the
-/// archived files.
+/// and the Parquet archive, and, when MariaDB is installed, through the filter-and-enrich stage into a
+/// MariaDB table (<see cref="DemoSql"/>). At the end it asks the query broker a few questions, lists the
+/// archived files and prints one SQL answer by country and category.
 /// </summary>
 internal static class DemoCommand
 {
@@ -36,11 +37,6 @@ internal static class DemoCommand
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            if (seconds is { } s)
-            {
-                stop.CancelAfter(TimeSpan.FromSeconds(s));
-            }
-
             var work = Directory.CreateTempSubdirectory("tributary-demo-").FullName;
             var overrides = new Dictionary<string, string?>
             {
@@ -56,6 +52,10 @@ internal static class DemoCommand
                 overrides["Tributary:SqlSink:Enabled"] = "true";
                 overrides["Tributary:SqlSink:ConnectionString"] = mariadb.ConnectionString;
                 overrides["Tributary:Streams:sql:Enabled"] = "true";
+                foreach (var (key, value) in await DemoSql.PrepareAsync(mariadb, cancellationToken))
+                {
+                    overrides[key] = value;
+                }
             }
 
             var app = EmbeddedSilo.Build("embedded", overrides, quiet: true);
@@ -69,7 +69,7 @@ internal static class DemoCommand
             AnsiConsole.MarkupLine($"Orleans dashboard: [link]{parse.GetValue(http)}/dashboard[/]   health: {parse.GetValue(http)}/healthz");
             AnsiConsole.MarkupLine(mariadb is null
                 ? "SQL sink off: mariadbd is not installed (./build.sh deps installs it)."
-                : $"SQL sink: table [green]pin_events[/] in MariaDB on loopback; ask it yourself with [blue]{Markup.Escape(mariadb.ClientCommand)}[/]");
+                : $"SQL sink: filtered (hides dropped) and enriched (geo_country by IP, pin_category from table [green]pins[/], platform) into table [green]pin_events[/] in MariaDB on loopback; ask it yourself with [blue]{Markup.Escape(mariadb.ClientCommand)}[/]");
             var logs = Directory.CreateDirectory(Path.Combine(work, "logs")).FullName;
             AnsiConsole.MarkupLine($"Writing {eventsPerSecond:N0} events/s to [green]{Markup.Escape(Path.Combine(logs, LogFile))}[/] (rotated by rename); the log agent ships them to [green]{topic}[/] ({partitions} partitions); Ctrl-C to stop.");
             long shipped = 0;
@@ -92,6 +92,12 @@ internal static class DemoCommand
             });
             agent.BatchAcknowledged += ack => Interlocked.Add(ref shipped, ack.Count);
             await agent.StartAsync(cancellationToken);
+
+            // --duration counts from the first generated event, not from the start-up (MariaDB, seeding, the silo).
+            if (seconds is { } s)
+            {
+                stop.CancelAfter(TimeSpan.FromSeconds(s));
+            }
 
             var producer = Task.Run(() => WriteLogsAsync(logs, eventsPerSecond, stop.Token), CancellationToken.None);
             using var watermarks = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = settings.Kafka.BootstrapServers, GroupId = "tributary-demo-watch" }).Build();
@@ -157,7 +163,7 @@ internal static class DemoCommand
             await PrintArchiveAsync(client, topic, partitions, Path.Combine(work, "archive"));
             if (mariadb is not null)
             {
-                await PrintSqlAsync(client, topic, partitions, mariadb.ConnectionString);
+                await DemoSql.PrintAsync(client, topic, partitions, mariadb.ConnectionString);
             }
 
             // Memory grain storage is itself a grain: on the single embedded silo it can stop before the
@@ -197,30 +203,6 @@ internal static class DemoCommand
             ? doc.RootElement[0].GetProperty("result")[0].GetProperty("pin_id").GetString()
             : "pin-1";
         await AskAsync($"ID-filtered timeseries for {pin}, with explain", $$$"""{"queryType":"timeseries","dataSource":"pin_engagement","intervals":["{{{interval}}}"],"granularity":"all","filter":{"type":"selector","dimension":"pin_id","value":"{{{pin}}}"},"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}]}""", explain: true);
-    }
-
-    /// <summary>Commits the SQL sink's pending rows and prints one SQL answer from the table (any MySQL client can ask it).</summary>
-    private static async Task PrintSqlAsync(IClusterClient client, string topic, int partitions, string connectionString)
-    {
-        long committed = 0;
-        for (var p = 0; p < partitions; p++)
-        {
-            committed += (await client.GetGrain<Tributary.SqlIngest.ISqlIngestGrain>(TopicPartitionKey.Format(topic, p)).FlushAsync()).RowsWritten;
-        }
-
-        const string Sql = "SELECT action, COUNT(*) AS events, COUNT(DISTINCT user_id) AS users FROM pin_events GROUP BY action ORDER BY events DESC";
-        await using var connection = new MySqlConnector.MySqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new MySqlConnector.MySqlCommand(Sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var table = new Table().AddColumns("action", "events", "users");
-        while (await reader.ReadAsync())
-        {
-            table.AddRow(reader.GetString(0), reader.GetInt64(1).ToString("N0", System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(2).ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        AnsiConsole.MarkupLine($"[bold]SQL sink[/]: {committed:N0} rows committed with their offsets; [blue]{Markup.Escape(Sql)}[/]");
-        AnsiConsole.Write(table);
     }
 
     /// <summary>Seals the open archive files (as a shutdown would) and lists what the archive wrote.</summary>

@@ -117,8 +117,11 @@ public sealed class SqlIngestGrain : PartitionSinkGrain, ISqlIngestGrain
                 return null;
             }
 
-            // First run of this partition: start where the provider starts (committed offset or earliest); the first
-            // transaction records it.
+            // First run of this partition: start where the provider starts (committed offset or earliest), and record
+            // that start before anything is acknowledged, as the segment and archive sinks do. Otherwise records
+            // acknowledged but not yet committed when the database fails are lost: the redelivery (or a new
+            // activation) would start past them, at its own first offset.
+            await _runtime.Loader.WriteAsync(Topic, Partition, [], first);
             next = first;
         }
 

@@ -4,6 +4,7 @@ using System.Text;
 using Confluent.Kafka;
 using MySqlConnector;
 using Orleans.TestingHost;
+using Tributary.Enrich;
 using Tributary.Grains.Sql;
 using Tributary.MySqlLoad.Tests;
 using Tributary.SqlIngest;
@@ -20,24 +21,65 @@ namespace Tributary.Grains.Tests.Sql;
 public sealed class SqlSinkTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(180);
+    private const string PinsPasswordEnv = "TRIBUTARY_SQL_SINK_TEST_PINS_PASSWORD";
     private static readonly string[] Actions = ["view", "click", "save", "hide", "impression"];
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task Ingest_100kEventsOver16Partitions_LandExactlyOnce()
+    public async Task Ingest_100kEnrichedEventsOver16Partitions_LandExactlyOnceEnrichedAsIndependentLookup()
     {
-        await using var env = await SqlEnvironment.StartAsync(partitions: 16, silos: 1);
-        env.Produce(0, 100_000);
+        const int Events = 100_000;
+        var data = EnrichedEvents.Create(Events, pins: 2_000, seed: 20261207);
+        await using var env = await SqlEnvironment.StartAsync(partitions: 16, silos: 1, prepare: async db =>
+        {
+            await PinCategoryTable.CreateAndSeedAsync(db.ConnectionString, data.SeededPins);
+            return EnrichSettings(db);
+        });
+        env.Produce(data.Events.Select(e => (e.PinId.ToString(CultureInfo.InvariantCulture), e.Json)));
 
-        await env.WaitForRowsAsync(100_000);
+        // Filtered events leave no row, so "done" is the offsets table: every partition committed up to its end.
+        await Eventually.HoldsAsync(() => env.Db.ScalarAsync("SELECT COALESCE(SUM(next_offset), 0) FROM tributary_sql_offsets"), n => n == Events, Deadline, "every event committed");
         await env.FlushAsync();
 
-        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
-        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT kafka_partition, kafka_offset) FROM pin_events"));
-        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT user_id) FROM pin_events"));
+        var kept = data.Events.Where(e => e.Action != EnrichedEvents.FilteredAction).ToDictionary(e => e.UserId);
+        Assert.Equal(kept.Count, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(kept.Count, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT kafka_partition, kafka_offset) FROM pin_events"));
         Assert.Equal(16, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT kafka_partition) FROM pin_events"));
-        // The offsets table says every partition is done up to its end (the checkpoint is the database's).
-        Assert.Equal(100_000, await env.Db.ScalarAsync("SELECT SUM(next_offset) FROM tributary_sql_offsets"));
+        Assert.Equal(Events, await env.Db.ScalarAsync("SELECT SUM(next_offset) FROM tributary_sql_offsets"));
+        var statuses = await env.StatusesAsync();
+        Assert.Equal(Events - kept.Count, statuses.Sum(s => s.Filtered.GetValueOrDefault("impressions")));
+        Assert.Equal(0, statuses.Sum(s => s.Malformed + s.Rejected));
+
+        // The references: a scan of DB-IP's CSV written in the test, and the dimension table as the database has it.
+        var geo = DbIpCsvScan.Countries(data.Events.Where(e => e.IpIsAddress).Select(e => e.Ip!), EnrichedEvents.DbIpFolder);
+        var categories = (await env.Db.QueryAsync("SELECT pin_id, category FROM pins")).ToDictionary(r => Convert.ToInt64(r[0], CultureInfo.InvariantCulture), r => (string)r[1]!);
+        var rows = await env.Db.QueryAsync("SELECT user_id, pin_id, action, geo_country, pin_category FROM pin_events");
+        var wrong = new List<string>();
+        foreach (var row in rows)
+        {
+            var user = (long)row[0]!;
+            if (!kept.Remove(user, out var e))
+            {
+                wrong.Add($"user {user}: a row for an event that was filtered out or written twice");
+                continue;
+            }
+
+            var country = e.IpIsAddress ? geo[e.Ip!] : DbIpCsvScan.Unknown;
+            var category = categories.GetValueOrDefault(e.PinId, "unknown");
+            if ((long)row[1]! != e.PinId || (string)row[2]! != e.Action || (string?)row[3] != country || (string?)row[4] != category)
+            {
+                wrong.Add($"user {user} ip '{e.Ip}' pin {e.PinId}: row ({row[1]}, {row[2]}, {row[3]}, {row[4]}), expected ({e.PinId}, {e.Action}, {country}, {category})");
+            }
+        }
+
+        Assert.True(wrong.Count == 0, $"{wrong.Count} rows differ from the independent lookup, e.g.\n{string.Join('\n', wrong.Take(10))}");
+        Assert.Empty(kept);
+
+        // The data really exercised the lookups: many countries, unknown addresses and pins missing from the table.
+        Assert.True(await env.Db.ScalarAsync("SELECT COUNT(DISTINCT geo_country) FROM pin_events") > 150);
+        Assert.True(await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events WHERE geo_country = 'unknown'") > 5_000);
+        Assert.True(await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events WHERE pin_category = 'unknown'") > 5_000);
+        Assert.True(data.SeededPins.Count < data.DistinctPins);
     }
 
     [Fact]
@@ -102,6 +144,85 @@ public sealed class SqlSinkTests
         await env.FlushAsync();
         Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
         Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT user_id) FROM pin_events"));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task MariaDbKilledAndRestartedMidStream_PartitionsResume_NothingLostOrTwice()
+    {
+        // A server of the test's own: the real mariadbd is killed (no clean shutdown) and started again on its data.
+        await using var server = await DedicatedMariaDb.StartNewAsync();
+        await using var db = await TestDatabase.CreateAsync(server.ConnectionString);
+        await using var env = await SqlEnvironment.StartAsync(partitions: 4, silos: 1, database: db);
+
+        // 1. Down before any partition committed (no offsets row yet): the redelivery after the outage may start past
+        //    the first records, and a partition must still start at the first offset it was ever delivered.
+        await server.KillAsync();
+        env.Produce(0, 5_000);
+        await Eventually.HoldsAsync(env.StatusesAsync, s => s.Count(x => x.Failures > 0) == env.Partitions, Deadline, "every partition failing to commit while mariadbd is down");
+        await server.StartAsync();
+        await env.WaitForRowsAsync(5_000);
+
+        // 2. Down mid-stream, after commits: the killed server's last transactions are rolled back by crash recovery.
+        env.Produce(5_000, 10_000);
+        await env.WaitForRowsAsync(7_000, exact: false);
+        var failures = (await env.StatusesAsync()).Sum(s => s.Failures);
+        var killed = server.ProcessId;
+        await server.KillAsync();
+        env.Produce(15_000, 5_000);
+        var down = await Eventually.HoldsAsync(env.StatusesAsync, s => s.Sum(x => x.Failures) > failures, Deadline, "a partition failing to commit while mariadbd is down");
+        Assert.Contains(down, s => s.LastError?.Contains("database unavailable", StringComparison.Ordinal) == true);
+        await server.StartAsync();
+        Assert.NotEqual(killed, server.ProcessId);
+
+        await env.WaitForRowsAsync(20_000);
+        await env.FlushAsync();
+        Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT kafka_partition, kafka_offset) FROM pin_events"));
+        Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT user_id) FROM pin_events"));
+        Assert.Equal(20_000, await env.Db.ScalarAsync("SELECT SUM(next_offset) FROM tributary_sql_offsets"));
+    }
+
+    [Fact]
+    public async Task DatabaseKilledBeforeFirstCommit_AcknowledgedRecordsReplayed_NothingLost()
+    {
+        // The first deliveries are routed and acknowledged but not committed (fewer than BatchRecords, no tick for
+        // 30 s) when mariadbd dies. After it, the stream's redeliveries start past those records: each partition must
+        // still resume at the first offset it was ever delivered (recorded at its first load) and replay them.
+        await using var server = await DedicatedMariaDb.StartNewAsync();
+        await using var db = await TestDatabase.CreateAsync(server.ConnectionString);
+        await using var env = await SqlEnvironment.StartAsync(partitions: 4, silos: 1, database: db, extra: new Dictionary<string, string?> { ["Tributary:SqlSink:PersistInterval"] = "00:00:30" });
+        env.Produce(0, 100);
+        await Eventually.HoldsAsync(env.StatusesAsync, s => s.All(x => x.NextOffset > 0), Deadline, "every partition routed its first records");
+        Assert.Equal(0, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(0, await env.Db.ScalarAsync("SELECT COALESCE(SUM(next_offset), 0) FROM tributary_sql_offsets"));
+
+        await server.KillAsync();
+        env.Produce(100, 10_000);
+        await Eventually.HoldsAsync(env.StatusesAsync, s => s.Any(x => x.Failures > 0), Deadline, "a partition failing to commit while mariadbd is down");
+        await server.StartAsync();
+
+        // A flush commits what is pending (and, after a failure, reloads and replays first): poll with it.
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                try
+                {
+                    await env.FlushAsync();
+                }
+                catch (InvalidOperationException)
+                {
+                    // a partition still reconnecting; the next round flushes it
+                }
+
+                return await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events");
+            },
+            n => n >= 10_100,
+            Deadline,
+            "10,100 rows in the table");
+        Assert.Equal(10_100, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(10_100, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT user_id) FROM pin_events"));
+        Assert.Equal(10_100, await env.Db.ScalarAsync("SELECT SUM(next_offset) FROM tributary_sql_offsets"));
     }
 
     [Fact]
@@ -194,6 +315,27 @@ public sealed class SqlSinkTests
         Assert.Contains("column 'device' is int(11), configured as VARCHAR(16)", Flatten(error), StringComparison.Ordinal);
     }
 
+    /// <summary>The filter (drop impressions) and the geo and pin-category enrichers over <paramref name="db"/>'s <c>pins</c> table.</summary>
+    private static Dictionary<string, string?> EnrichSettings(TestDatabase db)
+    {
+        var connection = new MySqlConnectionStringBuilder(db.ConnectionString);
+        // configuration carries no password: the enricher reads it from the variable PasswordEnv names
+        Environment.SetEnvironmentVariable(PinsPasswordEnv, connection.Password);
+        connection.Password = null;
+        return new Dictionary<string, string?>
+        {
+            ["Tributary:SqlSink:Enrich"] = "true",
+            ["Tributary:Enrich:Filter:Rules:0:Name"] = "impressions",
+            ["Tributary:Enrich:Filter:Rules:0:Op"] = "equals",
+            ["Tributary:Enrich:Filter:Rules:0:Field"] = "action",
+            ["Tributary:Enrich:Filter:Rules:0:Value"] = EnrichedEvents.FilteredAction,
+            ["Tributary:Enrich:Enrichers:0:Kind"] = "geo",
+            ["Tributary:Enrich:Enrichers:1:Kind"] = "pinCategory",
+            ["Tributary:Enrich:Enrichers:1:ConnectionString"] = connection.ConnectionString,
+            ["Tributary:Enrich:Enrichers:1:PasswordEnv"] = PinsPasswordEnv,
+        };
+    }
+
     private static string Flatten(Exception error)
     {
         var text = new StringBuilder();
@@ -242,9 +384,13 @@ public sealed class SqlSinkTests
 
         public TcpRelay? Relay { get; }
 
-        public static async Task<SqlEnvironment> StartAsync(int partitions, short silos, bool upsert = false, bool relay = false, string? connectionString = null, IDictionary<string, string?>? extra = null)
+        // database: one the test owns (on a server of its own); null: a new one on the shared server, dropped on dispose.
+        // prepare: runs on the database before the silos start (e.g. seeds a dimension table) and returns more settings.
+        public static async Task<SqlEnvironment> StartAsync(int partitions, short silos, bool upsert = false, bool relay = false, string? connectionString = null, IDictionary<string, string?>? extra = null,
+            TestDatabase? database = null, Func<TestDatabase, Task<Dictionary<string, string?>>>? prepare = null)
         {
-            var db = await TestDatabase.CreateAsync();
+            var owned = database is null ? await TestDatabase.CreateAsync() : null;
+            var db = database ?? owned!;
             TcpRelay? tcp = null;
             var connection = connectionString ?? db.ConnectionString;
             if (relay)
@@ -287,17 +433,23 @@ public sealed class SqlSinkTests
 
             try
             {
+                var prepared = prepare is null ? null : await prepare(db);
                 var cluster = await new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('q'))
                     .WithStream("sql", topic, SqlIngestGrain.StreamNamespace, batchSize: 2000)
                     .With(settings)
                     .With(extra)
+                    .With(prepared)
                     .DeployAsync();
-                return new SqlEnvironment(cluster, db, db, topic, deadLetters, partitions, tcp);
+                return new SqlEnvironment(cluster, db, owned, topic, deadLetters, partitions, tcp);
             }
             catch
             {
                 tcp?.Dispose();
-                await db.DisposeAsync();
+                if (owned is not null)
+                {
+                    await owned.DisposeAsync();
+                }
+
                 throw;
             }
         }
@@ -310,6 +462,23 @@ public sealed class SqlSinkTests
                 var pin = pins > 0 ? i % pins : i;
                 producer.Produce(Topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(pin.ToString(CultureInfo.InvariantCulture)), Value = Encoding.UTF8.GetBytes(Event(i, pin)) });
                 if (i % 10_000 == 0)
+                {
+                    producer.Poll(TimeSpan.Zero);
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(60));
+        }
+
+        /// <summary>Produces the given (key, JSON) pairs in order.</summary>
+        public void Produce(IEnumerable<(string Key, string Value)> events)
+        {
+            using var producer = KafkaTestCluster.CreateProducer();
+            var n = 0;
+            foreach (var (key, value) in events)
+            {
+                producer.Produce(Topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(value) });
+                if (++n % 10_000 == 0)
                 {
                     producer.Poll(TimeSpan.Zero);
                 }
