@@ -83,6 +83,41 @@ public sealed class SqlSinkTests
     }
 
     [Fact]
+    public async Task Deadlock_WithAnAnalystsTransaction_SinkRetriesAndTableHoldsEveryEventOnce()
+    {
+        await using var env = await SqlEnvironment.StartAsync(partitions: 2, silos: 1);
+        var ct = TestContext.Current.CancellationToken;
+        await env.Db.ExecuteAsync("CREATE TABLE heavy (id INT PRIMARY KEY)");
+        await using var other = await env.Db.OpenAsync();
+        await using var otherTx = await other.BeginTransactionAsync(ct);
+        // The other transaction is made the heavier one, so InnoDB picks the sink's as the deadlock victim; it holds row
+        // (0, 7), which the sink's first batch of partition 0 inserts after locking its offsets row.
+        await ExecuteAsync(other, otherTx, "INSERT INTO heavy SELECT seq FROM seq_1_to_5000");
+        await ExecuteAsync(other, otherTx, "INSERT INTO pin_events (kafka_partition, kafka_offset, pin_id) VALUES (0, 7, 1)");
+
+        env.Produce(0, 2_000);
+        await Eventually.HoldsAsync(
+            () => env.Db.AdminScalarAsync("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"),
+            n => n > 0, Deadline, "the sink waiting for the other transaction's row");
+        // Now the other transaction asks for the sink's offsets row: a lock cycle, which InnoDB breaks by rolling the sink back.
+        await ExecuteAsync(other, otherTx, $"SELECT next_offset FROM tributary_sql_offsets WHERE sink = 'sql' AND topic = '{env.Topic}' AND kafka_partition = 0 FOR UPDATE");
+        await otherTx.RollbackAsync(ct);
+
+        await env.WaitForRowsAsync(2_000);
+        await env.FlushAsync();
+        Assert.Equal(2_000, await env.Db.ScalarAsync("SELECT COUNT(*) FROM pin_events"));
+        Assert.Equal(2_000, await env.Db.ScalarAsync("SELECT COUNT(DISTINCT kafka_partition, kafka_offset) FROM pin_events"));
+        Assert.Equal(2_000, await env.Db.ScalarAsync("SELECT SUM(next_offset) FROM tributary_sql_offsets"));
+        Assert.True((await env.StatusesAsync()).Sum(s => s.Retries) >= 1, "the deadlocked transaction was retried");
+    }
+
+    private static async Task ExecuteAsync(MySqlConnection connection, MySqlTransaction transaction, string sql)
+    {
+        await using var command = new MySqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Ingest_MalformedAndTooLong_DeadLetteredWithReasonOthersWritten()
     {
         await using var env = await SqlEnvironment.StartAsync(partitions: 2, silos: 1);
