@@ -64,6 +64,37 @@ public sealed class ClusterFaultTests
         await AssertExactAsync(cluster);
     }
 
+    [Fact]
+    public async Task S3ReturningErrors15s_MidIngest_NothingLostOrTwice()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(silos: 3, s3Proxy: true);
+        var traffic = cluster.ProduceSteadilyAsync(0, 20_000, TestContext.Current.CancellationToken);
+        await Eventually.HoldsAsync(() => ProcessCluster.CountAsync(cluster.Silos[0]), n => n >= 2_000, Deadline, "ingest under way");
+
+        cluster.S3Proxy!.Failing = true;
+        await Task.Delay(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+        cluster.S3Proxy.Failing = false;
+        await traffic;
+
+        await AssertExactAsync(cluster);
+        Assert.True(cluster.S3Proxy.Refused > 0, "the silos wrote to S3 during the fault");
+    }
+
+    [Fact]
+    public async Task KafkaBrokerDown10s_MidIngest_NothingLostOrTwice()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(silos: 3);
+        var traffic = cluster.ProduceSteadilyAsync(0, 20_000, TestContext.Current.CancellationToken);
+        await Eventually.HoldsAsync(() => ProcessCluster.CountAsync(cluster.Silos[0]), n => n >= 2_000, Deadline, "ingest under way");
+
+        cluster.Kafka.SetBrokerDown(2);
+        await Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        cluster.Kafka.SetBrokerUp(2);
+        await traffic;
+
+        await AssertExactAsync(cluster);
+    }
+
     private static async Task AssertExactAsync(ProcessCluster cluster)
     {
         await cluster.WaitForExactCountsAsync(Deadline);

@@ -49,7 +49,10 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     /// <summary>Where the silo logs are (printed by a failing test).</summary>
     public string Logs => _logs;
 
-    public static async Task<ProcessCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>The fault proxy the silos reach s3rver through, when started with one.</summary>
+    public S3FaultProxy? S3Proxy { get; private set; }
+
+    public static async Task<ProcessCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? settings = null, bool s3Proxy = false)
     {
         var kafka = MockKafkaCluster.Start(3);
         kafka.CreateTopic(Topic, Partitions);
@@ -57,7 +60,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         kafka.CreateTopic("_tributary.archive.files", 1);
         var redis = ServiceProcess.Start("redis");
         var bucket = "cluster-" + Guid.NewGuid().ToString("N")[..12];
-        var cluster = new ProcessCluster(kafka, redis, bucket);
+        var cluster = new ProcessCluster(kafka, redis, bucket) { S3Proxy = s3Proxy ? new S3FaultProxy(S3rver.Endpoint) : null };
         var id = Guid.NewGuid().ToString("N")[..8];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -76,7 +79,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             var prefix = $"Tributary__{store}__Store__S3__";
             environment[prefix + "Bucket"] = bucket;
             environment[prefix + "Prefix"] = store.ToLowerInvariant();
-            environment[prefix + "ServiceUrl"] = S3rver.Endpoint;
+            environment[prefix + "ServiceUrl"] = cluster.S3Proxy?.Endpoint ?? S3rver.Endpoint;
             environment[prefix + "ForcePathStyle"] = "true";
             environment[prefix + "DisableChunkEncoding"] = "true";
             environment[prefix + "CreateBucketIfMissing"] = "true";
@@ -258,6 +261,11 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         }
 
         _producer.Dispose();
+        if (S3Proxy is not null)
+        {
+            await S3Proxy.DisposeAsync();
+        }
+
         _redis.Dispose();
         Kafka.Dispose();
     }
