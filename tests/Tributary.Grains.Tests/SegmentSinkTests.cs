@@ -188,7 +188,7 @@ public sealed class SegmentSinkTests
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>Events over the last 90 minutes (so within the late window by the wall clock, and not early).</summary>
-    private static List<TestEvent> Generate(int first, int count)
+    internal static List<TestEvent> Generate(int first, int count)
     {
         var random = new Random(first + 7);
         var start = Now() - (90 * 60_000L);
@@ -226,7 +226,13 @@ public sealed class SegmentSinkTests
             _root = root;
         }
 
+        /// <summary>Partitions of the environment's topic.</summary>
+        public const int PartitionCount = Partitions;
+
         public TestCluster Cluster { get; }
+
+        /// <summary>Root directory of the local segments store.</summary>
+        public string StorePath => Path.Combine(_root, "store");
 
         public string Topic { get; }
 

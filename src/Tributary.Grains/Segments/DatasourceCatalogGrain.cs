@@ -1,15 +1,27 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using Tributary.Segments;
+using Tributary.Storage;
 
 namespace Tributary.Grains.Segments;
 
-/// <summary>Durable state of <see cref="DatasourceCatalogGrain"/>.</summary>
+/// <summary>
+/// The head row of <see cref="DatasourceCatalogGrain"/>'s durable state (<c>segment-catalog</c>): the published versions
+/// and the version publishes bump. The segments themselves live in chunk rows (<see cref="DatasourceCatalogChunk"/>).
+/// </summary>
 [GenerateSerializer, Alias("tributary.DatasourceCatalogState")]
 public sealed class DatasourceCatalogState
 {
-    /// <summary>Segments by key.</summary>
+    /// <summary>
+    /// Legacy: every segment by key, Bloom filters inline, as catalogs stored them before chunks. An activation that
+    /// finds entries here migrates them into chunks (and their Bloom filters into objects), then empties it.
+    /// </summary>
     [Id(0)] public Dictionary<string, SegmentTimelineEntry> Segments { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Bumped on every added or sealed segment and on every published version.</summary>
+    /// <summary>Bumped on every published version (before chunks: on every added or sealed segment too).</summary>
     [Id(1)] public long Version { get; set; }
 
     /// <summary>Per hour (start, Unix ms) the segment version it serves; an hour not listed serves version 0 (live).</summary>
@@ -17,40 +29,141 @@ public sealed class DatasourceCatalogState
 }
 
 /// <summary>
-/// A datasource's segment timeline (key: datasource): interval, partition, state, row counts, and the Bloom filter
-/// of each sealed segment. Segments register themselves when they first take events and again when sealed; the
-/// state is written only when a segment is added or changes state, so row counts of open segments are as of then.
+/// One chunk row of <see cref="DatasourceCatalogGrain"/>'s durable state (<c>segment-catalog-{n}</c>): up to
+/// <see cref="DatasourceCatalogGrain.ChunkSize"/> segments in registration order, so registering a segment rewrites
+/// one small row, not the whole timeline.
+/// </summary>
+[GenerateSerializer, Alias("tributary.DatasourceCatalogChunk")]
+public sealed class DatasourceCatalogChunk
+{
+    /// <summary>Bumped on every write of this chunk (a segment added or changing state).</summary>
+    [Id(0)] public long Version { get; set; }
+
+    /// <summary>The chunk's entries in <see cref="CatalogChunkCodec"/>'s binary form (no Bloom filter bytes: their locations).</summary>
+    [Id(1)] public byte[] Entries { get; set; } = [];
+}
+
+/// <summary>
+/// A datasource's segment timeline (key: datasource): interval, partition, state, row counts, size, version and the
+/// object locations (segment and Bloom filter) of each segment. Segments register themselves when they first take
+/// events and again when sealed; a chunk is written only when one of its segments is added or changes, so row counts
+/// of open segments are as of then.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Storage: a head row (<c>segment-catalog</c>: published versions) and chunk rows <c>segment-catalog-{n}</c> of
+/// <see cref="ChunkSize"/> segments each, in registration order; a registration rewrites one chunk, so its cost does not
+/// grow with the timeline. Bloom filters are objects next to their segments (<see cref="SegmentTimelineEntry.BloomObjectKey"/>),
+/// which brokers load on demand through <see cref="BloomFilterCache"/>. A catalog stored the old way (every entry in
+/// the head row, Bloom filters inline) is migrated when it activates: filters written as objects, entries into chunks,
+/// then the head row emptied of them; a crash midway migrates again from the untouched head row.
+/// </para>
+/// <para>
 /// Versioned overshadowing (Druid's): every entry has a version (0 for live segments, the backfill's version for rebuilt
 /// ones) and every hour serves one version. Backfilled segments register while they are built, but stay unserved until
 /// <see cref="PublishVersionAsync"/> makes their version the hours' version; lower versions are then overshadowed (kept
 /// in state, never served), and a segment of a lower version registering later stays unserved.
+/// </para>
 /// </remarks>
 public sealed class DatasourceCatalogGrain(
-    [PersistentState("segment-catalog", "tributary")] IPersistentState<DatasourceCatalogState> state)
+    [PersistentState("segment-catalog", "tributary")] IPersistentState<DatasourceCatalogState> state,
+    ILogger<DatasourceCatalogGrain> logger)
     : Grain, IDatasourceCatalogGrain
 {
+    /// <summary>Segments per chunk row.</summary>
+    public const int ChunkSize = 64;
+
+    /// <summary>The name of chunk row <paramref name="index"/> (the head row is <c>segment-catalog</c>).</summary>
+    public static string ChunkStateName(int index) => string.Create(CultureInfo.InvariantCulture, $"segment-catalog-{index}");
+
+    private readonly Dictionary<string, (int Chunk, int Index)> _where = new(StringComparer.Ordinal);
+    private readonly List<Chunk> _chunks = [];
+    private IGrainStorage? _storage;
     private DatasourceTimeline? _snapshot;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>("tributary");
+        for (var n = 0; ; n++)
+        {
+            var row = new GrainState<DatasourceCatalogChunk>(new DatasourceCatalogChunk());
+            await _storage.ReadStateAsync(ChunkStateName(n), this.GetGrainId(), row);
+            if (!row.RecordExists)
+            {
+                break;
+            }
+
+            var chunk = new Chunk(row, CatalogChunkCodec.Decode(row.State?.Entries ?? [], $"{this.GetPrimaryKeyString()}/{ChunkStateName(n)}"));
+            _chunks.Add(chunk);
+        }
+
+        if (state.State.Segments.Count > 0)
+        {
+            await MigrateAsync(cancellationToken);
+        }
+
+        for (var c = 0; c < _chunks.Count; c++)
+        {
+            for (var i = 0; i < _chunks[c].Entries.Count; i++)
+            {
+                _where[_chunks[c].Entries[i].Key] = (c, i);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public async ValueTask RegisterAsync(SegmentTimelineEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var segments = state.State.Segments;
-        var known = segments.GetValueOrDefault(entry.Key);
+        // Bloom filter bytes never enter the catalog (an old sender's inline filter is dropped: its segment writes the object).
+        entry = entry.BloomFilter is null ? entry : entry with { BloomFilter = null };
+        if (!_where.TryGetValue(entry.Key, out var at))
+        {
+            if (_chunks.Count == 0 || _chunks[^1].Entries.Count >= ChunkSize)
+            {
+                _chunks.Add(new Chunk(new GrainState<DatasourceCatalogChunk>(new DatasourceCatalogChunk()), []));
+            }
+
+            var chunk = _chunks[^1];
+            chunk.Entries.Add(entry);
+            _snapshot = null;
+            try
+            {
+                await WriteChunkAsync(_chunks.Count - 1);
+            }
+            catch
+            {
+                chunk.Entries.RemoveAt(chunk.Entries.Count - 1);
+                throw;
+            }
+
+            _where[entry.Key] = (_chunks.Count - 1, chunk.Entries.Count - 1);
+            return;
+        }
+
+        var entries = _chunks[at.Chunk].Entries;
+        var known = entries[at.Index];
         if (known is { State: SegmentState.Sealed } && entry.State == SegmentState.Open)
         {
             // A late registration of the open state never undoes a seal.
             return;
         }
 
-        segments[entry.Key] = entry;
+        entries[at.Index] = entry;
         _snapshot = null;
-        if (known is null || known.State != entry.State)
+        if (known.State != entry.State || known.ObjectKey != entry.ObjectKey || known.BloomObjectKey != entry.BloomObjectKey
+            || known.Version != entry.Version || (entry.State == SegmentState.Sealed && (known.SizeBytes != entry.SizeBytes || known.RowCount != entry.RowCount)))
         {
-            state.State.Version++;
-            await state.WriteStateAsync();
+            try
+            {
+                await WriteChunkAsync(at.Chunk);
+            }
+            catch
+            {
+                entries[at.Index] = known;
+                throw;
+            }
         }
     }
 
@@ -60,8 +173,8 @@ public sealed class DatasourceCatalogGrain(
         _snapshot ??= new DatasourceTimeline
         {
             Datasource = this.GetPrimaryKeyString(),
-            Version = state.State.Version,
-            Segments = [.. state.State.Segments.Values.Where(Served).OrderBy(e => e.StartMs).ThenBy(e => e.Partition)],
+            Version = state.State.Version + _chunks.Sum(c => c.Data.Version),
+            Segments = [.. _chunks.SelectMany(c => c.Entries).Where(Served).OrderBy(e => e.StartMs).ThenBy(e => e.Partition)],
         };
         return ValueTask.FromResult(_snapshot);
     }
@@ -81,7 +194,6 @@ public sealed class DatasourceCatalogGrain(
             throw new InvalidOperationException($"{name}: publish version must be positive (was {publish.Version}).");
         }
 
-        var segments = state.State.Segments;
         var versions = state.State.HourVersions;
         for (var hour = publish.StartMs; hour < publish.EndMs; hour += HourMillis)
         {
@@ -94,10 +206,12 @@ public sealed class DatasourceCatalogGrain(
 
         foreach (var key in publish.Keys)
         {
-            if (!segments.TryGetValue(key, out var entry))
+            if (!_where.TryGetValue(key, out var at))
             {
                 throw new InvalidOperationException($"{name}: segment {key} of version {publish.Version} is not registered.");
             }
+
+            var entry = _chunks[at.Chunk].Entries[at.Index];
 
             if (entry.Version != publish.Version || entry.StartMs < publish.StartMs || entry.EndMs > publish.EndMs)
             {
@@ -110,7 +224,7 @@ public sealed class DatasourceCatalogGrain(
             }
         }
 
-        var overshadowed = segments.Values.Where(e => Served(e) && e.StartMs >= publish.StartMs && e.EndMs <= publish.EndMs).ToList();
+        var overshadowed = _chunks.SelectMany(c => c.Entries).Where(e => Served(e) && e.StartMs >= publish.StartMs && e.EndMs <= publish.EndMs).ToList();
         if (overshadowed.FirstOrDefault(e => e.State == SegmentState.Open) is { } open)
         {
             // An open segment still takes events; overshadowing it would hide the ones it takes from now on.
@@ -136,12 +250,88 @@ public sealed class DatasourceCatalogGrain(
             state.State.Version--;
             throw;
         }
-        return new SegmentVersionPublished { Published = publish.Keys.Length, Overshadowed = overshadowed.Count, TimelineVersion = state.State.Version };
+        return new SegmentVersionPublished { Published = publish.Keys.Length, Overshadowed = overshadowed.Count, TimelineVersion = state.State.Version + _chunks.Sum(c => c.Data.Version) };
     }
 
     private const long HourMillis = 3_600_000;
 
+    private async Task WriteChunkAsync(int index)
+    {
+        var row = _chunks[index].Row;
+        var data = _chunks[index].Data;
+        var before = (data.Version, data.Entries);
+        data.Version++;
+        data.Entries = CatalogChunkCodec.Encode(_chunks[index].Entries);
+        try
+        {
+            await _storage!.WriteStateAsync(ChunkStateName(index), this.GetGrainId(), row);
+        }
+        catch
+        {
+            (data.Version, data.Entries) = before;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Moves an old-format catalog (every entry in the head row, Bloom filters inline) into chunks: each inline filter
+    /// is written as its segment's Bloom object, the entries fill chunks in timeline order, and only then is the head
+    /// row emptied of them. Deterministic, so a migration interrupted by a crash runs again to the same chunks.
+    /// </summary>
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        var datasource = this.GetPrimaryKeyString();
+        var store = ServiceProvider.GetKeyedService<IObjectStore>(ObjectStoreKeys.Segments);
+        var prefix = ServiceProvider.GetService<IOptions<SegmentsOptions>>()?.Value.KeyPrefix ?? new SegmentsOptions().KeyPrefix;
+        var migrated = new List<SegmentTimelineEntry>(state.State.Segments.Count);
+        var blooms = 0;
+        foreach (var legacy in state.State.Segments.Values.OrderBy(e => e.StartMs).ThenBy(e => e.Partition).ThenBy(e => e.Version).ThenBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var entry = legacy with { BloomFilter = null };
+            if (legacy is { State: SegmentState.Sealed, BloomFilter: { Length: > 0 } bytes } && store is not null)
+            {
+                // Without a segments store on this silo the entry stays without a location: its segment writes the
+                // object when it next activates, and until then it is scanned, not pruned.
+                var bloomKey = SegmentObjectKey.Bloom(prefix, legacy.Key);
+                await store.PutAsync(bloomKey, bytes, cancellationToken);
+                entry = entry with { BloomObjectKey = bloomKey };
+                blooms++;
+            }
+
+            migrated.Add(entry);
+        }
+
+        var count = (migrated.Count + ChunkSize - 1) / ChunkSize;
+        for (var n = 0; n < count; n++)
+        {
+            if (n == _chunks.Count)
+            {
+                _chunks.Add(new Chunk(new GrainState<DatasourceCatalogChunk>(new DatasourceCatalogChunk()), []));
+            }
+
+            _chunks[n].Entries.Clear();
+            _chunks[n].Entries.AddRange(migrated.Skip(n * ChunkSize).Take(ChunkSize));
+            await WriteChunkAsync(n);
+        }
+
+        // Rows past the migrated ones (none unless written by something else) would be read back as stale entries.
+        for (var n = _chunks.Count - 1; n >= count; n--)
+        {
+            await _storage!.ClearStateAsync(ChunkStateName(n), this.GetGrainId(), _chunks[n].Row);
+            _chunks.RemoveAt(n);
+        }
+
+        state.State.Segments = new(StringComparer.Ordinal);
+        await state.WriteStateAsync(cancellationToken);
+        SegmentLog.CatalogMigrated(logger, datasource, migrated.Count, count, blooms);
+    }
+
     private bool Served(SegmentTimelineEntry entry) => entry.Version == state.State.HourVersions.GetValueOrDefault(entry.StartMs);
+
+    private sealed record Chunk(GrainState<DatasourceCatalogChunk> Row, List<SegmentTimelineEntry> Entries)
+    {
+        public DatasourceCatalogChunk Data => Row.State ??= new DatasourceCatalogChunk();
+    }
 
     private static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }

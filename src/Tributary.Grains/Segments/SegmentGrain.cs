@@ -34,14 +34,18 @@ public sealed class SegmentGrainState
 
     /// <summary>Sealed size, bytes.</summary>
     [Id(6)] public long SizeBytes { get; set; }
+
+    /// <summary>Object key of the sealed segment's Bloom filter; null for segments sealed before filters became objects (written on their next activation).</summary>
+    [Id(7)] public string? BloomKey { get; set; }
 }
 
 /// <summary>
 /// One segment (<see cref="SegmentKey"/>): an <see cref="OpenSegment"/> in memory while open; its raw events are
 /// persisted in offset-named chunks to the object store (and listed in grain state with the offset they reach), so a
 /// new activation rebuilds exactly what was durable and drops replays by offset. Sealing writes the immutable segment
-/// to the object store, registers it with its Bloom filter in the <see cref="IDatasourceCatalogGrain"/>, and deletes
-/// the chunks; a sealed segment loads lazily on its first query after activation.
+/// to the object store with its Bloom filter as an object next to it, registers both locations (never the filter's
+/// bytes) in the <see cref="IDatasourceCatalogGrain"/>, and deletes the chunks; a sealed segment loads lazily on its
+/// first query after activation.
 /// </summary>
 /// <remarks>
 /// Chunk format: <see cref="EventChunk"/>. Chunk names (<see cref="SegmentObjectKey.Chunk"/>) carry their first and
@@ -116,6 +120,13 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
         else
         {
+            if (s.BloomKey is null)
+            {
+                // Sealed before Bloom filters were objects of their own: write it once, so brokers can prune this segment.
+                await WriteBloomAsync(await LoadSealedAsync(cancellationToken), cancellationToken);
+                await _state.WriteStateAsync(cancellationToken);
+            }
+
             // A crash between the sealed state write and the catalog registration is repaired here.
             await RegisterAsync();
         }
@@ -369,6 +380,17 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         var s = _state.State;
         var objectKey = SegmentObjectKey.Sealed(_options.KeyPrefix, _key);
         var sealedSegment = await SegmentObjects.SealToAsync(_store, objectKey, open);
+        try
+        {
+            // Before the state write: a sealed state always names a Bloom object that exists.
+            await WriteBloomAsync(sealedSegment, CancellationToken.None);
+        }
+        catch
+        {
+            sealedSegment.Dispose();
+            throw;
+        }
+
         var chunks = s.Chunks.ToList();
         s.Sealed = true;
         s.ObjectKey = objectKey;
@@ -414,15 +436,16 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         return _sealed;
     }
 
+    private async Task WriteBloomAsync(SealedSegment segment, CancellationToken cancellationToken)
+    {
+        var bloomKey = SegmentObjectKey.Bloom(_options.KeyPrefix, _key);
+        await SegmentObjects.WriteBloomAsync(_store, bloomKey, segment, cancellationToken);
+        _state.State.BloomKey = bloomKey;
+    }
+
     private async Task RegisterAsync()
     {
         var s = _state.State;
-        byte[]? bloom = null;
-        if (s.Sealed)
-        {
-            bloom = (await LoadSealedAsync(CancellationToken.None)).BloomFilter.ToArray();
-        }
-
         await GrainFactory.GetGrain<IDatasourceCatalogGrain>(_id.Datasource).RegisterAsync(new SegmentTimelineEntry
         {
             Key = _key,
@@ -432,7 +455,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             State = s.Sealed ? SegmentState.Sealed : SegmentState.Open,
             RowCount = _open?.RowCount ?? s.RowCount,
             EventCount = _open?.EventCount ?? s.EventCount,
-            BloomFilter = bloom,
+            BloomObjectKey = s.Sealed ? s.BloomKey : null,
             ObjectKey = s.ObjectKey,
             SizeBytes = s.SizeBytes,
             Version = _version,

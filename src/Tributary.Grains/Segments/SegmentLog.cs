@@ -45,4 +45,13 @@ internal static partial class SegmentLog
 
     [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Segment {Key} refused a batch: its sender had sent through offset {Sent} but only {Applied} is applied here (events lost with a dead activation); the sender replays")]
     public static partial void Refused(ILogger logger, string key, long sent, long applied);
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Warning, Message = "Bloom filter of sealed segment {Key} is missing at {ObjectKey}; its segment is scanned, not pruned")]
+    public static partial void BloomMissing(ILogger logger, string key, string objectKey);
+
+    [LoggerMessage(EventId = 5016, Level = LogLevel.Warning, Message = "Bloom filter of sealed segment {Key} at {ObjectKey} is unreadable; its segment is scanned, not pruned")]
+    public static partial void BloomUnreadable(ILogger logger, string key, string objectKey, Exception exception);
+
+    [LoggerMessage(EventId = 5017, Level = LogLevel.Information, Message = "Catalog of {Datasource} migrated {Segments} segments from its old single-row state into {Chunks} chunks ({Blooms} Bloom filters written as objects)")]
+    public static partial void CatalogMigrated(ILogger logger, string datasource, int segments, int chunks, int blooms);
 }
