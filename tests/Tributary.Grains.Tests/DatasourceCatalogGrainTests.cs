@@ -168,6 +168,66 @@ public sealed class DatasourceCatalogGrainTests
         Assert.Equal(homeB.Count, b.Scanned);
     }
 
+    [Fact]
+    public async Task ApplyRetention_SegmentsPastThePeriod_DroppedFromTimelineAndStoreAndNeverListedAgain()
+    {
+        var clock = ShiftedClock.Instance;
+        clock.Shift = TimeSpan.Zero;
+        await using var env = await SegmentEnvironment.StartAsync(
+            silos: 1,
+            new Dictionary<string, string?> { ["Tributary:Segments:Retention"] = "2.00:00:00" },
+            b => b.Builder.AddSiloBuilderConfigurator<ShiftedClock.Configurator>());
+        var grains = env.Cluster.Client;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / Hour * Hour;
+        var old = SegmentKey.Format(env.Datasource, now - (10 * Hour), 0);
+        var kept = SegmentKey.Format(env.Datasource, now - Hour, 1);
+        var open = SegmentKey.Format(env.Datasource, now, 2);
+        await AppendAsync(grains.GetGrain<ISegmentGrain>(old), now - (10 * Hour), 30);
+        await AppendAsync(grains.GetGrain<ISegmentGrain>(kept), now - Hour, 20);
+        await AppendAsync(grains.GetGrain<ISegmentGrain>(open), now, 10);
+        await grains.GetGrain<ISegmentGrain>(old).SealAsync();
+        await grains.GetGrain<ISegmentGrain>(kept).SealAsync();
+        var oldFiles = new[] { SegmentObjectKey.Sealed("segments", old), SegmentObjectKey.Bloom("segments", old) }.Select(k => Path.Combine(env.StorePath, k)).ToList();
+        Assert.All(oldFiles, f => Assert.True(File.Exists(f), f));
+        var catalog = grains.GetGrain<IDatasourceCatalogGrain>(env.Datasource);
+        Assert.Equal(0, (await catalog.ApplyRetentionAsync()).Dropped);
+        Assert.Equal(60, await env.CountAsync());
+
+        // Two days less three hours later: the segment of ten hours ago is past the two days, the one of an hour ago not.
+        clock.Shift = TimeSpan.FromDays(2) - TimeSpan.FromHours(3);
+        var applied = await catalog.ApplyRetentionAsync();
+        Assert.Equal(1, applied.Dropped);
+        Assert.Equal(2, applied.Remaining);
+        var timeline = await catalog.GetTimelineAsync();
+        Assert.Equal([kept, open], timeline.Segments.Select(s => s.Key).Order(StringComparer.Ordinal));
+        Assert.All(oldFiles, f => Assert.False(File.Exists(f), f));
+        var segmentState = new GrainState<SegmentGrainState>(new SegmentGrainState());
+        await Storage(env.Cluster).ReadStateAsync("segment", grains.GetGrain<ISegmentGrain>(old).GetGrainId(), segmentState);
+        Assert.False(segmentState.RecordExists);
+        Assert.Equal(30, await env.CountAsync());
+
+        // Activated again, the dropped segment holds nothing, refuses events and does not come back; nor does a registration.
+        var refused = await grains.GetGrain<ISegmentGrain>(old).AppendAsync(Batch(now - (10 * Hour), 100, 1));
+        Assert.Contains("retention", Assert.Single(refused.Rejected).Reason, StringComparison.Ordinal);
+        await catalog.RegisterAsync(Entry(env.Datasource, 0) with { Key = old, StartMs = now - (10 * Hour), EndMs = now - (9 * Hour), State = SegmentState.Sealed });
+        Assert.DoesNotContain((await catalog.GetTimelineAsync()).Segments, s => s.Key == old);
+        Assert.Equal(0, (await catalog.ApplyRetentionAsync()).Dropped);
+        Assert.Equal(30, await env.CountAsync());
+    }
+
+    private static SegmentAppendBatch Batch(long hour, int first, int count) => new()
+    {
+        Offsets = [.. Enumerable.Range(first, count).Select(o => (long)o)],
+        Events = [.. Enumerable.Range(first, count).Select(o => Encoding.UTF8.GetBytes(Event(hour + (o * 1_000L), $"p{o}", "click", "ios", o)))],
+        WatermarkMs = hour,
+    };
+
+    private static async Task AppendAsync(ISegmentGrain segment, long hour, int count)
+    {
+        var result = await segment.AppendAsync(Batch(hour, 0, count));
+        Assert.Equal(count, result.Appended);
+    }
+
     private static async Task<(long Events, int PrunedByBloom, int Scanned)> ExplainAsync(SegmentEnvironment env, string pin)
     {
         var query = $$$"""{"queryType":"timeseries","dataSource":"DS","intervals":["2000-01-01/2100-01-01"],"granularity":"all","filter":{"type":"selector","dimension":"pin_id","value":"{{{pin}}}"},"aggregations":[{"type":"longSum","name":"events","fieldName":"count"}],"context":{"explain":true}}""";
@@ -219,4 +279,22 @@ public sealed class DatasourceCatalogGrainTests
     }
 
     private static string Json(SegmentTimelineEntry[] entries) => JsonSerializer.Serialize(entries);
+
+    /// <summary>
+    /// The silo's wall clock moved by <see cref="Shift"/> (timers and timestamps keep real time), so a test can be
+    /// "two days later" for retention without waiting. One instance: the cluster tests run one at a time.
+    /// </summary>
+    private sealed class ShiftedClock : TimeProvider
+    {
+        public static readonly ShiftedClock Instance = new();
+
+        public TimeSpan Shift { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
+
+        public sealed class Configurator : ISiloConfigurator
+        {
+            public void Configure(ISiloBuilder siloBuilder) => siloBuilder.Services.AddSingleton<TimeProvider>(Instance);
+        }
+    }
 }

@@ -204,7 +204,7 @@ public sealed class SegmentSinkTests
         return list;
     }
 
-    private static string Event(long ts, string pin, string action, string device, int user) =>
+    internal static string Event(long ts, string pin, string action, string device, int user) =>
         string.Create(CultureInfo.InvariantCulture, $$"""{"ts":"{{DateTimeOffset.FromUnixTimeMilliseconds(ts).UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}}","pin_id":"{{pin}}","action":"{{action}}","device":"{{device}}","app_version":"1.2","user_id":"u{{user}}","ip":"10.0.0.{{user % 250}}"}""");
 
     internal sealed record TestEvent(string Pin, string Action, string Device, long Ts, int User)
@@ -240,7 +240,7 @@ public sealed class SegmentSinkTests
 
         public string Datasource { get; }
 
-        public static async Task<SegmentEnvironment> StartAsync(short silos)
+        public static async Task<SegmentEnvironment> StartAsync(short silos, IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<TributaryClusterBuilder>? configure = null)
         {
             var topic = KafkaTestCluster.CreateTopic("segments", Partitions);
             var deadLetters = KafkaTestCluster.CreateTopic("segments-dl", 1);
@@ -253,7 +253,7 @@ public sealed class SegmentSinkTests
                 .Replace("\"partitions\": 16", $"\"partitions\": {Partitions}", StringComparison.Ordinal);
             await File.WriteAllTextAsync(Path.Combine(root, "datasources", datasource + ".json"), spec);
 
-            var cluster = await new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('s'))
+            var builder = new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('s'))
                 .WithStream("segments", topic, SegmentIngestGrain.StreamNamespace, batchSize: 1000)
                 .With(new Dictionary<string, string?>
                 {
@@ -265,7 +265,9 @@ public sealed class SegmentSinkTests
                     ["Tributary:Segments:Store:Kind"] = "local",
                     ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
                 })
-                .DeployAsync();
+                .With(settings);
+            configure?.Invoke(builder);
+            var cluster = await builder.DeployAsync();
             return new SegmentEnvironment(cluster, topic, deadLetters, datasource, root);
         }
 

@@ -188,6 +188,20 @@ public sealed record SegmentVersionPublished
     [Id(2)] public long TimelineVersion { get; init; }
 }
 
+/// <summary>What <see cref="IDatasourceCatalogGrain.ApplyRetentionAsync"/> did.</summary>
+[GenerateSerializer, Immutable, Alias("tributary.SegmentRetentionApplied")]
+public sealed record SegmentRetentionApplied
+{
+    /// <summary>Segments dropped from the timeline and deleted from the store.</summary>
+    [Id(0)] public int Dropped { get; init; }
+
+    /// <summary>Segments left in the timeline (of every version).</summary>
+    [Id(1)] public int Remaining { get; init; }
+
+    /// <summary>Segments ending at or before this time (Unix ms) were dropped; null without a retention.</summary>
+    [Id(2)] public long? CutoffMs { get; init; }
+}
+
 /// <summary>A datasource's timeline, with a version that changes whenever an entry changes state.</summary>
 [GenerateSerializer, Immutable, Alias("tributary.DatasourceTimeline")]
 public sealed record DatasourceTimeline

@@ -26,6 +26,9 @@ public sealed class DatasourceCatalogState
 
     /// <summary>Per hour (start, Unix ms) the segment version it serves; an hour not listed serves version 0 (live).</summary>
     [Id(2)] public Dictionary<long, long> HourVersions { get; set; } = [];
+
+    /// <summary>Number of the first chunk row in use: retention empties the oldest chunks and moves this past them.</summary>
+    [Id(3)] public int FirstChunk { get; set; }
 }
 
 /// <summary>
@@ -68,8 +71,12 @@ public sealed class DatasourceCatalogChunk
 public sealed class DatasourceCatalogGrain(
     [PersistentState("segment-catalog", "tributary")] IPersistentState<DatasourceCatalogState> state,
     ILogger<DatasourceCatalogGrain> logger)
-    : Grain, IDatasourceCatalogGrain
+    : Grain, IDatasourceCatalogGrain, IRemindable
 {
+    private const string RetentionReminder = "retention";
+    private static readonly TimeSpan RetentionPeriod = TimeSpan.FromHours(1);
+    private static readonly TimeSpan RetentionSlack = TimeSpan.FromMinutes(1);
+
     /// <summary>Segments per chunk row.</summary>
     public const int ChunkSize = 64;
 
@@ -79,13 +86,17 @@ public sealed class DatasourceCatalogGrain(
     private readonly Dictionary<string, (int Chunk, int Index)> _where = new(StringComparer.Ordinal);
     private readonly List<Chunk> _chunks = [];
     private IGrainStorage? _storage;
+    private TimeSpan? _retention;
+    private TimeProvider _time = TimeProvider.System;
     private DatasourceTimeline? _snapshot;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>("tributary");
-        for (var n = 0; ; n++)
+        _retention = ServiceProvider.GetService<IOptions<SegmentsOptions>>()?.Value.Retention;
+        _time = ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+        for (var n = state.State.FirstChunk; ; n++)
         {
             var row = new GrainState<DatasourceCatalogChunk>(new DatasourceCatalogChunk());
             await _storage.ReadStateAsync(ChunkStateName(n), this.GetGrainId(), row);
@@ -94,7 +105,7 @@ public sealed class DatasourceCatalogGrain(
                 break;
             }
 
-            var chunk = new Chunk(row, CatalogChunkCodec.Decode(row.State?.Entries ?? [], $"{this.GetPrimaryKeyString()}/{ChunkStateName(n)}"));
+            var chunk = new Chunk(n, row, CatalogChunkCodec.Decode(row.State?.Entries ?? [], $"{this.GetPrimaryKeyString()}/{ChunkStateName(n)}"));
             _chunks.Add(chunk);
         }
 
@@ -103,13 +114,127 @@ public sealed class DatasourceCatalogGrain(
             await MigrateAsync(cancellationToken);
         }
 
-        for (var c = 0; c < _chunks.Count; c++)
+        Index();
+        if (_retention is not null)
         {
-            for (var i = 0; i < _chunks[c].Entries.Count; i++)
+            // A reminder, not a timer: retention must run for datasources nobody queries or feeds any more.
+            await this.RegisterOrUpdateReminder(RetentionReminder, RetentionPeriod, RetentionPeriod);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != RetentionReminder)
+        {
+            return;
+        }
+
+        if (_retention is null)
+        {
+            // Retention was configured when the reminder was registered and is not any more.
+            if (await this.GetReminder(RetentionReminder) is { } reminder)
             {
-                _where[_chunks[c].Entries[i].Key] = (c, i);
+                await this.UnregisterReminder(reminder);
+            }
+
+            return;
+        }
+
+        await ApplyRetentionAsync();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SegmentRetentionApplied> ApplyRetentionAsync()
+    {
+        var remaining = _chunks.Sum(c => c.Entries.Count);
+        if (_retention is not { } retention)
+        {
+            return new SegmentRetentionApplied { Remaining = remaining };
+        }
+
+        // A minute of slack for clocks that differ between silos: a segment asked to drop must find itself past retention
+        // on its own silo too (else it would activate normally and call back into this catalog).
+        var cutoff = Cutoff(retention) - (long)RetentionSlack.TotalMilliseconds;
+        var expired = _chunks.SelectMany(c => c.Entries).Where(e => e.EndMs <= cutoff).Select(e => e.Key).ToList();
+        var dropped = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var batch in expired.Chunk(16))
+        {
+            // Objects first, the timeline after: a segment whose drop failed stays listed and is dropped next time.
+            var drops = batch.Select(async key =>
+            {
+                try
+                {
+                    await GrainFactory.GetGrain<ISegmentGrain>(key).DropAsync();
+                    return key;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    SegmentLog.RetentionDropFailed(logger, this.GetPrimaryKeyString(), key, ex);
+                    return null;
+                }
+            });
+            foreach (var key in await Task.WhenAll(drops))
+            {
+                if (key is not null)
+                {
+                    dropped.Add(key);
+                }
             }
         }
+
+        if (dropped.Count > 0)
+        {
+            _snapshot = null;
+            for (var c = 0; c < _chunks.Count; c++)
+            {
+                if (_chunks[c].Entries.RemoveAll(e => dropped.Contains(e.Key)) > 0)
+                {
+                    await WriteChunkAsync(c);
+                }
+            }
+        }
+
+        // The oldest chunks empty out first (segments register roughly in time order): move the head past them before
+        // deleting their rows, so an activation never starts reading at a row that is gone.
+        var empty = 0;
+        while (empty < _chunks.Count - 1 && _chunks[empty].Entries.Count == 0)
+        {
+            empty++;
+        }
+
+        var staleHours = state.State.HourVersions.Keys.Where(h => h + HourMillis <= cutoff).ToList();
+        if (empty > 0 || staleHours.Count > 0)
+        {
+            var before = (state.State.FirstChunk, new Dictionary<long, long>(state.State.HourVersions));
+            state.State.FirstChunk = _chunks[empty].Number;
+            foreach (var hour in staleHours)
+            {
+                state.State.HourVersions.Remove(hour);
+            }
+
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch
+            {
+                (state.State.FirstChunk, state.State.HourVersions) = before;
+                throw;
+            }
+
+            for (var c = 0; c < empty; c++)
+            {
+                await _storage!.ClearStateAsync(ChunkStateName(_chunks[c].Number), this.GetGrainId(), _chunks[c].Row);
+            }
+
+            _chunks.RemoveRange(0, empty);
+        }
+
+        Index();
+        remaining = _chunks.Sum(c => c.Entries.Count);
+        SegmentLog.RetentionApplied(logger, this.GetPrimaryKeyString(), dropped.Count, DateTimeOffset.FromUnixTimeMilliseconds(cutoff), remaining);
+        return new SegmentRetentionApplied { Dropped = dropped.Count, Remaining = remaining, CutoffMs = cutoff };
     }
 
     /// <inheritdoc />
@@ -118,11 +243,17 @@ public sealed class DatasourceCatalogGrain(
         ArgumentNullException.ThrowIfNull(entry);
         // Bloom filter bytes never enter the catalog (an old sender's inline filter is dropped: its segment writes the object).
         entry = entry.BloomFilter is null ? entry : entry with { BloomFilter = null };
+        if (_retention is { } retention && entry.EndMs <= Cutoff(retention))
+        {
+            // Past retention (a segment activated after its drop): never listed again.
+            return;
+        }
+
         if (!_where.TryGetValue(entry.Key, out var at))
         {
             if (_chunks.Count == 0 || _chunks[^1].Entries.Count >= ChunkSize)
             {
-                _chunks.Add(new Chunk(new GrainState<DatasourceCatalogChunk>(new DatasourceCatalogChunk()), []));
+                _chunks.Add(NewChunk(_chunks.Count == 0 ? state.State.FirstChunk : _chunks[^1].Number + 1));
             }
 
             var chunk = _chunks[^1];
@@ -264,7 +395,7 @@ public sealed class DatasourceCatalogGrain(
         data.Entries = CatalogChunkCodec.Encode(_chunks[index].Entries);
         try
         {
-            await _storage!.WriteStateAsync(ChunkStateName(index), this.GetGrainId(), row);
+            await _storage!.WriteStateAsync(ChunkStateName(_chunks[index].Number), this.GetGrainId(), row);
         }
         catch
         {
@@ -306,7 +437,7 @@ public sealed class DatasourceCatalogGrain(
         {
             if (n == _chunks.Count)
             {
-                _chunks.Add(new Chunk(new GrainState<DatasourceCatalogChunk>(new DatasourceCatalogChunk()), []));
+                _chunks.Add(NewChunk(state.State.FirstChunk + n));
             }
 
             _chunks[n].Entries.Clear();
@@ -317,7 +448,7 @@ public sealed class DatasourceCatalogGrain(
         // Rows past the migrated ones (none unless written by something else) would be read back as stale entries.
         for (var n = _chunks.Count - 1; n >= count; n--)
         {
-            await _storage!.ClearStateAsync(ChunkStateName(n), this.GetGrainId(), _chunks[n].Row);
+            await _storage!.ClearStateAsync(ChunkStateName(_chunks[n].Number), this.GetGrainId(), _chunks[n].Row);
             _chunks.RemoveAt(n);
         }
 
@@ -328,7 +459,24 @@ public sealed class DatasourceCatalogGrain(
 
     private bool Served(SegmentTimelineEntry entry) => entry.Version == state.State.HourVersions.GetValueOrDefault(entry.StartMs);
 
-    private sealed record Chunk(GrainState<DatasourceCatalogChunk> Row, List<SegmentTimelineEntry> Entries)
+    private long Cutoff(TimeSpan retention) => _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)retention.TotalMilliseconds;
+
+    private static Chunk NewChunk(int number) => new(number, new GrainState<DatasourceCatalogChunk>(new DatasourceCatalogChunk()), []);
+
+    private void Index()
+    {
+        _where.Clear();
+        for (var c = 0; c < _chunks.Count; c++)
+        {
+            for (var i = 0; i < _chunks[c].Entries.Count; i++)
+            {
+                _where[_chunks[c].Entries[i].Key] = (c, i);
+            }
+        }
+    }
+
+    /// <summary>One chunk row: its number (row <c>segment-catalog-{Number}</c>), the stored row, and its entries.</summary>
+    private sealed record Chunk(int Number, GrainState<DatasourceCatalogChunk> Row, List<SegmentTimelineEntry> Entries)
     {
         public DatasourceCatalogChunk Data => Row.State ??= new DatasourceCatalogChunk();
     }

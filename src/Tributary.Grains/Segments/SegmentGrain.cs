@@ -73,6 +73,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     private long _duplicates;
     private bool _reloaded;
     private bool _registered;
+    private bool _dropped;
 
     /// <summary>Creates the grain.</summary>
     public SegmentGrain(
@@ -106,6 +107,14 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         var s = _state.State;
         _maxApplied = s.PersistedOffset;
         SegmentLog.Activated(_logger, _key, s.PersistedOffset, s.Chunks.Count);
+        if (Expired())
+        {
+            // Past retention: whatever is left of it (a drop interrupted midway, a late activation) goes, and it never
+            // registers again, so the catalog's retention cannot be undone by an activation.
+            await DropCoreAsync(cancellationToken);
+            return;
+        }
+
         if (!s.Sealed)
         {
             _open = new OpenSegment(_spec, _id);
@@ -184,7 +193,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             _maxApplied = offset;
             if (_open is null)
             {
-                (rejected ??= []).Add(new SegmentRejection(offset, $"segment {_key} is sealed"));
+                (rejected ??= []).Add(new SegmentRejection(offset, _dropped ? $"segment {_key} is past retention and was dropped" : $"segment {_key} is sealed"));
                 continue;
             }
 
@@ -242,10 +251,33 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     }
 
     /// <inheritdoc />
+    public async ValueTask DropAsync()
+    {
+        if (!_dropped)
+        {
+            if (_open is { EventCount: > 0 } && !Expired())
+            {
+                throw new InvalidOperationException($"Segment {_key} is open and holds {_open.EventCount} events: only sealed segments (or those past retention) are dropped.");
+            }
+
+            await DropCoreAsync(CancellationToken.None);
+        }
+
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
     public async ValueTask<byte[]> QueryAsync(byte[] queryJson, CancellationToken cancellationToken = default)
     {
         var query = QueryParser.Parse(queryJson);
         var limits = QueryLimits.Resolve(query.Context, _options.Limits);
+        if (_dropped)
+        {
+            // A broker that read the timeline just before retention dropped this segment: it holds nothing now.
+            using var empty = new OpenSegment(_spec!, _id);
+            return PartialResultCodec.Serialize(_executor.Execute(query, empty, limits, cancellationToken));
+        }
+
         ISegment segment = _open is not null ? _open : await LoadSealedAsync(cancellationToken);
         var partial = _executor.Execute(query, segment, limits, cancellationToken);
         return PartialResultCodec.Serialize(partial);
@@ -434,6 +466,34 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             ?? throw new InvalidOperationException($"Segment {_key}: sealed object '{key}' is missing from the object store.");
         _reloaded = true;
         return _sealed;
+    }
+
+    private bool Expired() =>
+        _options.Retention is { } retention && EndMs <= _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)retention.TotalMilliseconds;
+
+    /// <summary>Deletes every object of the segment and its grain state; afterwards it holds nothing and takes no events.</summary>
+    private async Task DropCoreAsync(CancellationToken cancellationToken)
+    {
+        var s = _state.State;
+        var objects = new List<string>(s.Chunks) { SegmentObjectKey.Sealed(_options.KeyPrefix, _key), SegmentObjectKey.Bloom(_options.KeyPrefix, _key) };
+        objects.AddRange(new[] { s.ObjectKey, s.BloomKey }.OfType<string>());
+        foreach (var key in objects.Distinct(StringComparer.Ordinal))
+        {
+            await _store.DeleteAsync(key, cancellationToken);
+        }
+
+        if (_state.RecordExists)
+        {
+            await _state.ClearStateAsync(cancellationToken);
+        }
+
+        _open?.Dispose();
+        _open = null;
+        _sealed?.Dispose();
+        _sealed = null;
+        _pending.Clear();
+        _dropped = true;
+        SegmentLog.Dropped(_logger, _key, objects.Count);
     }
 
     private async Task WriteBloomAsync(SealedSegment segment, CancellationToken cancellationToken)

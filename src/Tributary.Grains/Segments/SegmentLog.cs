@@ -54,4 +54,13 @@ internal static partial class SegmentLog
 
     [LoggerMessage(EventId = 5017, Level = LogLevel.Information, Message = "Catalog of {Datasource} migrated {Segments} segments from its old single-row state into {Chunks} chunks ({Blooms} Bloom filters written as objects)")]
     public static partial void CatalogMigrated(ILogger logger, string datasource, int segments, int chunks, int blooms);
+
+    [LoggerMessage(EventId = 5018, Level = LogLevel.Information, Message = "Segment {Key} dropped by retention: its objects ({Objects} keys) and grain state deleted")]
+    public static partial void Dropped(ILogger logger, string key, int objects);
+
+    [LoggerMessage(EventId = 5019, Level = LogLevel.Information, Message = "Catalog of {Datasource} applied retention: {Dropped} segments ending at or before {Cutoff} dropped, {Remaining} left")]
+    public static partial void RetentionApplied(ILogger logger, string datasource, int dropped, DateTimeOffset cutoff, int remaining);
+
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "Catalog of {Datasource} could not drop segment {Key} by retention; it stays listed and is retried at the next pass")]
+    public static partial void RetentionDropFailed(ILogger logger, string datasource, string key, Exception exception);
 }
