@@ -215,6 +215,41 @@ public sealed class DatasourceCatalogGrainTests
         Assert.Equal(30, await env.CountAsync());
     }
 
+    [Fact]
+    public async Task Activate_SegmentSealedBeforeBloomObjects_WritesItsBloomObjectAndRegistersItsLocation()
+    {
+        await using var env = await SegmentEnvironment.StartAsync(silos: 1);
+        var grains = env.Cluster.Client;
+        var hour = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / Hour * Hour) - Hour;
+        var key = SegmentKey.Format(env.Datasource, hour, 3);
+        var segment = grains.GetGrain<ISegmentGrain>(key);
+        await AppendAsync(segment, hour, 25);
+        await segment.SealAsync();
+        var catalog = grains.GetGrain<IDatasourceCatalogGrain>(env.Datasource);
+        var entry = Assert.Single((await catalog.GetTimelineAsync()).Segments);
+
+        // What a segment sealed by the old code left: no Bloom object, no Bloom key in its state or the catalog.
+        await segment.AsReference<IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
+        var bloomFile = Path.Combine(env.StorePath, SegmentObjectKey.Bloom("segments", key));
+        File.Delete(bloomFile);
+        var storage = Storage(env.Cluster);
+        var row = new GrainState<SegmentGrainState>(new SegmentGrainState());
+        await storage.ReadStateAsync("segment", segment.GetGrainId(), row);
+        Assert.Equal(SegmentObjectKey.Bloom("segments", key), row.State!.BloomKey);
+        row.State.BloomKey = null;
+        await storage.WriteStateAsync("segment", segment.GetGrainId(), row);
+        await catalog.RegisterAsync(entry with { BloomObjectKey = null });
+        Assert.Null(Assert.Single((await catalog.GetTimelineAsync()).Segments).BloomObjectKey);
+
+        Assert.Equal(SegmentState.Sealed, (await segment.GetStatusAsync()).State);
+
+        Assert.True(File.Exists(bloomFile));
+        Assert.True(BlockedBloomFilter.Read(await File.ReadAllBytesAsync(bloomFile, TestContext.Current.CancellationToken)).MayContain("p7"));
+        Assert.Equal(SegmentObjectKey.Bloom("segments", key), Assert.Single((await catalog.GetTimelineAsync()).Segments).BloomObjectKey);
+        await storage.ReadStateAsync("segment", segment.GetGrainId(), row);
+        Assert.Equal(SegmentObjectKey.Bloom("segments", key), row.State!.BloomKey);
+    }
+
     private static SegmentAppendBatch Batch(long hour, int first, int count) => new()
     {
         Offsets = [.. Enumerable.Range(first, count).Select(o => (long)o)],

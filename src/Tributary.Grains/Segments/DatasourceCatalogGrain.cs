@@ -203,7 +203,10 @@ public sealed class DatasourceCatalogGrain(
             empty++;
         }
 
-        var staleHours = state.State.HourVersions.Keys.Where(h => h + HourMillis <= cutoff).ToList();
+        // An hour's published version is forgotten only once none of its segments is left (a failed drop keeps it
+        // served as before).
+        var listedHours = _chunks.SelectMany(c => c.Entries).Select(e => e.StartMs).ToHashSet();
+        var staleHours = state.State.HourVersions.Keys.Where(h => h + HourMillis <= cutoff && !listedHours.Contains(h)).ToList();
         if (empty > 0 || staleHours.Count > 0)
         {
             var before = (state.State.FirstChunk, new Dictionary<long, long>(state.State.HourVersions));
