@@ -4,7 +4,7 @@ namespace Tributary.Segments;
 
 /// <summary>
 /// Formats the object-store keys of one segment, all under <c>{prefix}/{segment key}/</c> (<see cref="SegmentKey"/>):
-/// the sealed segment <c>segment.tseg</c> and the open state's event chunks
+/// the sealed segment <c>segment.tseg</c>, its Bloom filter <c>bloom.tbf</c> and the open state's event chunks
 /// <c>open/{firstOffset:D20}-{lastOffset:D20}-{unique}.events</c>. This is the layout segment grains have always
 /// written, so existing stores stay readable.
 /// </summary>
@@ -18,6 +18,17 @@ public static class SegmentObjectKey
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         ArgumentException.ThrowIfNullOrEmpty(segmentKey);
         return $"{prefix}/{segmentKey}/segment.tseg";
+    }
+
+    /// <summary>
+    /// The key of the sealed segment's Bloom filter of partition-key values, next to the segment: the catalog stores
+    /// only this location, and brokers load the filter on demand. Deterministic, like <see cref="Sealed(string, string)"/>.
+    /// </summary>
+    public static string Bloom(string prefix, string segmentKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        ArgumentException.ThrowIfNullOrEmpty(segmentKey);
+        return $"{prefix}/{segmentKey}/bloom.tbf";
     }
 
     /// <summary>The key of the sealed segment <paramref name="id"/>.</summary>

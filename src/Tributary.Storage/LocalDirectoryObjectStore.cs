@@ -118,7 +118,15 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
     /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
-        File.Delete(PathOf(key));
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // a missing key is not an error, also when none of its directories exist
+        }
+
         return Task.CompletedTask;
     }
 

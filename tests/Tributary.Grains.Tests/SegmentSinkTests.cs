@@ -188,7 +188,7 @@ public sealed class SegmentSinkTests
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>Events over the last 90 minutes (so within the late window by the wall clock, and not early).</summary>
-    private static List<TestEvent> Generate(int first, int count)
+    internal static List<TestEvent> Generate(int first, int count)
     {
         var random = new Random(first + 7);
         var start = Now() - (90 * 60_000L);
@@ -204,7 +204,7 @@ public sealed class SegmentSinkTests
         return list;
     }
 
-    private static string Event(long ts, string pin, string action, string device, int user) =>
+    internal static string Event(long ts, string pin, string action, string device, int user) =>
         string.Create(CultureInfo.InvariantCulture, $$"""{"ts":"{{DateTimeOffset.FromUnixTimeMilliseconds(ts).UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}}","pin_id":"{{pin}}","action":"{{action}}","device":"{{device}}","app_version":"1.2","user_id":"u{{user}}","ip":"10.0.0.{{user % 250}}"}""");
 
     internal sealed record TestEvent(string Pin, string Action, string Device, long Ts, int User)
@@ -226,7 +226,13 @@ public sealed class SegmentSinkTests
             _root = root;
         }
 
+        /// <summary>Partitions of the environment's topic.</summary>
+        public const int PartitionCount = Partitions;
+
         public TestCluster Cluster { get; }
+
+        /// <summary>Root directory of the local segments store.</summary>
+        public string StorePath => Path.Combine(_root, "store");
 
         public string Topic { get; }
 
@@ -234,7 +240,7 @@ public sealed class SegmentSinkTests
 
         public string Datasource { get; }
 
-        public static async Task<SegmentEnvironment> StartAsync(short silos)
+        public static async Task<SegmentEnvironment> StartAsync(short silos, IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<TributaryClusterBuilder>? configure = null)
         {
             var topic = KafkaTestCluster.CreateTopic("segments", Partitions);
             var deadLetters = KafkaTestCluster.CreateTopic("segments-dl", 1);
@@ -247,7 +253,7 @@ public sealed class SegmentSinkTests
                 .Replace("\"partitions\": 16", $"\"partitions\": {Partitions}", StringComparison.Ordinal);
             await File.WriteAllTextAsync(Path.Combine(root, "datasources", datasource + ".json"), spec);
 
-            var cluster = await new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('s'))
+            var builder = new TributaryClusterBuilder(silos, TributaryClusterBuilder.NewId('s'))
                 .WithStream("segments", topic, SegmentIngestGrain.StreamNamespace, batchSize: 1000)
                 .With(new Dictionary<string, string?>
                 {
@@ -259,7 +265,9 @@ public sealed class SegmentSinkTests
                     ["Tributary:Segments:Store:Kind"] = "local",
                     ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
                 })
-                .DeployAsync();
+                .With(settings);
+            configure?.Invoke(builder);
+            var cluster = await builder.DeployAsync();
             return new SegmentEnvironment(cluster, topic, deadLetters, datasource, root);
         }
 

@@ -36,4 +36,27 @@ public sealed class SegmentsOptionsValidatorTests
         var failure = Assert.Single(new SegmentsOptionsValidator("Tributary:Segments").Validate(null, options).Failures!);
         Assert.StartsWith("Tributary:Segments:DatasourcesPath", failure, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Validate_RetentionNotPositive_FailsNamingTheKey()
+    {
+        var options = Valid();
+        options.Retention = TimeSpan.FromHours(-1);
+        var failure = Assert.Single(new SegmentsOptionsValidator("Tributary:Segments").Validate(null, options).Failures!);
+        Assert.StartsWith("Tributary:Segments:Retention must be positive", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CollectRetention_NotLongerThanTheLateWindowPlusAnHour_FailsNamingTheKeyAndDatasource()
+    {
+        var registry = DatasourceRegistry.Load(Path.Combine(AppContext.BaseDirectory, "silo-config", "datasources"));
+        var specs = registry.Names.Select(n => registry.Find(n)!).ToList();
+        var options = Valid();
+        options.Retention = TimeSpan.FromHours(4);
+        var failure = Assert.Single(SegmentsOptionsValidator.CollectRetention(options, specs.Where(s => s.Name == "pin_engagement"), "Tributary:Segments"));
+        Assert.StartsWith("Tributary:Segments:Retention (04:00:00) must be longer than datasource 'pin_engagement'", failure, StringComparison.Ordinal);
+
+        options.Retention = TimeSpan.FromDays(7);
+        Assert.Empty(SegmentsOptionsValidator.CollectRetention(options, specs, "Tributary:Segments"));
+    }
 }

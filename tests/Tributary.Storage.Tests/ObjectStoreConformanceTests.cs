@@ -155,6 +155,15 @@ public abstract class ObjectStoreConformanceTests
         Assert.Null(await store.GetInfoAsync("d/1", Ct));
     }
 
+    [Fact]
+    public async Task DeleteAsync_KeyUnderPrefixesThatHoldNothing_IsNotAnError()
+    {
+        // retention deletes every object a segment might have written, also those of a segment that never sealed
+        var store = await CreateStoreAsync();
+        await store.DeleteAsync("never/written/here/segment.tseg", Ct);
+        Assert.Null(await store.GetInfoAsync("never/written/here/segment.tseg", Ct));
+    }
+
     [Theory]
     [InlineData("/abs")]
     [InlineData("a//b")]

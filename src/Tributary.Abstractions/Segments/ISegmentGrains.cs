@@ -27,6 +27,14 @@ public interface ISegmentGrain : IGrainWithStringKey
     /// <summary>The segment's state and counters.</summary>
     [Alias("GetStatus")]
     ValueTask<SegmentStatus> GetStatusAsync();
+
+    /// <summary>
+    /// Retention: deletes the segment's objects (sealed segment, Bloom filter, persisted chunks) and its grain state, and
+    /// deactivates. Idempotent. Refused with an <see cref="InvalidOperationException"/> for a segment that is open and
+    /// holds events, unless its hour is past the configured retention (it then is dropped on activation anyway).
+    /// </summary>
+    [Alias("Drop")]
+    ValueTask DropAsync();
 }
 
 /// <summary>A datasource's segment timeline (key: the datasource name).</summary>
@@ -49,6 +57,14 @@ public interface IDatasourceCatalogGrain : IGrainWithStringKey
     /// </summary>
     [Alias("PublishVersion")]
     ValueTask<SegmentVersionPublished> PublishVersionAsync(SegmentVersionPublish publish);
+
+    /// <summary>
+    /// Applies the configured retention now (the catalog also does it hourly, by reminder): every sealed segment whose
+    /// hour ended longer ago than the retention is dropped (<see cref="ISegmentGrain.DropAsync"/>) and removed from the
+    /// timeline. Without a retention configured, does nothing.
+    /// </summary>
+    [Alias("ApplyRetention")]
+    ValueTask<SegmentRetentionApplied> ApplyRetentionAsync();
 }
 
 /// <summary>

@@ -66,7 +66,7 @@ public enum SegmentState
     /// <summary>Receiving events, held in memory (open state persisted periodically).</summary>
     Open = 0,
 
-    /// <summary>Immutable, serialized to the object store, registered with its Bloom filter.</summary>
+    /// <summary>Immutable, serialized to the object store with its Bloom filter next to it, registered with both locations.</summary>
     Sealed = 1,
 }
 
@@ -127,7 +127,10 @@ public sealed record SegmentTimelineEntry
     /// <summary>Events (as of the last report).</summary>
     [Id(6)] public long EventCount { get; init; }
 
-    /// <summary>Serialized Bloom filter of the partition-key values (sealed segments only).</summary>
+    /// <summary>
+    /// Legacy: the serialized Bloom filter inline, as catalogs stored it before Bloom filters became objects of their
+    /// own (<see cref="BloomObjectKey"/>). Never sent now; read only when a catalog migrates its old-format state.
+    /// </summary>
     [Id(7)] public byte[]? BloomFilter { get; init; }
 
     /// <summary>Object-store key of the sealed segment.</summary>
@@ -142,6 +145,12 @@ public sealed record SegmentTimelineEntry
     /// segments of the hour's published version.
     /// </summary>
     [Id(10)] public long Version { get; init; }
+
+    /// <summary>
+    /// Object-store key of the sealed segment's Bloom filter of partition-key values (<c>{prefix}/{segmentKey}/bloom.tbf</c>),
+    /// or null (open segments, or none written): the broker loads it lazily to prune, and never prunes without it.
+    /// </summary>
+    [Id(11)] public string? BloomObjectKey { get; init; }
 }
 
 /// <summary>
@@ -177,6 +186,20 @@ public sealed record SegmentVersionPublished
 
     /// <summary>The timeline's version after the swap.</summary>
     [Id(2)] public long TimelineVersion { get; init; }
+}
+
+/// <summary>What <see cref="IDatasourceCatalogGrain.ApplyRetentionAsync"/> did.</summary>
+[GenerateSerializer, Immutable, Alias("tributary.SegmentRetentionApplied")]
+public sealed record SegmentRetentionApplied
+{
+    /// <summary>Segments dropped from the timeline and deleted from the store.</summary>
+    [Id(0)] public int Dropped { get; init; }
+
+    /// <summary>Segments left in the timeline (of every version).</summary>
+    [Id(1)] public int Remaining { get; init; }
+
+    /// <summary>Segments ending at or before this time (Unix ms) were dropped; null without a retention.</summary>
+    [Id(2)] public long? CutoffMs { get; init; }
 }
 
 /// <summary>A datasource's timeline, with a version that changes whenever an entry changes state.</summary>

@@ -16,6 +16,7 @@ internal static class BenchCommand
         ["ingest"] = IngestBench.RunAsync,
         ["query"] = QueryBench.RunAsync,
         ["sql"] = SqlBench.RunAsync,
+        ["catalog"] = CatalogBench.RunAsync,
     };
 
     public static Command Create()

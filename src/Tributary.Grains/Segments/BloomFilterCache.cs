@@ -1,13 +1,17 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Tributary.Bitmaps.Bloom;
+using Tributary.Storage;
 
 namespace Tributary.Grains.Segments;
 
 /// <summary>
 /// The query brokers' decoded Bloom filters of sealed segments, shared by every broker activation of a silo (a
 /// singleton), bounded by <see cref="SegmentsOptions.BloomCacheBytes"/>: the least recently used filters are evicted
-/// first, and an evicted filter is decoded again from the timeline's bytes when a query next needs it. A sealed
-/// segment's filter never changes, so a key maps to one filter for its lifetime.
+/// first, and an evicted filter is read again from its object (<see cref="Tributary.Segments.SegmentTimelineEntry.BloomObjectKey"/>)
+/// when a query next needs it. A sealed segment's filter never changes, so a key maps to one filter for its lifetime.
 /// </summary>
 public sealed class BloomFilterCache
 {
@@ -15,19 +19,25 @@ public sealed class BloomFilterCache
     private readonly Dictionary<string, LinkedListNode<Entry>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<Entry> _recency = new();
     private readonly long _capacityBytes;
+    private readonly IObjectStore _store;
+    private readonly ILogger _logger;
     private long _bytes;
+    private long _loads;
 
-    /// <summary>Creates a cache bounded by the silo's segments options.</summary>
-    public BloomFilterCache(IOptions<SegmentsOptions> options)
-        : this(options.Value.BloomCacheBytes)
+    /// <summary>Creates a cache bounded by the silo's segments options, reading from the segments' object store.</summary>
+    public BloomFilterCache(IOptions<SegmentsOptions> options, [FromKeyedServices(ObjectStoreKeys.Segments)] IObjectStore store, ILogger<BloomFilterCache> logger)
+        : this(options.Value.BloomCacheBytes, store, logger)
     {
     }
 
-    /// <summary>Creates a cache holding at most <paramref name="capacityBytes"/> bytes of filters.</summary>
-    public BloomFilterCache(long capacityBytes)
+    /// <summary>Creates a cache holding at most <paramref name="capacityBytes"/> bytes of filters read from <paramref name="store"/>.</summary>
+    public BloomFilterCache(long capacityBytes, IObjectStore store, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacityBytes);
+        ArgumentNullException.ThrowIfNull(store);
         _capacityBytes = capacityBytes;
+        _store = store;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <summary>Bytes of filters held.</summary>
@@ -54,11 +64,18 @@ public sealed class BloomFilterCache
         }
     }
 
-    /// <summary>The filter of segment <paramref name="key"/>, decoded from <paramref name="serialized"/> when not held.</summary>
-    public BlockedBloomFilter GetOrAdd(string key, byte[] serialized)
+    /// <summary>Filters read from the object store so far (misses).</summary>
+    public long Loads => Interlocked.Read(ref _loads);
+
+    /// <summary>
+    /// The filter of segment <paramref name="key"/>, read from <paramref name="objectKey"/> when not held; null when the
+    /// object is missing or unreadable (logged with its key), which the broker takes as "cannot prune": a missing
+    /// filter costs a scan, never a wrong answer. A null is not cached, so a filter written later is found.
+    /// </summary>
+    public async ValueTask<BlockedBloomFilter?> GetOrLoadAsync(string key, string objectKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(serialized);
+        ArgumentException.ThrowIfNullOrEmpty(objectKey);
         lock (_gate)
         {
             if (_entries.TryGetValue(key, out var hit))
@@ -69,8 +86,28 @@ public sealed class BloomFilterCache
             }
         }
 
-        // Decode outside the lock: two brokers racing on one key decode twice, and the first one in wins.
-        var filter = BlockedBloomFilter.Read(serialized);
+        // Read outside the lock: two brokers racing on one key read twice, and the first one in wins.
+        Interlocked.Increment(ref _loads);
+        BlockedBloomFilter filter;
+        try
+        {
+            await using var stream = await _store.OpenReadAsync(objectKey, cancellationToken);
+            if (stream is null)
+            {
+                SegmentLog.BloomMissing(_logger, key, objectKey);
+                return null;
+            }
+
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy, cancellationToken);
+            filter = BlockedBloomFilter.Read(copy.GetBuffer().AsSpan(0, (int)copy.Length));
+        }
+        catch (BloomFilterFormatException e)
+        {
+            SegmentLog.BloomUnreadable(_logger, key, $"{_store.Location}{objectKey}", e);
+            return null;
+        }
+
         lock (_gate)
         {
             if (_entries.TryGetValue(key, out var raced))

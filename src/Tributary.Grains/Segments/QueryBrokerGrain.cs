@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Tributary.Bitmaps.Bloom;
 using Tributary.Grains.Telemetry;
 using Tributary.Query;
 using Tributary.Segments;
@@ -119,7 +120,7 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
             var timeline = await GrainFactory.GetGrain<IDatasourceCatalogGrain>(spec.Name).GetTimelineAsync();
             var plan = QueryPlanner.Plan(query, _registry.Layout(spec.Name));
             var report = new PruningReport();
-            var descriptors = timeline.Segments.Select(Describe);
+            var descriptors = await DescribeAsync(timeline.Segments, plan, timeout.Token);
             var scan = plan.Prune(descriptors, report, limits);
             var tags = new TagList { { "datasource", spec.Name }, { "query_type", query.QueryType } };
             CountPruned(report, tags);
@@ -168,16 +169,48 @@ public sealed class QueryBrokerGrain : Grain, IQueryBrokerGrain
         }
     }
 
-    private SegmentDescriptor Describe(SegmentTimelineEntry entry)
+    /// <summary>
+    /// Describes the timeline's segments for pruning. Bloom filters are loaded (through the cache) only for sealed
+    /// segments that interval and partition pruning keep and that the query constrains by key, i.e. only where a filter
+    /// can still prune; a segment whose filter cannot be loaded is described without one, so it is scanned.
+    /// </summary>
+    private async Task<SegmentDescriptor[]> DescribeAsync(SegmentTimelineEntry[] entries, QueryPlan plan, CancellationToken cancellationToken)
     {
-        Func<string, bool>? mightContain = null;
-        if (entry is { State: SegmentState.Sealed, BloomFilter: { } bytes })
+        var descriptors = new SegmentDescriptor[entries.Length];
+        var loads = new List<(int Index, ValueTask<BlockedBloomFilter?> Load)>();
+        for (var i = 0; i < entries.Length; i++)
         {
-            var bloom = _blooms.GetOrAdd(entry.Key, bytes);
-            mightContain = bloom.MayContain;
+            var entry = entries[i];
+            var descriptor = new SegmentDescriptor(entry.Key, entry.StartMs, entry.EndMs, entry.Partition);
+            descriptors[i] = descriptor;
+            if (entry is { State: SegmentState.Sealed, BloomObjectKey: { } bloomKey }
+                && plan.KeysFor(entry.Partition) is { Count: > 0 }
+                && plan.Decide(descriptor) == PruneDecision.Scan)
+            {
+                // Cache hits complete at once; misses read the store, at most MaxQueryParallelism at a time.
+                loads.Add((i, _blooms.GetOrLoadAsync(entry.Key, bloomKey, cancellationToken)));
+                if (loads.Count >= _options.MaxQueryParallelism)
+                {
+                    await CompleteAsync();
+                }
+            }
         }
 
-        return new SegmentDescriptor(entry.Key, entry.StartMs, entry.EndMs, entry.Partition, mightContain);
+        await CompleteAsync();
+        return descriptors;
+
+        async Task CompleteAsync()
+        {
+            foreach (var (index, load) in loads)
+            {
+                if (await load is { } bloom)
+                {
+                    descriptors[index] = descriptors[index] with { MightContain = bloom.MayContain };
+                }
+            }
+
+            loads.Clear();
+        }
     }
 
     private async Task FanOutAsync(List<SegmentDescriptor> scan, byte[] queryJson, NativeQuery query, Query.ICardinalitySketchFactory sketches, QueryMerger merger, CancellationToken cancellationToken)

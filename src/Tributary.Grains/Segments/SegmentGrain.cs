@@ -37,14 +37,18 @@ public sealed class SegmentGrainState
 
     /// <summary>Sealed size, bytes.</summary>
     [Id(6)] public long SizeBytes { get; set; }
+
+    /// <summary>Object key of the sealed segment's Bloom filter; null for segments sealed before filters became objects (written on their next activation).</summary>
+    [Id(7)] public string? BloomKey { get; set; }
 }
 
 /// <summary>
 /// One segment (<see cref="SegmentKey"/>): an <see cref="OpenSegment"/> in memory while open; its raw events are
 /// persisted in offset-named chunks to the object store (and listed in grain state with the offset they reach), so a
 /// new activation rebuilds exactly what was durable and drops replays by offset. Sealing writes the immutable segment
-/// to the object store, registers it with its Bloom filter in the <see cref="IDatasourceCatalogGrain"/>, and deletes
-/// the chunks; a sealed segment loads lazily on its first query after activation.
+/// to the object store with its Bloom filter as an object next to it, registers both locations (never the filter's
+/// bytes) in the <see cref="IDatasourceCatalogGrain"/>, and deletes the chunks; a sealed segment loads lazily on its
+/// first query after activation.
 /// </summary>
 /// <remarks>
 /// Chunk format: <see cref="EventChunk"/>. Chunk names (<see cref="SegmentObjectKey.Chunk"/>) carry their first and
@@ -76,6 +80,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     private TributaryMetrics.SegmentGauge? _gauge;
     private KeyValuePair<string, object?>[] _tags = [];
     private GrainLogScope? _logScope;
+    private bool _dropped;
 
     /// <summary>Creates the grain.</summary>
     public SegmentGrain(
@@ -112,6 +117,14 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         var s = _state.State;
         _maxApplied = s.PersistedOffset;
         SegmentLog.Activated(_logger, _key, s.PersistedOffset, s.Chunks.Count);
+        if (Expired())
+        {
+            // Past retention: whatever is left of it (a drop interrupted midway, a late activation) goes, and it never
+            // registers again, so the catalog's retention cannot be undone by an activation.
+            await DropCoreAsync(cancellationToken);
+            return;
+        }
+
         if (!s.Sealed)
         {
             _open = new OpenSegment(_spec, _id);
@@ -126,6 +139,13 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
         else
         {
+            if (s.BloomKey is null)
+            {
+                // Sealed before Bloom filters were objects of their own: write it once, so brokers can prune this segment.
+                await WriteBloomAsync(await LoadSealedAsync(cancellationToken), cancellationToken);
+                await _state.WriteStateAsync(cancellationToken);
+            }
+
             // A crash between the sealed state write and the catalog registration is repaired here.
             await RegisterAsync();
         }
@@ -189,7 +209,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             _maxApplied = offset;
             if (_open is null)
             {
-                (rejected ??= []).Add(new SegmentRejection(offset, $"segment {_key} is sealed"));
+                (rejected ??= []).Add(new SegmentRejection(offset, _dropped ? $"segment {_key} is past retention and was dropped" : $"segment {_key} is sealed"));
                 continue;
             }
 
@@ -250,10 +270,33 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     }
 
     /// <inheritdoc />
+    public async ValueTask DropAsync()
+    {
+        if (!_dropped)
+        {
+            if (_open is { EventCount: > 0 } && !Expired())
+            {
+                throw new InvalidOperationException($"Segment {_key} is open and holds {_open.EventCount} events: only sealed segments (or those past retention) are dropped.");
+            }
+
+            await DropCoreAsync(CancellationToken.None);
+        }
+
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
     public async ValueTask<byte[]> QueryAsync(byte[] queryJson, CancellationToken cancellationToken = default)
     {
         var query = QueryParser.Parse(queryJson);
         var limits = QueryLimits.Resolve(query.Context, _options.Limits);
+        if (_dropped)
+        {
+            // A broker that read the timeline just before retention dropped this segment: it holds nothing now.
+            using var empty = new OpenSegment(_spec!, _id);
+            return PartialResultCodec.Serialize(_executor.Execute(query, empty, limits, cancellationToken));
+        }
+
         ISegment segment = _open is not null ? _open : await LoadSealedAsync(cancellationToken);
         var partial = _executor.Execute(query, segment, limits, cancellationToken);
         return PartialResultCodec.Serialize(partial);
@@ -398,6 +441,17 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         var s = _state.State;
         var objectKey = SegmentObjectKey.Sealed(_options.KeyPrefix, _key);
         var sealedSegment = await SegmentObjects.SealToAsync(_store, objectKey, open);
+        try
+        {
+            // Before the state write: a sealed state always names a Bloom object that exists.
+            await WriteBloomAsync(sealedSegment, CancellationToken.None);
+        }
+        catch
+        {
+            sealedSegment.Dispose();
+            throw;
+        }
+
         var chunks = s.Chunks.ToList();
         s.Sealed = true;
         s.ObjectKey = objectKey;
@@ -448,15 +502,44 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         return _sealed;
     }
 
+    private bool Expired() =>
+        _options.Retention is { } retention && EndMs <= _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)retention.TotalMilliseconds;
+
+    /// <summary>Deletes every object of the segment and its grain state; afterwards it holds nothing and takes no events.</summary>
+    private async Task DropCoreAsync(CancellationToken cancellationToken)
+    {
+        var s = _state.State;
+        var objects = new List<string>(s.Chunks) { SegmentObjectKey.Sealed(_options.KeyPrefix, _key), SegmentObjectKey.Bloom(_options.KeyPrefix, _key) };
+        objects.AddRange(new[] { s.ObjectKey, s.BloomKey }.OfType<string>());
+        foreach (var key in objects.Distinct(StringComparer.Ordinal))
+        {
+            await _store.DeleteAsync(key, cancellationToken);
+        }
+
+        if (_state.RecordExists)
+        {
+            await _state.ClearStateAsync(cancellationToken);
+        }
+
+        _open?.Dispose();
+        _open = null;
+        _sealed?.Dispose();
+        _sealed = null;
+        _pending.Clear();
+        _dropped = true;
+        SegmentLog.Dropped(_logger, _key, objects.Count);
+    }
+
+    private async Task WriteBloomAsync(SealedSegment segment, CancellationToken cancellationToken)
+    {
+        var bloomKey = SegmentObjectKey.Bloom(_options.KeyPrefix, _key);
+        await SegmentObjects.WriteBloomAsync(_store, bloomKey, segment, cancellationToken);
+        _state.State.BloomKey = bloomKey;
+    }
+
     private async Task RegisterAsync()
     {
         var s = _state.State;
-        byte[]? bloom = null;
-        if (s.Sealed)
-        {
-            bloom = (await LoadSealedAsync(CancellationToken.None)).BloomFilter.ToArray();
-        }
-
         await GrainFactory.GetGrain<IDatasourceCatalogGrain>(_id.Datasource).RegisterAsync(new SegmentTimelineEntry
         {
             Key = _key,
@@ -466,7 +549,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
             State = s.Sealed ? SegmentState.Sealed : SegmentState.Open,
             RowCount = _open?.RowCount ?? s.RowCount,
             EventCount = _open?.EventCount ?? s.EventCount,
-            BloomFilter = bloom,
+            BloomObjectKey = s.Sealed ? s.BloomKey : null,
             ObjectKey = s.ObjectKey,
             SizeBytes = s.SizeBytes,
             Version = _version,

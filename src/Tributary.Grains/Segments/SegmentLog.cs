@@ -45,4 +45,22 @@ internal static partial class SegmentLog
 
     [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Segment {Key} refused a batch: its sender had sent through offset {Sent} but only {Applied} is applied here (events lost with a dead activation); the sender replays")]
     public static partial void Refused(ILogger logger, string key, long sent, long applied);
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Warning, Message = "Bloom filter of sealed segment {Key} is missing at {ObjectKey}; its segment is scanned, not pruned")]
+    public static partial void BloomMissing(ILogger logger, string key, string objectKey);
+
+    [LoggerMessage(EventId = 5016, Level = LogLevel.Warning, Message = "Bloom filter of sealed segment {Key} at {ObjectKey} is unreadable; its segment is scanned, not pruned")]
+    public static partial void BloomUnreadable(ILogger logger, string key, string objectKey, Exception exception);
+
+    [LoggerMessage(EventId = 5017, Level = LogLevel.Information, Message = "Catalog of {Datasource} migrated {Segments} segments from its old single-row state into {Chunks} chunks ({Blooms} Bloom filters written as objects)")]
+    public static partial void CatalogMigrated(ILogger logger, string datasource, int segments, int chunks, int blooms);
+
+    [LoggerMessage(EventId = 5018, Level = LogLevel.Information, Message = "Segment {Key} dropped by retention: its objects ({Objects} keys) and grain state deleted")]
+    public static partial void Dropped(ILogger logger, string key, int objects);
+
+    [LoggerMessage(EventId = 5019, Level = LogLevel.Information, Message = "Catalog of {Datasource} applied retention: {Dropped} segments ending at or before {Cutoff} dropped, {Remaining} left")]
+    public static partial void RetentionApplied(ILogger logger, string datasource, int dropped, DateTimeOffset cutoff, int remaining);
+
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "Catalog of {Datasource} could not drop segment {Key} by retention; it stays listed and is retried at the next pass")]
+    public static partial void RetentionDropFailed(ILogger logger, string datasource, string key, Exception exception);
 }

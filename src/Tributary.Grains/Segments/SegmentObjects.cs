@@ -61,4 +61,16 @@ public static class SegmentObjects
             }
         }
     }
+
+    /// <summary>
+    /// Writes the Bloom filter of <paramref name="segment"/>'s partition-key values under <paramref name="key"/>
+    /// (<see cref="SegmentObjectKey.Bloom"/>), so the catalog need not hold it. Writing it again overwrites the same object.
+    /// </summary>
+    public static Task WriteBloomAsync(IObjectStore store, string key, SealedSegment segment, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(segment);
+        return store.PutAsync(key, segment.BloomFilter.ToArray(), cancellationToken);
+    }
 }

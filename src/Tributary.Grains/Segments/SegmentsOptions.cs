@@ -30,6 +30,14 @@ public sealed class SegmentsOptions
     /// <summary>Bytes of decoded Bloom filters of sealed segments the query brokers of a silo keep (LRU beyond it; 64 MiB).</summary>
     public long BloomCacheBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// How long segments are kept: a segment whose hour ended longer ago than this is dropped from its datasource's
+    /// timeline and deleted from the object store (hourly, by the catalog's reminder). Null (the default) keeps
+    /// segments forever. Must be longer than every datasource's late window plus its hour, so no segment that still
+    /// takes events is dropped.
+    /// </summary>
+    public TimeSpan? Retention { get; set; }
+
     /// <summary>Query limits (timeouts, rows, buckets, segments).</summary>
     public QueryLimitsOptions Limits { get; set; } = new();
 }
@@ -89,9 +97,38 @@ public sealed class SegmentsOptionsValidator(string section) : IValidateOptions<
             yield return $"{section}:KeyPrefix must not be empty.";
         }
 
+        if (options.Retention is { } retention && retention <= TimeSpan.Zero)
+        {
+            yield return $"{section}:Retention must be positive when set (was {retention}); leave it unset to keep segments forever.";
+        }
+
         foreach (var failure in QueryLimitsOptionsValidator.Validate(options.Limits, $"{section}:Limits"))
         {
             yield return failure;
+        }
+    }
+
+    /// <summary>
+    /// The retention problems against the datasources served: <see cref="SegmentsOptions.Retention"/> must be longer than
+    /// each datasource's late window plus one hour (a segment takes events until its hour plus the late window has
+    /// passed), naming the key and the datasource.
+    /// </summary>
+    public static IEnumerable<string> CollectRetention(SegmentsOptions options, IEnumerable<Tributary.Segments.Schema.DatasourceSpec> datasources, string section)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(datasources);
+        if (options.Retention is not { } retention || retention <= TimeSpan.Zero)
+        {
+            yield break;
+        }
+
+        foreach (var spec in datasources)
+        {
+            var open = spec.LateWindow + TimeSpan.FromHours(1);
+            if (retention <= open)
+            {
+                yield return $"{section}:Retention ({retention}) must be longer than datasource '{spec.Name}'s late window plus its hour ({open}): a segment still taking events would be dropped.";
+            }
         }
     }
 }

@@ -33,7 +33,14 @@ public static class SegmentsSiloBuilderExtensions
 
         services.AddOptions<SegmentsOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SegmentsOptions>>(new SegmentsOptionsValidator(section.Path)));
-        services.TryAddSingleton(DatasourceRegistry.Load(options.DatasourcesPath));
+        var registry = DatasourceRegistry.Load(options.DatasourcesPath);
+        var retention = SegmentsOptionsValidator.CollectRetention(options, registry.Names.Select(n => registry.Find(n)!), section.Path).ToList();
+        if (retention.Count > 0)
+        {
+            throw new OptionsValidationException(section.Path, typeof(SegmentsOptions), retention);
+        }
+
+        services.TryAddSingleton(registry);
         services.AddObjectStore(ObjectStoreKeys.Segments, section.GetSection("Store"), "segments-store");
         services.TryAddSingleton<ISegmentQueryExecutor, SegmentEngineQueryExecutor>();
         services.TryAddSingleton<BloomFilterCache>();
