@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
 using Tributary.Grains.Telemetry;
 using Tributary.Query;
 using Tributary.Segments;
@@ -54,7 +53,6 @@ public sealed class SegmentGrainState
 /// Chunk format: <see cref="EventChunk"/>. Chunk names (<see cref="SegmentObjectKey.Chunk"/>) carry their first and
 /// last offsets and a unique suffix; a chunk uploaded by a write that then failed is never listed, so never read.
 /// </remarks>
-[PreferLocalPlacement]
 public sealed class SegmentGrain : Grain, ISegmentGrain
 {
     private readonly IPersistentState<SegmentGrainState> _state;

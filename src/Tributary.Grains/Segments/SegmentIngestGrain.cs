@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
 using Tributary.Grains.Streaming;
 using Tributary.Segments;
 using Tributary.Segments.Ingest;
@@ -48,7 +47,6 @@ public sealed class SegmentIngestState
 /// it (its activation died before persisting), or the stream resumes past the checkpoint, the sink re-reads its
 /// partition from the checkpoint straight from Kafka.
 /// </remarks>
-[PreferLocalPlacement]
 [ImplicitStreamSubscription(StreamNamespace)]
 public sealed class SegmentIngestGrain : PartitionSinkGrain, ISegmentIngestGrain
 {

@@ -198,6 +198,13 @@ public abstract class PartitionSinkGrain : Grain, IStreamSubscriptionObserver, I
             }
 
             _deliveredNext = Math.Max(_deliveredNext, records[^1].Offset + 1);
+            if (first < _committed)
+            {
+                // A redelivery from below the durable checkpoint: the queue's reader started at a group offset that lags it
+                // (an owner stopped before its commit reached Kafka). Report the checkpoint again so this silo commits it.
+                _checkpointer?.Checkpoint(Topic, Partition, _committed);
+            }
+
             await RouteFreshAsync(records);
             await PersistAsync(force: false);
         });

@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using Orleans.Placement;
 
 namespace Tributary.Grains.Streaming;
 
@@ -35,7 +34,6 @@ public sealed class PartitionStatsState : PartitionConsumerState
 /// the pulling agent never moves past what a new activation can reload. It does not replay gaps: it exists to count
 /// them (<see cref="PartitionStatsState.OffsetGaps"/>), which would expose a provider that skipped records.
 /// </remarks>
-[PreferLocalPlacement]
 [ImplicitStreamSubscription(StreamNamespace)]
 public sealed class PartitionStatsGrain(
     [PersistentState("partition-stats", "tributary")] IPersistentState<PartitionStatsState> state,
