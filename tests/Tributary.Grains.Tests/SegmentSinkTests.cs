@@ -234,7 +234,7 @@ public sealed class SegmentSinkTests
 
         public string Datasource { get; }
 
-        public static async Task<SegmentEnvironment> StartAsync(short silos)
+        public static async Task<SegmentEnvironment> StartAsync(short silos, IReadOnlyDictionary<string, string?>? settings = null)
         {
             var topic = KafkaTestCluster.CreateTopic("segments", Partitions);
             var deadLetters = KafkaTestCluster.CreateTopic("segments-dl", 1);
@@ -259,6 +259,7 @@ public sealed class SegmentSinkTests
                     ["Tributary:Segments:Store:Kind"] = "local",
                     ["Tributary:Segments:Store:LocalPath"] = Path.Combine(root, "store"),
                 })
+                .With(settings)
                 .DeployAsync();
             return new SegmentEnvironment(cluster, topic, deadLetters, datasource, root);
         }

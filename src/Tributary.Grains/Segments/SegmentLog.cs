@@ -45,4 +45,7 @@ internal static partial class SegmentLog
 
     [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Segment {Key} refused a batch: its sender had sent through offset {Sent} but only {Applied} is applied here (events lost with a dead activation); the sender replays")]
     public static partial void Refused(ILogger logger, string key, long sent, long applied);
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Debug, Message = "Segment {Key} unloaded its sealed segment ({Bytes} bytes) to stay within the silo's memory budget; it reloads on its next query")]
+    public static partial void Unloaded(ILogger logger, string key, long bytes);
 }
