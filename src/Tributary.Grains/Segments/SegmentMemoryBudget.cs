@@ -22,6 +22,7 @@ public sealed class SegmentMemoryBudget : IDisposable
     private long _clock;
     private long _loadedBytes;
     private long _unloads;
+    private long _loads;
 
     /// <summary>Creates the budget from the options.</summary>
     public SegmentMemoryBudget(IOptions<SegmentsOptions> options)
@@ -49,6 +50,9 @@ public sealed class SegmentMemoryBudget : IDisposable
     /// <summary>Sealed segments asked to unload since start.</summary>
     public long Unloads => Interlocked.Read(ref _unloads);
 
+    /// <summary>Sealed segments loaded (sealed here, or read from the object store) since start.</summary>
+    public long Loads => Interlocked.Read(ref _loads);
+
     /// <summary>Sealed segments loaded and accounted now.</summary>
     public int LoadedCount
     {
@@ -71,6 +75,7 @@ public sealed class SegmentMemoryBudget : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         ArgumentNullException.ThrowIfNull(unload);
         var lease = new Lease(this, bytes, unload);
+        Interlocked.Increment(ref _loads);
         List<Lease>? victims = null;
         lock (_lock)
         {
