@@ -14,7 +14,8 @@ namespace Tributary.Cli.Bench;
 /// <c>bench memory</c>: 24 simulated hours x 16 partitions of generated events appended to the segment grains of one
 /// embedded silo and sealed hour by hour, under <c>Tributary:Segments:MemoryBudgetMb</c> (512 unless
 /// <c>--memory-budget-mb</c>). Measures the process's resident memory (<c>/proc/self/status</c> VmRSS, and its peak
-/// VmHWM) after ingest and after the queries, checks that counts over all 24 hours and per hour equal the events
+/// VmHWM) after ingest and after the queries (and after a forced full GC, to separate live memory from garbage),
+/// checks that counts over all 24 hours and per hour equal the events
 /// produced (reloading unloaded segments), and the P99 of hourly queries that had to reload segments.
 /// </summary>
 internal static class MemoryBench
@@ -89,7 +90,13 @@ internal static class MemoryBench
             var rssAfterQueries = ProcStatusMb("VmRSS");
             var peak = ProcStatusMb("VmHWM");
             var managed = GC.GetTotalMemory(forceFullCollection: false) / 1048576;
-            await Console.Error.WriteLineAsync($"memory: queries {(exact ? "exact" : "NOT EXACT")}; {cold.Count} cold hourly queries P50 {Percentile(cold, 0.5):0.0} ms P99 {Percentile(cold, 0.99):0.0} ms, {warm.Count} warm; all-24h count P50 {Percentile(full, 0.5):0.0} ms; RSS {rssAfterQueries} MB (peak {peak} MB, managed heap {managed} MB); {budget.Unloads} unloads, peak sealed loaded {budget.PeakLoadedBytes / 1048576.0:0.0} MB");
+
+            // What is live, without the garbage the GC had not collected yet (unloaded segments' byte arrays sit in the
+            // large object heap until a full collection): a full compacting collection, then RSS again.
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            var rssAfterGc = ProcStatusMb("VmRSS");
+            await Console.Error.WriteLineAsync($"memory: queries {(exact ? "exact" : "NOT EXACT")}; {cold.Count} cold hourly queries P50 {Percentile(cold, 0.5):0.0} ms P99 {Percentile(cold, 0.99):0.0} ms, {warm.Count} warm; all-24h count P50 {Percentile(full, 0.5):0.0} ms; RSS {rssAfterQueries} MB (peak {peak} MB, managed heap {managed} MB; {rssAfterGc} MB after a full GC); {budget.Unloads} unloads, peak sealed loaded {budget.PeakLoadedBytes / 1048576.0:0.0} MB");
             return JsonSerializer.Serialize(new
             {
                 scenario = "memory",
@@ -98,6 +105,7 @@ internal static class MemoryBench
                 budget_mb = budgetMb,
                 rss_mb = rssAfterQueries,
                 rss_after_ingest_mb = rssAfterIngest,
+                rss_after_full_gc_mb = rssAfterGc,
                 rss_peak_mb = peak,
                 sealed_loaded_peak_mb = Math.Round(budget.PeakLoadedBytes / 1048576.0, 1),
                 unloads = budget.Unloads,
