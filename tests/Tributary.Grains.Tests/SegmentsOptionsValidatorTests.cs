@@ -19,6 +19,17 @@ public sealed class SegmentsOptionsValidatorTests
         Assert.Contains("Tributary:Segments:BloomCacheBytes must be positive (was 0).", result.Failures!);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Validate_MemoryBudgetMbNotPositive_FailsNamingTheKey(double budget)
+    {
+        var options = Valid();
+        options.MemoryBudgetMb = budget;
+        var result = new SegmentsOptionsValidator("Tributary:Segments").Validate(null, options);
+        Assert.Contains(result.Failures!, f => f.StartsWith("Tributary:Segments:MemoryBudgetMb must be a positive number", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Validate_BadSetting_FailsNamingTheKeyUnderTheSection()
     {

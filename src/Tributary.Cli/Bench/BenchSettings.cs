@@ -1,4 +1,4 @@
 namespace Tributary.Cli.Bench;
 
-/// <summary>Common benchmark settings.</summary>
-internal sealed record BenchSettings(long? Events, int BatchSize);
+/// <summary>Common benchmark settings (<see cref="MemoryBudgetMb"/> is read by <c>bench memory</c> only).</summary>
+internal sealed record BenchSettings(long? Events, int BatchSize, double? MemoryBudgetMb = null);

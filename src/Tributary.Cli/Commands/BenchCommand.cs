@@ -17,6 +17,7 @@ internal static class BenchCommand
         ["query"] = QueryBench.RunAsync,
         ["sql"] = SqlBench.RunAsync,
         ["catalog"] = CatalogBench.RunAsync,
+        ["memory"] = MemoryBench.RunAsync,
     };
 
     public static Command Create()
@@ -24,11 +25,12 @@ internal static class BenchCommand
         var scenario = new Argument<string>("scenario") { Description = $"One of: {string.Join(", ", Scenarios.Keys)}, all.", DefaultValueFactory = _ => "all" };
         var events = new Option<long?>("--events") { Description = "Events to process (default per scenario)." };
         var batch = new Option<int>("--batch-size") { Description = "Records per batch container.", DefaultValueFactory = _ => 1000 };
-        var command = new Command("bench", "Run a benchmark scenario; the last line printed is one JSON object.") { scenario, events, batch };
+        var budget = new Option<double?>("--memory-budget-mb") { Description = "Tributary:Segments:MemoryBudgetMb for the memory scenario (default 512)." };
+        var command = new Command("bench", "Run a benchmark scenario; the last line printed is one JSON object.") { scenario, events, batch, budget };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var name = parse.GetValue(scenario)!;
-            var settings = new BenchSettings(parse.GetValue(events), parse.GetValue(batch));
+            var settings = new BenchSettings(parse.GetValue(events), parse.GetValue(batch), parse.GetValue(budget));
             var selected = name == "all" ? Scenarios.Keys.ToList() : [name];
             foreach (var s in selected)
             {

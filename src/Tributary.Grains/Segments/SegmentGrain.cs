@@ -47,7 +47,9 @@ public sealed class SegmentGrainState
 /// new activation rebuilds exactly what was durable and drops replays by offset. Sealing writes the immutable segment
 /// to the object store with its Bloom filter as an object next to it, registers both locations (never the filter's
 /// bytes) in the <see cref="IDatasourceCatalogGrain"/>, and deletes the chunks; a sealed segment loads lazily on its
-/// first query after activation.
+/// first query after activation. A loaded sealed segment holds a
+/// lease of the silo's <see cref="SegmentMemoryBudget"/>: when the budget evicts it (least recently queried first) the
+/// grain drops the segment, keeps its small state, and reloads from the object store on its next query.
 /// </summary>
 /// <remarks>
 /// Chunk format: <see cref="EventChunk"/>. Chunk names (<see cref="SegmentObjectKey.Chunk"/>) carry their first and
@@ -59,6 +61,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     private readonly DatasourceRegistry _registry;
     private readonly IObjectStore _store;
     private readonly ISegmentQueryExecutor _executor;
+    private readonly SegmentMemoryBudget _budget;
     private readonly SegmentsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SegmentGrain> _logger;
@@ -68,6 +71,8 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     private SegmentId _id;
     private OpenSegment? _open;
     private SealedSegment? _sealed;
+    private SegmentMemoryBudget.Lease? _lease;
+    private TaskScheduler? _scheduler;
     private RowParser? _parser;
     private ParsedRow? _scratch;
     private long _maxApplied = -1;
@@ -86,6 +91,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         DatasourceRegistry registry,
         [FromKeyedServices(ObjectStoreKeys.Segments)] IObjectStore store,
         ISegmentQueryExecutor executor,
+        SegmentMemoryBudget budget,
         IOptions<SegmentsOptions> options,
         TimeProvider time,
         ILogger<SegmentGrain> logger)
@@ -94,6 +100,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         _registry = registry;
         _store = store;
         _executor = executor;
+        _budget = budget;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -105,6 +112,9 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
+
+        // The activation's scheduler: the budget evicts from other grains' turns, and the unload must run on this one.
+        _scheduler = TaskScheduler.Current;
         var (datasource, hour, partition, version) = SegmentKey.ParseVersioned(_key);
         _version = version;
         _spec = _registry.Find(datasource) ?? throw new InvalidOperationException($"Segment {_key}: no datasource spec named '{datasource}'.");
@@ -174,7 +184,10 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         {
             _gauge?.Dispose();
             _open?.Dispose();
+            _lease?.Dispose();
+            _lease = null;
             _sealed?.Dispose();
+            _sealed = null;
         }
     }
 
@@ -296,6 +309,9 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
 
         ISegment segment = _open is not null ? _open : await LoadSealedAsync(cancellationToken);
+        _lease?.Touch();
+
+        // Synchronous from here to the end of the turn, so an unload queued by the budget cannot run mid-query.
         var partial = _executor.Execute(query, segment, limits, cancellationToken);
         return PartialResultCodec.Serialize(partial);
     }
@@ -469,7 +485,7 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
         }
 
         _pending.Clear();
-        _sealed = sealedSegment;
+        Hold(sealedSegment);
         _open = null;
         open.Dispose();
         await RegisterAsync();
@@ -492,12 +508,48 @@ public sealed class SegmentGrain : Grain, ISegmentGrain
 
         var started = Stopwatch.GetTimestamp();
         var key = _state.State.ObjectKey!;
-        _sealed = await SegmentObjects.LoadAsync(_store, key, cancellationToken)
+        var loaded = await SegmentObjects.LoadAsync(_store, key, cancellationToken)
             ?? throw new InvalidOperationException($"Segment {_key}: sealed object '{key}' is missing from the object store.");
+        if (_sealed is not null)
+        {
+            // A query that interleaved (another load finished first): keep that one.
+            loaded.Dispose();
+            return _sealed;
+        }
+
+        Hold(loaded);
         _reloaded = true;
         TributaryMetrics.SegmentLoadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
         PublishGauge();
-        return _sealed;
+        return loaded;
+    }
+
+    /// <summary>Keeps <paramref name="segment"/> loaded under a lease of the silo's memory budget.</summary>
+    private void Hold(SealedSegment segment)
+    {
+        _sealed = segment;
+        _lease?.Dispose();
+        var scheduler = _scheduler ?? TaskScheduler.Current;
+        SegmentMemoryBudget.Lease? lease = null;
+        lease = _budget.Loaded(segment.SizeInBytes, () => _ = Task.Factory.StartNew(() => Unload(lease!), CancellationToken.None, TaskCreationOptions.None, scheduler));
+        _lease = lease;
+    }
+
+    /// <summary>Drops the sealed segment the budget evicted (on the grain's scheduler, between turns of this grain).</summary>
+    private void Unload(SegmentMemoryBudget.Lease lease)
+    {
+        if (!ReferenceEquals(_lease, lease) || _sealed is null)
+        {
+            // Reloaded since (a newer lease) or already gone with the activation.
+            return;
+        }
+
+        _lease = null;
+        lease.Dispose();
+        _sealed.Dispose();
+        _sealed = null;
+        PublishGauge();
+        SegmentLog.Unloaded(_logger, _key, lease.Bytes);
     }
 
     private bool Expired() =>

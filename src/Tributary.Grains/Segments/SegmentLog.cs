@@ -63,4 +63,7 @@ internal static partial class SegmentLog
 
     [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "Catalog of {Datasource} could not drop segment {Key} by retention; it stays listed and is retried at the next pass")]
     public static partial void RetentionDropFailed(ILogger logger, string datasource, string key, Exception exception);
+
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Debug, Message = "Segment {Key} unloaded its sealed segment ({Bytes} bytes) to stay within the silo's memory budget; it reloads on its next query")]
+    public static partial void Unloaded(ILogger logger, string key, long bytes);
 }

@@ -38,6 +38,13 @@ public sealed class SegmentsOptions
     /// </summary>
     public TimeSpan? Retention { get; set; }
 
+    /// <summary>
+    /// Memory budget of this silo's loaded sealed segments, MiB (fractions allowed); beyond it the least recently
+    /// queried sealed segments unload and reload from the object store on their next query (see
+    /// <see cref="SegmentMemoryBudget"/>). Open segments do not count and never unload. Default 2048.
+    /// </summary>
+    public double MemoryBudgetMb { get; set; } = 2048;
+
     /// <summary>Query limits (timeouts, rows, buckets, segments).</summary>
     public QueryLimitsOptions Limits { get; set; } = new();
 }
@@ -90,6 +97,11 @@ public sealed class SegmentsOptionsValidator(string section) : IValidateOptions<
         if (options.BloomCacheBytes <= 0)
         {
             yield return $"{section}:BloomCacheBytes must be positive (was {options.BloomCacheBytes}).";
+        }
+
+        if (!(options.MemoryBudgetMb > 0) || double.IsInfinity(options.MemoryBudgetMb) || options.MemoryBudgetMb * 1024 * 1024 < 1)
+        {
+            yield return $"{section}:MemoryBudgetMb must be a positive number of MiB (was {options.MemoryBudgetMb.ToString(System.Globalization.CultureInfo.InvariantCulture)}).";
         }
 
         if (string.IsNullOrWhiteSpace(options.KeyPrefix))

@@ -44,6 +44,7 @@ public static class SegmentsSiloBuilderExtensions
         services.AddObjectStore(ObjectStoreKeys.Segments, section.GetSection("Store"), "segments-store");
         services.TryAddSingleton<ISegmentQueryExecutor, SegmentEngineQueryExecutor>();
         services.TryAddSingleton<BloomFilterCache>();
+        services.TryAddSingleton<SegmentMemoryBudget>();
         services.TryAddSingleton(_ => new DeadLetterProducer(bootstrapServers, kafkaSettings));
         return silo;
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Tributary.Grains.Segments;
 
 namespace Tributary.Grains.Telemetry;
 
@@ -21,6 +22,7 @@ public static class TributaryMetrics
 
     private static readonly Meter Meter = new(MeterName);
     private static readonly ConcurrentDictionary<SegmentGauge, byte> Segments = new();
+    private static readonly ConcurrentDictionary<SegmentMemoryBudget, byte> Budgets = new();
 
     /// <summary>Records routed by a sink (fresh records only; replays of what was routed before are dropped first). Tags sink, topic, partition.</summary>
     public static readonly Counter<long> IngestRecords = Meter.CreateCounter<long>("tributary.ingest.records", "{record}", "Records routed by a sink, per sink, topic and partition.");
@@ -46,6 +48,9 @@ public static class TributaryMetrics
     /// <summary>Time to load a sealed segment from the object store. Tags datasource.</summary>
     public static readonly Histogram<double> SegmentLoadDuration = Meter.CreateHistogram<double>("tributary.segment.load.duration", "ms", "Time to load a sealed segment from the object store on its first query.");
 
+    /// <summary>Sealed segments unloaded to keep a silo's loaded segments within its memory budget.</summary>
+    public static readonly Counter<long> SegmentUnloads = Meter.CreateCounter<long>("tributary.segment.unloads", "{segment}", "Sealed segments unloaded (least recently queried first) to keep the silo within Tributary:Segments:MemoryBudgetMb; they reload on their next query.");
+
     /// <summary>Broker time of a native query, parse to response. Tags datasource, query_type, status.</summary>
     public static readonly Histogram<double> QueryDuration = Meter.CreateHistogram<double>("tributary.query.duration", "ms", "Broker time of a native query, from parse to response, by datasource, query type and HTTP status.");
 
@@ -70,6 +75,9 @@ public static class TributaryMetrics
     static TributaryMetrics()
     {
         Meter.CreateObservableGauge("tributary.segment.count", ObserveSegmentCount, "{segment}", "Segment activations in this silo, by datasource and state (open, sealed: loaded in memory, unloaded: sealed, not loaded).");
+        Meter.CreateObservableGauge("tributary.segment.budget.loaded", () => Budgets.Keys.Sum(b => b.LoadedBytes), "By", "Bytes of sealed segments loaded in this silo, as accounted against its memory budget.");
+        Meter.CreateObservableGauge("tributary.segment.budget.limit", () => Budgets.Keys.Sum(b => b.BudgetBytes), "By", "The silo's memory budget for loaded sealed segments (Tributary:Segments:MemoryBudgetMb).");
+        SegmentUnloads.Add(0);
         Meter.CreateObservableGauge("tributary.segment.memory", ObserveSegmentMemory, "By", "Memory held by the segments of this silo (open: columns and bitmaps; sealed: the loaded segment's bytes), by datasource and state.");
     }
 
@@ -94,6 +102,12 @@ public static class TributaryMetrics
         Segments.TryAdd(gauge, 0);
         return gauge;
     }
+
+    /// <summary>Reports <paramref name="budget"/> in the budget gauges until <see cref="UntrackBudget"/>.</summary>
+    public static void TrackBudget(SegmentMemoryBudget budget) => Budgets.TryAdd(budget, 0);
+
+    /// <summary>Stops reporting <paramref name="budget"/>.</summary>
+    public static void UntrackBudget(SegmentMemoryBudget budget) => Budgets.TryRemove(budget, out _);
 
     private static IEnumerable<Measurement<long>> ObserveSegmentCount()
         => Observe(g => 1);
