@@ -16,6 +16,12 @@ public sealed class TributarySettings
     /// <summary>Profile name: <c>embedded</c> (everything in-process) or <c>cluster</c> (Redis, external Kafka, S3).</summary>
     public string Profile { get; set; } = "embedded";
 
+    /// <summary>
+    /// How long <c>/healthz</c> waits for each dependency (Redis PING, the cluster's membership) before it answers
+    /// unhealthy naming the one that did not answer. Default 2 seconds.
+    /// </summary>
+    public TimeSpan HealthTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; set; } = "tributary";
 
@@ -97,6 +103,11 @@ public sealed class TributarySettingsValidator : IValidateOptions<TributarySetti
         if ((s.Clustering == "redis" || s.GrainStorage == "redis") && string.IsNullOrWhiteSpace(s.RedisConnectionString))
         {
             errors.Add($"{p}:RedisConnectionString is required when {p}:Clustering or {p}:GrainStorage is 'redis'.");
+        }
+
+        if (s.HealthTimeout <= TimeSpan.Zero || s.HealthTimeout > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{p}:HealthTimeout must be positive and at most 00:01:00 (was {s.HealthTimeout}).");
         }
 
         if (!System.Net.IPAddress.TryParse(s.ListenAddress, out _))

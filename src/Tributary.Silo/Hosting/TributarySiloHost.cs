@@ -48,6 +48,7 @@ public static class TributarySiloHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => new PrometheusMetricsExporter("Tributary", "Microsoft.Orleans"));
         builder.Services.AddSingleton<DruidSqlExecutor>();
+        builder.Services.AddSingleton<SiloHealth>();
         builder.WebHost.UseUrls(settings.HttpUrls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.UseOrleans(silo =>
         {
@@ -58,11 +59,7 @@ public static class TributarySiloHost
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
-        app.MapGet("/healthz", async (IClusterClient client, TributarySettings s) =>
-        {
-            var hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-            return Results.Json(new { status = "ok", profile = s.Profile, silos = hosts.Count, kafka = s.Kafka.BootstrapServers });
-        });
+        app.MapGet("/healthz", (SiloHealth health, CancellationToken cancellationToken) => health.CheckAsync(cancellationToken));
         app.MapGet("/metrics", (PrometheusMetricsExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapOrleansDashboard("/dashboard");
         app.MapDruidQueryApi();
