@@ -131,6 +131,34 @@ public sealed class TributarySettingsValidator : IValidateOptions<TributarySetti
             }
         }
 
+        if ((s.Clustering == "redis" || s.GrainStorage == "redis") && !string.IsNullOrWhiteSpace(s.RedisConnectionString))
+        {
+            try
+            {
+                if (StackExchange.Redis.ConfigurationOptions.Parse(s.RedisConnectionString).EndPoints.Count == 0)
+                {
+                    errors.Add($"{p}:RedisConnectionString names no host:port (was '{Redact(s.RedisConnectionString)}').");
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or NotSupportedException)
+            {
+                errors.Add($"{p}:RedisConnectionString is not a StackExchange.Redis configuration: {ex.Message}");
+            }
+        }
+
+        // Checked here, where the user wrote it, not only in each stream provider that inherits it.
+        if (!s.Kafka.DevBroker.Enabled && !string.IsNullOrWhiteSpace(s.Kafka.BootstrapServers))
+        {
+            foreach (var server in s.Kafka.BootstrapServers.Split(',', StringSplitOptions.TrimEntries))
+            {
+                var colon = server.LastIndexOf(':');
+                if (colon <= 0 || !int.TryParse(server.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
+                {
+                    errors.Add($"{p}:Kafka:BootstrapServers entry '{server}' is not host:port.");
+                }
+            }
+        }
+
         if (s.Kafka.DevBroker.Enabled)
         {
             if (s.Kafka.DevBroker.Brokers is < 1 or > 16)
@@ -154,6 +182,10 @@ public sealed class TributarySettingsValidator : IValidateOptions<TributarySetti
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary><paramref name="connection"/> with its password replaced, for messages.</summary>
+    internal static string Redact(string connection)
+        => string.Join(",", connection.Split(',').Select(part => part.TrimStart().StartsWith("password=", StringComparison.OrdinalIgnoreCase) ? "password=***" : part));
 }
 
 /// <summary>A <c>name:partitions</c> topic spec of the dev broker.</summary>

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Tributary.TestKit;
+
+namespace Tributary.Silo.Tests;
+
+/// <summary>
+/// The silo process started with bad or unreachable settings: it exits with a non-zero code and one line naming the
+/// key as written in configuration, never a stack trace. Each case runs the real <c>Tributary.Silo</c> process.
+/// </summary>
+public sealed class SiloStartupTests
+{
+    [Theory]
+    [InlineData("--Tributary:Kafka:DevBroker:Enabled=false --Tributary:Kafka:BootstrapServers=notahostport", 2, "Tributary:Kafka:BootstrapServers entry 'notahostport' is not host:port")]
+    [InlineData("--Tributary:Clustering=redis --Tributary:RedisConnectionString=127.0.0.1:6379,abortConnect=maybe", 2, "Tributary:RedisConnectionString is not a StackExchange.Redis configuration")]
+    [InlineData("--Tributary:Clustering=redis --Tributary:RedisConnectionString=127.0.0.1:{closed}", 1, "Redis at 127.0.0.1:{closed} (Tributary:RedisConnectionString) is unreachable")]
+    [InlineData("--Tributary:Archive:IdleTimeout=00:00:00", 2, "Tributary:Archive:IdleTimeout must be between")]
+    [InlineData("--Tributary:HealthTimeout=-00:00:01", 2, "Tributary:HealthTimeout must be positive")]
+    public async Task Start_BadSetting_ExitsWithOneLineNamingTheKeyAndNoStackTrace(string settings, int exitCode, string expected)
+    {
+        var closed = ClosedPort().ToString(CultureInfo.InvariantCulture);
+        var (code, output) = await RunSiloAsync([.. Ports(), .. settings.Replace("{closed}", closed, StringComparison.Ordinal).Split(' ')]);
+        var errorLines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => !l.StartsWith("info:", StringComparison.Ordinal) && !l.StartsWith("warn:", StringComparison.Ordinal)).ToList();
+        Assert.True(code == exitCode, $"exit {code}, expected {exitCode}: {output}");
+        Assert.Contains(expected.Replace("{closed}", closed, StringComparison.Ordinal), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+        Assert.Single(errorLines, l => l.Contains(expected.Replace("{closed}", closed, StringComparison.Ordinal), StringComparison.Ordinal));
+    }
+
+    internal static string[] Ports() =>
+    [
+        "--profile", "embedded",
+        $"--Tributary:HttpUrls=http://127.0.0.1:{FreePort.Next()}",
+        $"--Tributary:SiloPort={FreePort.Next()}",
+        $"--Tributary:GatewayPort={FreePort.Next()}",
+    ];
+
+    /// <summary>Runs the silo process to its exit; returns its exit code and standard output and error together.</summary>
+    internal static async Task<(int ExitCode, string Output)> RunSiloAsync(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Tributary.Silo.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the silo process");
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            // a guard against a regression that keeps the process running, not a measurement
+            using var guard = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            guard.CancelAfter(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
