@@ -10,6 +10,7 @@ namespace Tributary.Silo.Tests;
 /// The silo process started with bad or unreachable settings: it exits with a non-zero code and one line naming the
 /// key as written in configuration, never a stack trace. Each case runs the real <c>Tributary.Silo</c> process.
 /// </summary>
+[Collection(nameof(SiloHostTests))]
 public sealed class SiloStartupTests
 {
     [Theory]
@@ -30,6 +31,55 @@ public sealed class SiloStartupTests
         Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
         Assert.Single(errorLines, l => l.Contains(expected.Replace("{closed}", closed, StringComparison.Ordinal), StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("SiloPort")]
+    [InlineData("GatewayPort")]
+    [InlineData("HttpUrls")]
+    public async Task Start_PortAlreadyInUse_RefusesNamingTheKeyBeforeJoining(string key)
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var args = Ports();
+        var index = Array.FindIndex(args, a => a.StartsWith($"--Tributary:{key}=", StringComparison.Ordinal));
+        args[index] = key == "HttpUrls" ? $"--Tributary:HttpUrls=http://127.0.0.1:{port}" : $"--Tributary:{key}={port}";
+
+        var (code, output) = await RunSiloAsync(args);
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains($"Tributary:{key}: port {port} on 127.0.0.1 is already in use", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_SecondSiloOnTheSiloPortOfARunningOne_RefusesAndTheRunningOneStaysHealthy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var first = Ports();
+        var http = Setting(first, "HttpUrls");
+        await using var app = TributarySiloHost.Build(first);
+        await app.StartAsync(ct);
+        try
+        {
+            var second = Ports();
+            second[Array.FindIndex(second, a => a.StartsWith("--Tributary:SiloPort=", StringComparison.Ordinal))] = $"--Tributary:SiloPort={Setting(first, "SiloPort")}";
+            var (code, output) = await RunSiloAsync(second);
+            Assert.True(code == 2, $"exit {code}: {output}");
+            Assert.Contains("Tributary:SiloPort: port", output, StringComparison.Ordinal);
+
+            using var client = new HttpClient { BaseAddress = new Uri(http) };
+            using var health = await client.GetAsync("/healthz", ct);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static string Setting(string[] args, string key)
+        => args.Single(a => a.StartsWith($"--Tributary:{key}=", StringComparison.Ordinal))[$"--Tributary:{key}=".Length..];
 
     internal static string[] Ports() =>
     [

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -27,6 +29,13 @@ public static class SiloStartup
             settings = app.Services.GetRequiredService<TributarySettings>();
             // Options validated on start, validated here: the host would log each failure with a stack trace first.
             app.Services.GetService<IStartupValidator>()?.Validate();
+            // Before joining: a silo that binds a port already taken only after it joined the cluster breaks the running one.
+            if (PortInUse(settings) is { } taken)
+            {
+                await error.WriteLineAsync(taken);
+                return ConfigurationError;
+            }
+
             // Checked before Orleans starts: its own failure is a stack trace in the logs and an abort.
             if (await RedisUnreachableAsync(settings) is { } unreachable)
             {
@@ -68,6 +77,40 @@ public static class SiloStartup
 
         var root = failures.LastOrDefault(e => e is not AggregateException) ?? error;
         return ($"The silo failed to start: {OneLine(root.Message)} ({root.GetType().Name})", RunFailure);
+    }
+
+    /// <summary>The first of the silo, gateway and HTTP ports that cannot be bound, as a message naming its key; null when all are free.</summary>
+    public static string? PortInUse(TributarySettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var p = TributarySettings.SectionName;
+        var address = IPAddress.Parse(settings.ListenAddress);
+        var checks = new List<(string Key, IPAddress Address, int Port)> { ($"{p}:SiloPort", address, settings.SiloPort), ($"{p}:GatewayPort", address, settings.GatewayPort) };
+        foreach (var url in settings.HttpUrls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            {
+                var host = uri.Host is "localhost" ? IPAddress.Loopback : IPAddress.TryParse(uri.Host, out var ip) ? ip : IPAddress.Any;
+                checks.Add(($"{p}:HttpUrls", host, uri.Port));
+            }
+        }
+
+        foreach (var (key, ip, port) in checks)
+        {
+            try
+            {
+                using var listener = new TcpListener(ip, port);
+                listener.Server.ExclusiveAddressUse = true;
+                listener.Start();
+                listener.Stop();
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+            {
+                return $"{key}: port {port} on {ip} is already in use (another silo or process listens there); refusing to start so the running one is not disturbed.";
+            }
+        }
+
+        return null;
     }
 
     private static async Task<string?> RedisUnreachableAsync(TributarySettings settings)
