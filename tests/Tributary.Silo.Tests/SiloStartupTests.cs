@@ -78,6 +78,38 @@ public sealed class SiloStartupTests
         }
     }
 
+    [Fact]
+    public async Task Start_ConsoleLogs_EachLineStartsWithAnIso8601UtcTimestamp()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Tributary.Silo.dll"));
+        foreach (var arg in Ports())
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the silo process");
+        try
+        {
+            var lines = new List<string>();
+            while (lines.Count < 5 && await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+            {
+                if (line.Length > 0)
+                {
+                    lines.Add(line);
+                }
+            }
+
+            Assert.True(lines.Count == 5, "the silo logged fewer than 5 lines: " + string.Join(" | ", lines));
+            Assert.All(lines, l => Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (trce|dbug|info|warn|fail|crit): ", l));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
     private static string Setting(string[] args, string key)
         => args.Single(a => a.StartsWith($"--Tributary:{key}=", StringComparison.Ordinal))[$"--Tributary:{key}=".Length..];
 

@@ -9,6 +9,9 @@ namespace Tributary.Silo;
 /// <summary>Builds the Tributary silo web host from <c>silo-config/</c>, the environment and arguments.</summary>
 public static class TributarySiloHost
 {
+    /// <summary>The console logs' timestamp format (with <c>UseUtcTimestamp</c>): ISO-8601 UTC to the millisecond.</summary>
+    public const string LogTimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+
     /// <summary>
     /// Builds the host. The profile comes from <c>--profile NAME</c>, <c>TRIBUTARY_PROFILE</c>, or
     /// <c>Tributary:Profile</c> (default <c>embedded</c>). Invalid settings throw
@@ -45,6 +48,14 @@ public static class TributarySiloHost
             builder.Services.AddSingleton(cluster);
         }
 
+        // One line per entry, ISO-8601 UTC timestamps: operators correlate the logs of several silos.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = LogTimestampFormat;
+        });
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => new PrometheusMetricsExporter("Tributary", "Microsoft.Orleans"));
         builder.Services.AddSingleton<DruidSqlExecutor>();
