@@ -65,6 +65,11 @@ internal static class SnapshotCommand
             {
                 result = await RunWithProgressAsync(snapshotter, day, cancellationToken);
             }
+            catch (SnapshotConfigurationException ex)
+            {
+                await Console.Error.WriteLineAsync(OneLine(ex.Message));
+                return 2;
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // One line naming the shard and each host's role and reason (primary, access denied, unreachable).
