@@ -16,7 +16,9 @@ public static class AgentProgram
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
+            // ISO-8601 UTC, as the silo logs: hosts' logs correlate.
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
         });
         builder.Logging.AddFilter("Tributary.Agent", LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);

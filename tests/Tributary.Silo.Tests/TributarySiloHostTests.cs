@@ -47,6 +47,52 @@ public sealed class TributarySiloHostTests
     }
 
     [Fact]
+    public async Task Healthz_RedisStopped_AnswersUnhealthyNamingRedisWithinTheBound()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A Redis of its own: this test stops it.
+        var redis = ServiceProcess.Start("redis");
+        var endpoint = redis.Variables["TRIBUTARY_REDIS"];
+        var overrides = Ports(out var http);
+        overrides["Tributary:Clustering"] = "redis";
+        overrides["Tributary:GrainStorage"] = "redis";
+        overrides["Tributary:RedisConnectionString"] = endpoint;
+        overrides["Tributary:ClusterId"] = $"health-{Guid.NewGuid():N}";
+        overrides["Tributary:HealthTimeout"] = "00:00:01";
+        await using var app = TributarySiloHost.Build(["--profile", "embedded"], c => c.AddInMemoryCollection(overrides));
+        await app.StartAsync(ct);
+        try
+        {
+            // The client's own timeout only keeps a regression from hanging the run; the bound is the silo's.
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(60) };
+            using (var ok = await client.GetAsync("/healthz", ct))
+            {
+                Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            }
+
+            redis.Stop();
+            using var down = await client.GetAsync("/healthz", ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+            using var doc = JsonDocument.Parse(await down.Content.ReadAsStringAsync(ct));
+            Assert.Equal("unhealthy", doc.RootElement.GetProperty("status").GetString());
+            Assert.Equal("redis", doc.RootElement.GetProperty("dependency").GetString());
+            Assert.Contains($"Redis at {endpoint} (Tributary:RedisConnectionString)", doc.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+            // Back on the same port and data: healthy again (the probe's connection reconnects by itself).
+            redis = ServiceProcess.Start("redis", redis.Directory);
+            await Eventually.HoldsAsync(
+                async () => { using var r = await client.GetAsync("/healthz", ct); return r.StatusCode; },
+                code => code == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(60), "healthz OK after Redis came back");
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            redis.Stop();
+        }
+    }
+
+    [Fact]
     public async Task Build_StreamDisabled_ItsProviderIsNotStarted()
     {
         var overrides = Ports(out _);

@@ -16,6 +16,7 @@ public sealed class ArchiveOptionsValidatorTests
     [InlineData("MaxFileBytes", "Tributary:Archive:MaxFileBytes must be at least 1024")]
     [InlineData("RowGroupRows", "Tributary:Archive:RowGroupRows must be between")]
     [InlineData("MaxFileAge", "Tributary:Archive:MaxFileAge must be positive")]
+    [InlineData("IdleTimeout", "Tributary:Archive:IdleTimeout must be between")]
     public void Validate_BadSetting_FailsNamingTheKey(string setting, string expected)
     {
         var options = ArchiveTestData.Options();
@@ -28,6 +29,7 @@ public sealed class ArchiveOptionsValidatorTests
             case "MaxFileBytes": options.MaxFileBytes = 10; break;
             case "RowGroupRows": options.RowGroupRows = 1; break;
             case "MaxFileAge": options.MaxFileAge = TimeSpan.Zero; break;
+            case "IdleTimeout": options.IdleTimeout = TimeSpan.Zero; break;
         }
 
         var result = new ArchiveOptionsValidator().Validate(null, options);

@@ -6,6 +6,62 @@ namespace Tributary.Storage.Tests;
 public sealed class ArchiveRouterTests
 {
     [Fact]
+    public void Cut_RecordedAndGivenToAReplay_ReplayMakesTheSameCutsAtTheSameOffsets()
+    {
+        var records = ArchiveTestData.Records(300, malformedEvery: 0);
+        var live = new ArchiveRouter("pins", 0, ArchiveTestData.Options());
+        var liveActions = new List<ArchiveAction>();
+        foreach (var r in records.Take(120))
+        {
+            live.Route(r, liveActions);
+        }
+
+        // An idle cut after offset 119, then more traffic and a cut at the end (traffic stopped).
+        var first = live.Cut(liveActions);
+        foreach (var r in records.Skip(120))
+        {
+            live.Route(r, liveActions);
+        }
+
+        var second = live.Cut(liveActions);
+        Assert.Equal(120, first);
+        Assert.Equal(300, second);
+        Assert.Null(live.Cut(liveActions));
+        Assert.Equal(300, live.Checkpoint);
+
+        // A replay from the start that knows the recorded cuts seals the same files with the same rows.
+        var replay = new ArchiveRouter("pins", 0, ArchiveTestData.Options(), nextOffset: 0, cuts: [first!.Value, second!.Value]);
+        var replayActions = new List<ArchiveAction>();
+        foreach (var r in records)
+        {
+            replay.Route(r, replayActions);
+        }
+
+        Assert.Equal(Describe(liveActions), Describe(replayActions));
+        Assert.Equal(300, replay.Checkpoint);
+        Assert.Empty(replay.Cuts);
+
+        // Without them the replay would extend the cut files past the offsets they were uploaded with.
+        var blind = new ArchiveRouter("pins", 0, ArchiveTestData.Options());
+        var blindActions = new List<ArchiveAction>();
+        foreach (var r in records)
+        {
+            blind.Route(r, blindActions);
+        }
+
+        Assert.NotEqual(Describe(liveActions), Describe(blindActions));
+
+        static List<string> Describe(List<ArchiveAction> actions) => [.. actions.Select(a => $"{a.Kind} {a.OutputPartition} {a.FileFirstOffset} {a.Record?.Record.Offset}")];
+    }
+
+    [Fact]
+    public void Router_CutsAtOrBelowItsStart_AreIgnored()
+    {
+        var router = new ArchiveRouter("pins", 0, ArchiveTestData.Options(), nextOffset: 50, cuts: [10, 50, 60]);
+        Assert.Equal([60], router.Cuts);
+    }
+
+    [Fact]
     public void Route_EventTimes_ChooseHourlyOutputPartitionsInUtc()
     {
         var router = new ArchiveRouter("pins", 0, ArchiveTestData.Options());

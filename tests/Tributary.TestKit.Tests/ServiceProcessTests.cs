@@ -52,6 +52,37 @@ public sealed class ServiceProcessTests
     }
 
     [Fact]
+    public async Task Start_RedisRestartedOnItsDirectory_KeepsWhatWasWritten()
+    {
+        // Checkpoints, membership and reminders live in Redis: a restart must not lose them (AOF persistence).
+        var ct = TestContext.Current.CancellationToken;
+        string directory;
+        using (var redis = ServiceProcess.Start("redis"))
+        {
+            directory = redis.Directory;
+            Assert.Equal("+OK\r\n", await RedisAsync(redis, "SET checkpoint 4711", ct));
+        }
+
+        using var again = ServiceProcess.Start("redis", directory);
+        Assert.Equal("$4\r\n4711\r\n", await RedisAsync(again, "GET checkpoint", ct));
+        Assert.Equal("*2\r\n$10\r\nappendonly\r\n$3\r\nyes\r\n", await RedisAsync(again, "CONFIG GET appendonly", ct));
+    }
+
+    /// <summary>The reply to one inline command; QUIT after it makes the server close the connection, so the read ends.</summary>
+    private static async Task<string> RedisAsync(ServiceProcess redis, string command, CancellationToken ct)
+    {
+        var endpoint = redis.Variables["TRIBUTARY_REDIS"];
+        var colon = endpoint.LastIndexOf(':');
+        using var client = new TcpClient();
+        await client.ConnectAsync(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), ct);
+        await using var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command + "\r\nQUIT\r\n"), ct);
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        var reply = await reader.ReadToEndAsync(ct);
+        return reply.EndsWith("+OK\r\n", StringComparison.Ordinal) ? reply[..^5] : reply;
+    }
+
+    [Fact]
     public void Shared_VariableAlreadyInEnvironment_UsesItWithoutStarting()
     {
         Environment.SetEnvironmentVariable("TRIBUTARY_TESTKIT_PROBE_A", "given");

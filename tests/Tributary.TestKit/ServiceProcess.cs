@@ -50,10 +50,17 @@ public sealed class ServiceProcess : IDisposable
 
     /// <summary>Runs <c>.ci/services/{name}.sh start</c> in a new temporary directory and returns the running service.</summary>
     /// <exception cref="InvalidOperationException">The script is missing or failed (its standard error is in the message).</exception>
-    public static ServiceProcess Start(string name)
+    public static ServiceProcess Start(string name) => Start(name, null);
+
+    /// <summary>
+    /// Runs <c>.ci/services/{name}.sh start</c> in <paramref name="directory"/> (a new temporary directory when null):
+    /// starting again in the directory of a stopped service restarts it on its own data.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The script is missing or failed (its standard error is in the message).</exception>
+    public static ServiceProcess Start(string name, string? directory)
     {
         var script = FindScript(name);
-        var directory = System.IO.Directory.CreateTempSubdirectory($"tributary-{name}-").FullName;
+        directory ??= System.IO.Directory.CreateTempSubdirectory($"tributary-{name}-").FullName;
         var (exitCode, output, error) = RunScript(script, "start", directory);
         if (exitCode != 0)
         {

@@ -5,6 +5,17 @@ namespace Tributary.Tracker.Tests;
 [Collection(nameof(MariaDbCollection))]
 public sealed class SchemaDiscoveryTests
 {
+    [Fact]
+    public void UnmatchedIncludes_LiteralEntryMatchingNoDatabase_IsReported()
+    {
+        var cluster = new TrackerClusterOptions { IncludeDatabases = ["app_main", "app_typo", "tmp_*"] };
+
+        var unmatched = SchemaDiscovery.UnmatchedIncludes(cluster, ["app_main", "other"]);
+
+        // wildcard entries may match nothing (a shard without temporary databases); a literal name is a typo
+        Assert.Equal([(1, "app_typo")], unmatched);
+    }
+
     [Theory]
     [InlineData("tinyint", "tinyint(1)", 0, ColumnKind.Int8)]
     [InlineData("bigint", "bigint(20) unsigned", 0, ColumnKind.UInt64)]

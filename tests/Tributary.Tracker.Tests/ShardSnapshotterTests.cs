@@ -163,6 +163,18 @@ public sealed class ShardSnapshotterTests
     }
 
     [Fact]
+    public async Task RunAsync_IncludeDatabasesEntryMatchingNoDatabase_FailsNamingTheEntry()
+    {
+        var db = NewDatabase("missing"); // never created: a typo in IncludeDatabases
+
+        var ex = await Assert.ThrowsAsync<SnapshotConfigurationException>(
+            () => Snapshotter(Servers.Options(db), NewStore()).RunAsync(Date, null, TestContext.Current.CancellationToken));
+
+        Assert.Equal("Tributary:Tracker:Clusters:test:IncludeDatabases:0", ex.Key);
+        Assert.Contains($"'{db}' matches no database", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_ManyChunks_WritesPartsSchemaAndManifest()
     {
         var db = NewDatabase("chunks");

@@ -57,6 +57,24 @@ public sealed class TrackerOptionsValidatorTests
         Assert.Equal(2, ex.Failures.Count());
     }
 
+    [Fact]
+    public void EnvironmentErrors_PasswordEnvAndHostVariableNotSet_NameTheKeys()
+    {
+        var options = Valid();
+        var unset = "TRIBUTARY_TEST_UNSET_" + Guid.NewGuid().ToString("N");
+        options.Clusters["main"].Credentials.PasswordEnv = unset;
+        options.Clusters["main"].Shards[0].Hosts[1] = "env:" + unset;
+
+        var errors = TrackerOptionsValidator.EnvironmentErrors(options);
+        var result = new TrackerOptionsValidator().Validate(null, options);
+
+        Assert.Equal(
+            [$"Tributary:Tracker:Clusters:main:Credentials:PasswordEnv: environment variable '{unset}' is not set.", $"Tributary:Tracker:Clusters:main:Shards:0:Hosts:1: environment variable '{unset}' is not set."],
+            errors);
+        Assert.True(result.Failed);
+        Assert.Contains("Credentials:PasswordEnv", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     internal static TrackerOptions Valid()
     {
         var options = new TrackerOptions();

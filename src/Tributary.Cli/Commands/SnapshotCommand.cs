@@ -36,7 +36,7 @@ internal static class SnapshotCommand
                 options = Load(parse.GetValue(config));
                 options.Connections = parse.GetValue(connections) ?? options.Connections;
                 options.ChunkRows = parse.GetValue(chunkRows) ?? options.ChunkRows;
-                TrackerOptionsValidator.ThrowIfInvalid(options);
+                TrackerOptionsValidator.ThrowIfInvalid(options, environment: true);
                 day = parse.GetValue(date) is { } text
                     ? DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture)
                     : DateOnly.FromDateTime(DateTime.UtcNow);
@@ -47,9 +47,36 @@ internal static class SnapshotCommand
                 return 2;
             }
 
+            ShardTopology topology;
+            try
+            {
+                topology = ShardTopology.Resolve(options, parse.GetValue(cluster)!, parse.GetValue(shard));
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync(OneLine(ex.Message));
+                return 2;
+            }
+
             var store = new LocalDirectoryObjectStore(parse.GetValue(output)!);
-            var snapshotter = new ShardSnapshotter(ShardTopology.Resolve(options, parse.GetValue(cluster)!, parse.GetValue(shard)), store);
-            var result = await RunWithProgressAsync(snapshotter, day, cancellationToken);
+            var snapshotter = new ShardSnapshotter(topology, store);
+            SnapshotResult result;
+            try
+            {
+                result = await RunWithProgressAsync(snapshotter, day, cancellationToken);
+            }
+            catch (SnapshotConfigurationException ex)
+            {
+                await Console.Error.WriteLineAsync(OneLine(ex.Message));
+                return 2;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One line naming the shard and each host's role and reason (primary, access denied, unreachable).
+                await Console.Error.WriteLineAsync($"snapshot of {topology.Cluster}/{topology.Shard} failed: {OneLine(ex.Message)}");
+                return 1;
+            }
+
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 snapshot_id = result.SnapshotId,
@@ -92,6 +119,8 @@ internal static class SnapshotCommand
             });
         return result!;
     }
+
+    private static string OneLine(string text) => string.Join(" ", text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static TrackerOptions Load(string? path)
     {

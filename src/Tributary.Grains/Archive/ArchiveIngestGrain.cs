@@ -22,6 +22,12 @@ public sealed class ArchiveIngestState
 
     /// <summary>Files this partition's sink sealed.</summary>
     [Id(3)] public long FilesSealed { get; set; }
+
+    /// <summary>
+    /// Offsets of timing-dependent cuts (idle, flush, deactivation) above <see cref="Checkpoint"/>, written before their
+    /// files are uploaded: a replay from the checkpoint makes the same cuts, so a re-upload writes the same objects.
+    /// </summary>
+    [Id(4)] public List<long> Cuts { get; set; } = [];
 }
 
 /// <summary>
@@ -59,12 +65,25 @@ public sealed class ArchiveIngestGrain(
     private long _replayed;
     private long _progressSentAtCheckpoint = -1;
     private DateTimeOffset? _firstRecordAt;
+    private DateTimeOffset _lastDeliveryAt;
 
     /// <inheritdoc />
     protected override string SinkName => "archive";
 
     /// <inheritdoc />
     protected override string SinkStreamNamespace => StreamNamespace;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        _lastDeliveryAt = Time.GetUtcNow();
+        var idle = options.Value.IdleTimeout;
+        // Checked at a quarter of the timeout, so the cut comes between 1 and 1.25 timeouts after the last record.
+        // Not a keep-alive: an activation with nothing open may be collected.
+        var period = idle / 4;
+        this.RegisterGrainTimer(IdleTickAsync, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = false });
+    }
 
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -95,9 +114,7 @@ public sealed class ArchiveIngestGrain(
 
         try
         {
-            _router.SealAll(_actions);
-            await ApplyAsync();
-            await PersistAsync(force: true);
+            await CutAsync();
         }
         catch (Exception ex)
         {
@@ -131,15 +148,90 @@ public sealed class ArchiveIngestGrain(
                 await ReplayAsync(NextOffset, DeliveredNext);
             }
 
-            _router!.SealAll(_actions);
-            await ApplyAsync();
-            await PersistAsync(force: true);
+            await CutAsync();
         });
         return Status();
     }
 
     /// <inheritdoc />
-    protected override void OnDelivering(IReadOnlyList<KafkaRecord> records) => _firstRecordAt ??= Time.GetUtcNow();
+    protected override void OnDelivering(IReadOnlyList<KafkaRecord> records)
+    {
+        _lastDeliveryAt = Time.GetUtcNow();
+        _firstRecordAt ??= _lastDeliveryAt;
+    }
+
+    /// <summary>
+    /// The idle cut: when no delivery came for <see cref="ArchiveOptions.IdleTimeout"/> and files are open, seals them
+    /// (recorded, <see cref="CutAsync"/>), uploads them and moves the checkpoint, so the tail of a partition whose traffic
+    /// stopped is archived and committed. After a failure with no delivery since, it first rebuilds memory from the
+    /// checkpoint up to what was delivered.
+    /// </summary>
+    private async Task IdleTickAsync(CancellationToken cancellationToken)
+    {
+        var idle = options.Value.IdleTimeout;
+        if (!state.State.Started || Time.GetUtcNow() - _lastDeliveryAt < idle)
+        {
+            return;
+        }
+
+        if (IsLoaded ? _router is not { OpenFiles.Count: > 0 } : DeliveredNext == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await RunAsync(async () =>
+            {
+                if (!IsLoaded)
+                {
+                    await EnsureLoadedAsync(null);
+                    if (DeliveredNext > NextOffset)
+                    {
+                        await ReplayAsync(NextOffset, DeliveredNext);
+                    }
+                }
+
+                if (await CutAsync() is { } at)
+                {
+                    ArchiveLog.IdleCut(logger, Topic, Partition, at, idle);
+                }
+            });
+        }
+        catch (Exception ex)
+        {
+            // The next tick tries again (memory was forgotten; it replays from the checkpoint).
+            ArchiveLog.IdleCutFailed(logger, Topic, Partition, state.State.Checkpoint, ex);
+        }
+    }
+
+    /// <summary>
+    /// A timing-dependent cut at the router's next offset: records it in state first (a replay from the checkpoint
+    /// makes the same cut, so a re-upload after a crash writes the same objects), then seals and uploads every open
+    /// file, writes the checkpoint and reports it for the Kafka commit. Returns the cut's offset, null when nothing was open.
+    /// </summary>
+    private async Task<long?> CutAsync()
+    {
+        var router = _router!;
+        if (router.OpenFiles.Count == 0)
+        {
+            await PersistAsync(force: true);
+            return null;
+        }
+
+        var at = router.NextOffset;
+        var s = state.State;
+        if (!s.Cuts.Contains(at))
+        {
+            s.Cuts.Add(at);
+            await state.WriteStateAsync();
+        }
+
+        router.Cut(_actions);
+        await ApplyAsync();
+        await PersistAsync(force: true);
+        return at;
+    }
 
     /// <summary>
     /// A lost buffer, a dead silo, S3 errors past the SDK's retries: memory is forgotten and the work runs again,
@@ -187,7 +279,7 @@ public sealed class ArchiveIngestGrain(
         var s = state.State;
         if (s.Started)
         {
-            _router = new ArchiveRouter(Topic, Partition, options.Value, s.UploadedThrough, s.Checkpoint);
+            _router = new ArchiveRouter(Topic, Partition, options.Value, s.UploadedThrough, s.Checkpoint, s.Cuts);
             return s.Checkpoint;
         }
 
@@ -298,7 +390,7 @@ public sealed class ArchiveIngestGrain(
         var s = state.State;
         var checkpoint = router.Checkpoint;
         var marks = router.DurableMarks();
-        if (s.Started && checkpoint == s.Checkpoint && marks.Count == s.UploadedThrough.Count
+        if (s.Started && checkpoint == s.Checkpoint && marks.Count == s.UploadedThrough.Count && s.Cuts.All(c => c > checkpoint)
             && marks.All(kv => s.UploadedThrough.TryGetValue(kv.Key, out var v) && v == kv.Value))
         {
             return;
@@ -307,6 +399,8 @@ public sealed class ArchiveIngestGrain(
         s.Started = true;
         s.Checkpoint = checkpoint;
         s.UploadedThrough = marks;
+        // A replay starts at the checkpoint, past these cuts: they are no longer needed.
+        s.Cuts.RemoveAll(c => c <= checkpoint);
         await state.WriteStateAsync();
         if (_progressSentAtCheckpoint != checkpoint && router.WatermarkMs != long.MinValue)
         {

@@ -22,6 +22,12 @@ internal static partial class ArchiveLog
     [LoggerMessage(EventId = 4008, Level = LogLevel.Information, Message = "Archive of {Topic}[{Partition}] does not flush while the silo shuts down; the next owner replays from checkpoint {Checkpoint}")]
     public static partial void FlushSkippedOnShutdown(ILogger logger, string topic, int partition, long checkpoint);
 
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Information, Message = "Archive of {Topic}[{Partition}] cut its open files at offset {Offset} after {IdleTimeout} without records (recorded for replays)")]
+    public static partial void IdleCut(ILogger logger, string topic, int partition, long offset, TimeSpan idleTimeout);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "Archive of {Topic}[{Partition}] could not make its idle cut; the next tick replays from checkpoint {Checkpoint} and tries again")]
+    public static partial void IdleCutFailed(ILogger logger, string topic, int partition, long checkpoint, Exception exception);
+
     [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Output partition {Topic}/{OutputPartition} is complete: wrote {Key}")]
     public static partial void SuccessWritten(ILogger logger, string topic, string outputPartition, string key);
 

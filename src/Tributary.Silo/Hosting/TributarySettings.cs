@@ -16,6 +16,12 @@ public sealed class TributarySettings
     /// <summary>Profile name: <c>embedded</c> (everything in-process) or <c>cluster</c> (Redis, external Kafka, S3).</summary>
     public string Profile { get; set; } = "embedded";
 
+    /// <summary>
+    /// How long <c>/healthz</c> waits for each dependency (Redis PING, the cluster's membership) before it answers
+    /// unhealthy naming the one that did not answer. Default 2 seconds.
+    /// </summary>
+    public TimeSpan HealthTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; set; } = "tributary";
 
@@ -99,6 +105,11 @@ public sealed class TributarySettingsValidator : IValidateOptions<TributarySetti
             errors.Add($"{p}:RedisConnectionString is required when {p}:Clustering or {p}:GrainStorage is 'redis'.");
         }
 
+        if (s.HealthTimeout <= TimeSpan.Zero || s.HealthTimeout > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{p}:HealthTimeout must be positive and at most 00:01:00 (was {s.HealthTimeout}).");
+        }
+
         if (!System.Net.IPAddress.TryParse(s.ListenAddress, out _))
         {
             errors.Add($"{p}:ListenAddress must be an IP address (was '{s.ListenAddress}').");
@@ -117,6 +128,34 @@ public sealed class TributarySettingsValidator : IValidateOptions<TributarySetti
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 errors.Add($"{p}:HttpUrls entry '{url}' is not an http(s) URL.");
+            }
+        }
+
+        if ((s.Clustering == "redis" || s.GrainStorage == "redis") && !string.IsNullOrWhiteSpace(s.RedisConnectionString))
+        {
+            try
+            {
+                if (StackExchange.Redis.ConfigurationOptions.Parse(s.RedisConnectionString).EndPoints.Count == 0)
+                {
+                    errors.Add($"{p}:RedisConnectionString names no host:port (was '{Redact(s.RedisConnectionString)}').");
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or NotSupportedException)
+            {
+                errors.Add($"{p}:RedisConnectionString is not a StackExchange.Redis configuration: {ex.Message}");
+            }
+        }
+
+        // Checked here, where the user wrote it, not only in each stream provider that inherits it.
+        if (!s.Kafka.DevBroker.Enabled && !string.IsNullOrWhiteSpace(s.Kafka.BootstrapServers))
+        {
+            foreach (var server in s.Kafka.BootstrapServers.Split(',', StringSplitOptions.TrimEntries))
+            {
+                var colon = server.LastIndexOf(':');
+                if (colon <= 0 || !int.TryParse(server.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
+                {
+                    errors.Add($"{p}:Kafka:BootstrapServers entry '{server}' is not host:port.");
+                }
             }
         }
 
@@ -143,6 +182,10 @@ public sealed class TributarySettingsValidator : IValidateOptions<TributarySetti
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary><paramref name="connection"/> with its password replaced, for messages.</summary>
+    internal static string Redact(string connection)
+        => string.Join(",", connection.Split(',').Select(part => part.TrimStart().StartsWith("password=", StringComparison.OrdinalIgnoreCase) ? "password=***" : part));
 }
 
 /// <summary>A <c>name:partitions</c> topic spec of the dev broker.</summary>

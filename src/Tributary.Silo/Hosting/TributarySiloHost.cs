@@ -8,6 +8,9 @@ namespace Tributary.Silo;
 /// <summary>Builds the Tributary silo web host from <c>silo-config/</c>, the environment and arguments.</summary>
 public static class TributarySiloHost
 {
+    /// <summary>The console logs' timestamp format (with <c>UseUtcTimestamp</c>): ISO-8601 UTC to the millisecond.</summary>
+    public const string LogTimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+
     /// <summary>
     /// Builds the host. The profile comes from <c>--profile NAME</c>, <c>TRIBUTARY_PROFILE</c>, or
     /// <c>Tributary:Profile</c> (default <c>embedded</c>). Invalid settings throw
@@ -44,9 +47,18 @@ public static class TributarySiloHost
             builder.Services.AddSingleton(cluster);
         }
 
+        // One line per entry, ISO-8601 UTC timestamps: operators correlate the logs of several silos.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = LogTimestampFormat;
+        });
         builder.Services.AddSingleton(settings);
         builder.Services.AddTributaryTelemetry();
         builder.Services.AddSingleton<DruidSqlExecutor>();
+        builder.Services.AddSingleton<SiloHealth>();
         builder.WebHost.UseUrls(settings.HttpUrls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.UseOrleans(silo =>
         {
@@ -57,11 +69,7 @@ public static class TributarySiloHost
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
-        app.MapGet("/healthz", async (IClusterClient client, TributarySettings s) =>
-        {
-            var hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-            return Results.Json(new { status = "ok", profile = s.Profile, silos = hosts.Count, kafka = s.Kafka.BootstrapServers });
-        });
+        app.MapGet("/healthz", (SiloHealth health, CancellationToken cancellationToken) => health.CheckAsync(cancellationToken));
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOrleansDashboard("/dashboard");
         app.MapDruidQueryApi();

@@ -101,9 +101,10 @@ public sealed class EventTimeOptions
 }
 
 /// <summary>
-/// Settings of the archive sink: layout, schema, event time, partitioning and the upload policy. The policy
-/// depends only on the records (offsets, sizes, times carried by the records), never on wall-clock time,
-/// so the same input always cuts the same files.
+/// Settings of the archive sink: layout, schema, event time, partitioning and the upload policy. The size, age
+/// and offset cuts depend only on the records (offsets, sizes, times carried by the records); the one wall-clock
+/// cut, <see cref="IdleTimeout"/>, is recorded by the sink so that a replay makes it at the same offset, so the
+/// same input always cuts the same files.
 /// </summary>
 public sealed class ArchiveOptions
 {
@@ -143,6 +144,13 @@ public sealed class ArchiveOptions
 
     /// <summary>A file is cut when its Kafka partition has moved this many offsets past the file's first offset. Default 5,000,000.</summary>
     public long MaxFileOffsetSpan { get; set; } = 5_000_000;
+
+    /// <summary>
+    /// A Kafka partition's open files are cut when no record reached it for this long (wall clock, the silo's
+    /// <see cref="TimeProvider"/>), so the tail is uploaded and committed when traffic stops. The cut's offset is
+    /// recorded with the sink's checkpoint before the upload, so a replay cuts at the same offset. Default 1 minute.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Rows per Parquet row group: the writer holds at most one row group in memory. Default 65,536.</summary>
     public int RowGroupRows { get; set; } = 65_536;
@@ -223,6 +231,11 @@ public sealed class ArchiveOptionsValidator(string section) : IValidateOptions<A
         if (o.MaxFileAge <= TimeSpan.Zero)
         {
             yield return $"{prefix}:MaxFileAge must be positive (was {o.MaxFileAge}).";
+        }
+
+        if (o.IdleTimeout < TimeSpan.FromMilliseconds(100) || o.IdleTimeout > TimeSpan.FromDays(1))
+        {
+            yield return $"{prefix}:IdleTimeout must be between 00:00:00.100 and 1.00:00:00 (was {o.IdleTimeout}).";
         }
 
         if (o.MaxFileOffsetSpan < 1)

@@ -45,12 +45,17 @@ public sealed class ArchiveRouter
     private readonly Dictionary<string, OpenArchiveFile> _open = new(StringComparer.Ordinal);
     private readonly List<OpenArchiveFile> _toSeal = [];
     private readonly Dictionary<long, string> _outputs = [];
+    private readonly SortedSet<long> _cuts;
     private readonly long _bucketMs;
     private long _lastBucket = long.MinValue;
     private string _lastOutput = string.Empty;
 
-    /// <summary>Creates the router for <paramref name="topic"/>[<paramref name="partition"/>], resuming with the durable per-output-partition upload marks.</summary>
-    public ArchiveRouter(string topic, int partition, ArchiveOptions options, IReadOnlyDictionary<string, long>? uploadedThrough = null, long nextOffset = 0)
+    /// <summary>
+    /// Creates the router for <paramref name="topic"/>[<paramref name="partition"/>], resuming with the durable
+    /// per-output-partition upload marks and the recorded timing-dependent cuts (<see cref="Cuts"/>) a replay from
+    /// <paramref name="nextOffset"/> must make again.
+    /// </summary>
+    public ArchiveRouter(string topic, int partition, ArchiveOptions options, IReadOnlyDictionary<string, long>? uploadedThrough = null, long nextOffset = 0, IEnumerable<long>? cuts = null)
     {
         Topic = topic;
         Partition = partition;
@@ -64,6 +69,7 @@ public sealed class ArchiveRouter
         };
         _uploadedThrough = uploadedThrough is null ? new(StringComparer.Ordinal) : new(uploadedThrough, StringComparer.Ordinal);
         NextOffset = nextOffset;
+        _cuts = cuts is null ? [] : [.. cuts.Where(c => c > nextOffset)];
     }
 
     /// <summary>Topic.</summary>
@@ -83,6 +89,12 @@ public sealed class ArchiveRouter
 
     /// <summary>Per output partition, the last offset uploaded (including seals this router emitted).</summary>
     public IReadOnlyDictionary<string, long> UploadedThrough => _uploadedThrough;
+
+    /// <summary>
+    /// Recorded timing-dependent cuts this router was given and has not reached yet: at each offset K every file open
+    /// once offset K - 1 was routed is sealed, exactly as the live run sealed it.
+    /// </summary>
+    public IReadOnlyCollection<long> Cuts => _cuts;
 
     /// <summary>Files not sealed yet.</summary>
     public IReadOnlyCollection<OpenArchiveFile> OpenFiles => _open.Values;
@@ -106,6 +118,40 @@ public sealed class ArchiveRouter
             return;
         }
 
+        // A recorded cut at or below this offset that the records before it did not reach (a gap in the offsets).
+        ApplyCuts(record.Offset, actions);
+        RouteCore(record, actions);
+        ApplyCuts(NextOffset, actions);
+    }
+
+    /// <summary>
+    /// A timing-dependent cut at <see cref="NextOffset"/> (idle, flush, deactivation): seals every open file and returns
+    /// the cut's offset, which the host must make durable before it uploads the files, and give back to the router that
+    /// replays from a checkpoint below it (constructor's <c>cuts</c>), so the replay seals the same files at the same
+    /// offset. Null when no file was open (nothing to cut, nothing to record).
+    /// </summary>
+    public long? Cut(List<ArchiveAction> actions)
+    {
+        if (_open.Count == 0)
+        {
+            return null;
+        }
+
+        SealAll(actions);
+        return NextOffset;
+    }
+
+    private void ApplyCuts(long reached, List<ArchiveAction> actions)
+    {
+        while (_cuts.Count > 0 && _cuts.Min <= reached)
+        {
+            _cuts.Remove(_cuts.Min);
+            SealAll(actions);
+        }
+    }
+
+    private void RouteCore(ArchiveRecord record, List<ArchiveAction> actions)
+    {
         NextOffset = record.Offset + 1;
         string? reason = null;
         if (_eventTime.TryParse(record, out var eventTimeMs, out var why))

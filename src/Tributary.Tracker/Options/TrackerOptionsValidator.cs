@@ -10,13 +10,22 @@ public sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
     public ValidateOptionsResult Validate(string? name, TrackerOptions options)
     {
         var errors = Errors(options);
+        errors.AddRange(EnvironmentErrors(options));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, or returns the options.</summary>
-    public static TrackerOptions ThrowIfInvalid(TrackerOptions options)
+    /// <summary>
+    /// Throws <see cref="OptionsValidationException"/> listing every problem, or returns the options; with
+    /// <paramref name="environment"/> also what the options name in this process's environment (<see cref="EnvironmentErrors"/>).
+    /// </summary>
+    public static TrackerOptions ThrowIfInvalid(TrackerOptions options, bool environment = false)
     {
         var errors = Errors(options);
+        if (environment)
+        {
+            errors.AddRange(EnvironmentErrors(options));
+        }
+
         return errors.Count == 0
             ? options
             : throw new OptionsValidationException(nameof(TrackerOptions), typeof(TrackerOptions), errors);
@@ -103,6 +112,48 @@ public sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
                     if (host.StartsWith("env:", StringComparison.Ordinal) ? host.Length == 4 : !MySqlEndpoint.TryParse(host, out _))
                     {
                         errors.Add($"{shardKey}:Hosts:{h}: '{host}' is neither 'host:port' nor 'env:NAME'.");
+                    }
+                }
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// What the options refer to that this process does not have: environment variables named by <c>UserEnv</c>,
+    /// <c>PasswordEnv</c> and <c>env:NAME</c> hosts that are not set, a <c>PasswordFile</c> that does not exist. Each
+    /// names its key; checked at start-up, so a snapshot does not fail on it hours later.
+    /// </summary>
+    public static List<string> EnvironmentErrors(TrackerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        foreach (var (clusterName, cluster) in options.Clusters)
+        {
+            var key = $"{TrackerOptions.SectionName}:Clusters:{clusterName}";
+            var credentials = cluster.Credentials;
+            foreach (var (setting, variable) in new[] { ("UserEnv", credentials.UserEnv), ("PasswordEnv", credentials.PasswordEnv) })
+            {
+                if (!string.IsNullOrWhiteSpace(variable) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(variable)))
+                {
+                    errors.Add($"{key}:Credentials:{setting}: environment variable '{variable}' is not set.");
+                }
+            }
+
+            if (!string.IsNullOrWhiteSpace(credentials.PasswordFile) && !File.Exists(credentials.PasswordFile))
+            {
+                errors.Add($"{key}:Credentials:PasswordFile: file '{credentials.PasswordFile}' does not exist.");
+            }
+
+            for (var i = 0; i < cluster.Shards.Count; i++)
+            {
+                for (var h = 0; h < cluster.Shards[i].Hosts.Count; h++)
+                {
+                    var host = cluster.Shards[i].Hosts[h];
+                    if (host.StartsWith("env:", StringComparison.Ordinal) && host.Length > 4 && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(host[4..])))
+                    {
+                        errors.Add($"{key}:Shards:{i}:Hosts:{h}: environment variable '{host[4..]}' is not set.");
                     }
                 }
             }

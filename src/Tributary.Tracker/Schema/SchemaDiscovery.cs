@@ -41,11 +41,48 @@ public static class SchemaDiscovery
             && !cluster.ExcludeTables.Any(p => MatchesTable(p, database, table));
     }
 
-    /// <summary>Reads every included table's schema, ordered by database and table name.</summary>
-    public static async Task<IReadOnlyList<TableSchema>> DiscoverAsync(MySqlConnection connection, TrackerClusterOptions cluster, CancellationToken cancellationToken)
+    /// <summary>
+    /// The <c>IncludeDatabases</c> entries without wildcards that name none of <paramref name="databases"/> (index and
+    /// entry): a typo there would otherwise give an empty snapshot that looks like success.
+    /// </summary>
+    public static IReadOnlyList<(int Index, string Entry)> UnmatchedIncludes(TrackerClusterOptions cluster, IEnumerable<string> databases)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var names = databases.ToList();
+        return [.. cluster.IncludeDatabases
+            .Select((entry, index) => (index, entry))
+            .Where(x => x.entry.IndexOfAny(['*', '?']) < 0 && !names.Any(db => Matches(x.entry, db)))];
+    }
+
+    /// <summary>
+    /// Reads every included table's schema, ordered by database and table name. Fails with
+    /// <see cref="SnapshotConfigurationException"/> naming <c>Tributary:Tracker:Clusters:{clusterName}:IncludeDatabases:{i}</c>
+    /// when an entry without wildcards matches no database of the server.
+    /// </summary>
+    public static async Task<IReadOnlyList<TableSchema>> DiscoverAsync(MySqlConnection connection, TrackerClusterOptions cluster, CancellationToken cancellationToken, string clusterName = "?")
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(cluster);
+        if (cluster.IncludeDatabases.Count > 0)
+        {
+            var databases = new List<string>();
+            await using (var command = new MySqlCommand("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA", connection))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    databases.Add(reader.GetString(0));
+                }
+            }
+
+            if (UnmatchedIncludes(cluster, databases) is [var (index, entry), ..])
+            {
+                throw new SnapshotConfigurationException(
+                    $"{TrackerOptions.SectionName}:Clusters:{clusterName}:IncludeDatabases:{index}",
+                    $"'{entry}' matches no database on {connection.DataSource}.");
+            }
+        }
+
         var tables = new List<(string Db, string Table)>();
         await using (var command = new MySqlCommand(
             "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME", connection))

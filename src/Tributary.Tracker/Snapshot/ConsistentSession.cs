@@ -35,7 +35,7 @@ internal static class ConsistentSession
         try
         {
             // The SQL thread is paused: no DML or DDL is applied while the schema is read and the sessions open.
-            var tables = await SchemaDiscovery.DiscoverAsync(control, topology.ClusterOptions, cancellationToken).ConfigureAwait(false);
+            var tables = await SchemaDiscovery.DiscoverAsync(control, topology.ClusterOptions, cancellationToken, topology.Cluster).ConfigureAwait(false);
             var status = await ReplicationStatus.ReadAsync(control, cancellationToken).ConfigureAwait(false)
                 ?? throw new ReplicaLostException($"{replica} stopped replicating");
             var gtid = await ScalarAsync(control, "SELECT @@global.gtid_slave_pos", cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,9 @@ public enum HostRole
 
     /// <summary>Could not be reached.</summary>
     Unreachable,
+
+    /// <summary>Reached, but refused the configured user or password (not an outage: a credentials problem).</summary>
+    AccessDenied,
 }
 
 /// <summary>The result of probing one host: its role, lag and why it was (not) chosen.</summary>
@@ -57,6 +60,10 @@ public static class ReplicaSelector
         {
             await using var connection = await topology.OpenAsync(host, cancellationToken, utcSession: false).ConfigureAwait(false);
             return await ProbeAsync(connection, host, topology.Options.MaxLagSeconds, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied)
+        {
+            return new HostProbe(host, HostRole.AccessDenied, null, $"{ex.Message} (check {TrackerOptions.SectionName}:Clusters:{topology.Cluster}:Credentials)");
         }
         catch (Exception ex) when (ex is MySqlException or DbException or IOException or TimeoutException)
         {
