@@ -217,16 +217,7 @@ internal static class IngestBench
         }
         finally
         {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort: the temp directory is reclaimed later
-            }
+            await BenchSilo.StopAndDeleteAsync(app, root);
         }
     }
 }

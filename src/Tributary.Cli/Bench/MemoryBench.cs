@@ -96,7 +96,7 @@ internal static class MemoryBench
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             var rssAfterGc = ProcStatusMb("VmRSS");
-            await Console.Error.WriteLineAsync($"memory: queries {(exact ? "exact" : "NOT EXACT")}; {cold.Count} cold hourly queries P50 {Percentile(cold, 0.5):0.0} ms P99 {Percentile(cold, 0.99):0.0} ms, {warm.Count} warm; all-24h count P50 {Percentile(full, 0.5):0.0} ms; RSS {rssAfterQueries} MB (peak {peak} MB, managed heap {managed} MB; {rssAfterGc} MB after a full GC); {budget.Unloads} unloads, peak sealed loaded {budget.PeakLoadedBytes / 1048576.0:0.0} MB");
+            await Console.Error.WriteLineAsync($"memory: queries {(exact ? "exact" : "NOT EXACT")}; {cold.Count} cold hourly queries P50 {BenchSilo.Percentile(cold, 0.5):0.0} ms P99 {BenchSilo.Percentile(cold, 0.99):0.0} ms, {warm.Count} warm; all-24h count P50 {BenchSilo.Percentile(full, 0.5):0.0} ms; RSS {rssAfterQueries} MB (peak {peak} MB, managed heap {managed} MB; {rssAfterGc} MB after a full GC); {budget.Unloads} unloads, peak sealed loaded {budget.PeakLoadedBytes / 1048576.0:0.0} MB");
             return JsonSerializer.Serialize(new
             {
                 scenario = "memory",
@@ -110,24 +110,15 @@ internal static class MemoryBench
                 sealed_loaded_peak_mb = Math.Round(budget.PeakLoadedBytes / 1048576.0, 1),
                 unloads = budget.Unloads,
                 counts_exact = exact,
-                cold_query_p99_ms = Math.Round(Percentile(cold, 0.99), 1),
+                cold_query_p99_ms = Math.Round(BenchSilo.Percentile(cold, 0.99), 1),
                 cold_queries = cold.Count,
-                full_24h_query_p50_ms = Math.Round(Percentile(full, 0.5), 1),
+                full_24h_query_p50_ms = Math.Round(BenchSilo.Percentile(full, 0.5), 1),
                 ingest_s = Math.Round(ingestSeconds, 1),
             });
         }
         finally
         {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort: the temp directory is reclaimed later
-            }
+            await BenchSilo.StopAndDeleteAsync(app, root);
         }
     }
 
@@ -227,16 +218,5 @@ internal static class MemoryBench
         }
 
         return -1;
-    }
-
-    private static double Percentile(List<double> values, double q)
-    {
-        if (values.Count == 0)
-        {
-            return 0;
-        }
-
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
     }
 }

@@ -80,7 +80,7 @@ internal static class QueryBench
                 }
             }
 
-            await Console.Error.WriteLineAsync($"query: Tributary P50 {Percentile(latencies, 0.5):0.00} ms, P99 {Percentile(latencies, 0.99):0.00} ms; scanned {scanned / considered:0.000} of segments");
+            await Console.Error.WriteLineAsync($"query: Tributary P50 {BenchSilo.Percentile(latencies, 0.5):0.00} ms, P99 {BenchSilo.Percentile(latencies, 0.99):0.00} ms; scanned {scanned / considered:0.000} of segments");
             var qps = await MaxQpsAsync(b => broker.QueryAsync(b).AsTask(), bodies, cancellationToken);
             await Console.Error.WriteLineAsync($"query: Tributary max {qps:N0} queries/s (32 in flight, 5 s)");
 
@@ -114,7 +114,7 @@ internal static class QueryBench
                 planLatencies.Add(clock.Elapsed.TotalMilliseconds);
             }
 
-            await Console.Error.WriteLineAsync($"query: SQL P50 {Percentile(sqlLatencies, 0.5):0.00} ms, P99 {Percentile(sqlLatencies, 0.99):0.00} ms; front end alone P50 {Percentile(planLatencies, 0.5):0.000} ms");
+            await Console.Error.WriteLineAsync($"query: SQL P50 {BenchSilo.Percentile(sqlLatencies, 0.5):0.00} ms, P99 {BenchSilo.Percentile(sqlLatencies, 0.99):0.00} ms; front end alone P50 {BenchSilo.Percentile(planLatencies, 0.5):0.000} ms");
             var sqlQps = await MaxQpsAsync(b => sql.ExecuteAsync(b), sqlBodies, cancellationToken);
             await Console.Error.WriteLineAsync($"query: SQL max {sqlQps:N0} queries/s (32 in flight, 5 s)");
             var (duckP50, duckP99) = DuckDb(data, pins, start);
@@ -124,13 +124,13 @@ internal static class QueryBench
                 scenario = "query",
                 events,
                 segments,
-                p50_ms = Math.Round(Percentile(latencies, 0.5), 3),
-                p99_ms = Math.Round(Percentile(latencies, 0.99), 3),
+                p50_ms = Math.Round(BenchSilo.Percentile(latencies, 0.5), 3),
+                p99_ms = Math.Round(BenchSilo.Percentile(latencies, 0.99), 3),
                 max_qps = Math.Round(qps),
-                sql_p50_ms = Math.Round(Percentile(sqlLatencies, 0.5), 3),
-                sql_p99_ms = Math.Round(Percentile(sqlLatencies, 0.99), 3),
+                sql_p50_ms = Math.Round(BenchSilo.Percentile(sqlLatencies, 0.5), 3),
+                sql_p99_ms = Math.Round(BenchSilo.Percentile(sqlLatencies, 0.99), 3),
                 sql_max_qps = Math.Round(sqlQps),
-                sql_plan_p50_ms = Math.Round(Percentile(planLatencies, 0.5), 3),
+                sql_plan_p50_ms = Math.Round(BenchSilo.Percentile(planLatencies, 0.5), 3),
                 duckdb_p50_ms = Math.Round(duckP50, 3),
                 duckdb_p99_ms = Math.Round(duckP99, 3),
                 scanned_fraction = Math.Round(scanned / considered, 4),
@@ -138,16 +138,7 @@ internal static class QueryBench
         }
         finally
         {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort: the temp directory is reclaimed later
-            }
+            await BenchSilo.StopAndDeleteAsync(app, root);
         }
     }
 
@@ -272,12 +263,6 @@ internal static class QueryBench
             latencies.Add(clock.Elapsed.TotalMilliseconds);
         }
 
-        return (Percentile(latencies, 0.5), Percentile(latencies, 0.99));
-    }
-
-    private static double Percentile(List<double> values, double q)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+        return (BenchSilo.Percentile(latencies, 0.5), BenchSilo.Percentile(latencies, 0.99));
     }
 }
